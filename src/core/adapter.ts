@@ -1,0 +1,93 @@
+/**
+ * What every framework adapter shares, so that each adapter only translates request and response:
+ * turning options into a verifier once, optional auth, the error answer and the logging hook.
+ *
+ * @module bearer-guard
+ */
+import { isAuthError, MissingTokenError, type AuthError } from './errors.js'
+import { toErrorResponse, type ErrorResponse } from './http.js'
+import { createVerifier, isVerifier } from './verifier.js'
+import type { AuthContext, Verifier, VerifierOptions } from './types.js'
+
+/**
+ * Options of every adapter's `requireAuth`. `Ctx` is the framework's request context
+ * (Express: `[req, res]`, Fastify: `[request, reply]`, Koa: `[ctx]`, Hono: `[c]`, Next.js: `[request]`).
+ */
+export interface AdapterOptions<Ctx extends unknown[] = unknown[], R = unknown> {
+  /** No token → continue without `auth`. A present but invalid token is still rejected. Default: `false`. */
+  optional?: boolean
+  /** Realm of the `WWW-Authenticate` challenge. Default: `'api'`. */
+  realm?: string
+  /** Shapes the answer: called for every `AuthError`; a response it produces replaces the default one. */
+  onError?: (error: AuthError, ...ctx: Ctx) => R
+  /** Told of every `AuthError` with its detailed `reason` (for logs); cannot change the answer. */
+  onFailure?: (error: AuthError, ...ctx: Ctx) => void
+}
+
+/** Options of the guard middleware (`requireRole`, `requireScopes`, `requireClaims`). */
+export interface GuardOptions<Ctx extends unknown[] = unknown[], R = unknown> {
+  /** `true`: one of the listed values suffices. Default: all of them. */
+  any?: boolean
+  realm?: string
+  onError?: (error: AuthError, ...ctx: Ctx) => R
+  onFailure?: (error: AuthError, ...ctx: Ctx) => void
+}
+
+/**
+ * A `Verifier` as is, or a new one built from options (validated now, at start-up).
+ * Pass one `Verifier` to many routes and apps so they share one JWKS cache.
+ */
+export function toVerifier<C>(input: Verifier<C> | VerifierOptions): Verifier<C> {
+  return isVerifier(input) ? (input as Verifier<C>) : (createVerifier(input as VerifierOptions) as unknown as Verifier<C>)
+}
+
+/**
+ * Extracts and verifies; with `optional`, a request without credentials yields `undefined`.
+ * Rejects only with `AuthError`.
+ */
+export async function authenticateRequest<C>(
+  verifier: Verifier<C>,
+  authorization: string | readonly string[] | null | undefined,
+  optional: boolean | undefined,
+): Promise<AuthContext<C> | undefined> {
+  try {
+    return await verifier.authenticate(authorization)
+  } catch (error) {
+    if (optional && error instanceof MissingTokenError) return undefined
+    throw error
+  }
+}
+
+/**
+ * Runs the hooks for a failure and returns what the adapter should send: `{ custom }` when
+ * `onError` produced something, else `{ response }` (the default answer).
+ * Non-`AuthError`s are rethrown for the host framework to handle.
+ */
+export async function resolveFailure<Ctx extends unknown[], R>(
+  error: unknown,
+  options: { realm?: string; onError?: (error: AuthError, ...ctx: Ctx) => R; onFailure?: (error: AuthError, ...ctx: Ctx) => void },
+  ...ctx: Ctx
+): Promise<{ custom: Awaited<R> } | { response: ErrorResponse }> {
+  if (!isAuthError(error)) throw error
+  options.onFailure?.(error, ...ctx)
+  if (options.onError) {
+    const custom = await options.onError(error, ...ctx)
+    if (custom !== undefined && custom !== null) return { custom }
+  }
+  return { response: toErrorResponse(error, { realm: options.realm }) }
+}
+
+/**
+ * Request headers that downstream code might trust as an identity asserted by a proxy.
+ * Adapters that forward identity in headers strip these from inbound requests first.
+ */
+export const FORWARDED_IDENTITY_HEADERS: readonly string[] = [
+  'x-auth-subject',
+  'x-auth-roles',
+  'x-auth-scopes',
+  'x-auth-claims',
+  'x-user-id',
+  'x-forwarded-user',
+  'x-remote-user',
+  'remote-user',
+]

@@ -1,0 +1,39 @@
+/**
+ * The one error answer every adapter sends: status, RFC 6750 headers and a `{ error, error_description }` body.
+ *
+ * @module bearer-guard
+ */
+import { DEFAULT_REALM, KeySourceUnavailableError, type AuthError, type AuthErrorCode } from './errors.js'
+
+/** A framework-neutral HTTP answer. Header names are lower case. */
+export interface ErrorResponse {
+  status: number
+  headers: Record<string, string>
+  body: { error: AuthErrorCode; error_description: string }
+}
+
+/**
+ * The default answer to an `AuthError`: `WWW-Authenticate` (except 503), `Retry-After` (503),
+ * `Cache-Control: no-store`, and a JSON body built from `code` and `description` only.
+ *
+ * @param error The error.
+ * @param options `realm` of the challenge. Default: `'api'`.
+ */
+export function toErrorResponse(error: AuthError, options: { realm?: string } = {}): ErrorResponse {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+  }
+  const challenge = error.wwwAuthenticate(options.realm ?? DEFAULT_REALM)
+  if (challenge !== undefined) headers['www-authenticate'] = challenge
+  if (error instanceof KeySourceUnavailableError || error.status === 503) {
+    headers['retry-after'] = String((error as KeySourceUnavailableError).retryAfter ?? 5)
+  }
+  return { status: error.status, headers, body: error.toJSON() }
+}
+
+/** The same answer as a Web `Response` (Hono, Next.js, edge handlers). */
+export function toWebResponse(error: AuthError, options: { realm?: string } = {}): Response {
+  const { status, headers, body } = toErrorResponse(error, options)
+  return new Response(JSON.stringify(body), { status, headers })
+}

@@ -1,0 +1,169 @@
+/**
+ * Public types of the core: options, the verifier, the auth context and the revocation store.
+ *
+ * @module bearer-guard
+ */
+import type { JWK, JWTPayload, JWSHeaderParameters } from 'jose'
+import type { KeyObject } from 'node:crypto'
+import type { ZodType } from 'zod'
+
+export type { JWK, JWTPayload, JWSHeaderParameters }
+
+/** Seconds (number) or a duration string such as `'5s'`, `'10m'`, `'1h'`, `'2d'`. */
+export type Duration = number | string
+
+/** Asymmetric JWS algorithms bearer-guard verifies. */
+export type AsymmetricAlgorithm =
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'EdDSA'
+  | 'Ed25519'
+
+/** HMAC algorithms, for a shared `secret`. */
+export type SymmetricAlgorithm = 'HS256' | 'HS384' | 'HS512'
+
+export type Algorithm = AsymmetricAlgorithm | SymmetricAlgorithm
+
+/**
+ * A claim path: a dot path (`realm_access.roles`), or a key that contains dots, colons or a URL
+ * (`cognito:groups`, `https://example.com/roles`) which is looked up as a whole first.
+ */
+export type ClaimPath = string
+
+/** Where to read roles or scopes: one path, several (merged), or a function of the claims. */
+export type ClaimSource = ClaimPath | readonly ClaimPath[] | ((claims: JWTPayload) => readonly string[] | undefined)
+
+/** The token-type check that keeps refresh and ID tokens out of resource routes. */
+export type TokenTypeOption =
+  | string
+  | readonly string[]
+  | { header: string | readonly string[] }
+  | { claim: ClaimPath; value: string | number | boolean | readonly (string | number | boolean)[] }
+
+/** What a key may be given as. */
+export type KeyInput =
+  | JWK
+  | readonly JWK[]
+  | { keys: readonly JWK[] }
+  | string
+  | KeyObject
+  | CryptoKey
+
+/** JWKS fetch and cache settings. */
+export interface JwksOptions {
+  /** How long fetched keys are fresh. Default: `'10m'`. */
+  cacheMaxAge?: Duration
+  /** Minimum time between refetches triggered by an unknown `kid`. Default: `'30s'`. */
+  cooldown?: Duration
+  /** Timeout of one fetch. Default: `'5s'`. */
+  timeout?: Duration
+  /** How long stale keys are still used when a refresh fails. Default: `'1h'`. */
+  staleMaxAge?: Duration
+  /** Largest accepted response body, in bytes. Default: `524288` (512 KiB). */
+  maxResponseBytes?: number
+  /** Extra request headers (e.g. a user agent). */
+  headers?: Record<string, string>
+  /** A `fetch` implementation. Default: `globalThis.fetch`. */
+  fetch?: typeof fetch
+}
+
+/** A jti denylist consulted after the signature and claims are valid. */
+export interface RevocationStore {
+  isRevoked(jti: string, claims: JWTPayload): boolean | Promise<boolean>
+  revoke(jti: string, expiresAt: Date): void | Promise<void>
+  close?(): void | Promise<void>
+}
+
+/** Options of one issuer. See docs/configuration.md. */
+export interface IssuerOptions<S extends ZodType | undefined = ZodType | undefined> {
+  /** Expected `iss` (exact match, one of a list), or `false` to skip the check explicitly. Required. */
+  issuer: string | readonly string[] | false
+  /** Accepted `aud` values (any of), or `false` to skip the check explicitly. Required. */
+  audience: string | readonly string[] | false
+  /** Remote JWKS URL. */
+  jwksUri?: string | URL
+  /** Static verification keys. */
+  keys?: KeyInput
+  /** HMAC shared secret (HS256/384/512). At least as many bytes as the hash size. */
+  secret?: string | Uint8Array
+  /** Algorithm allowlist. Default: HS256 with `secret`, all asymmetric algorithms otherwise. */
+  algorithms?: readonly Algorithm[]
+  /** Leeway for `exp`/`nbf`/`iat`. Default: `'5s'`. */
+  clockTolerance?: Duration
+  /** Reject tokens whose `iat` is older than this. Off by default. */
+  maxTokenAge?: Duration
+  /** Claims that must be present, added to the defaults. */
+  requiredClaims?: readonly ClaimPath[]
+  /** Where the subject is read. Default: `'sub'`. */
+  subjectClaim?: ClaimPath | false
+  /** `typ` header (e.g. `'at+jwt'`) or `{ claim, value }` check. Off by default. */
+  tokenType?: TokenTypeOption
+  /** zod schema that validates (and types) the payload. */
+  claims?: S
+  /** Where roles are read. Default: `'roles'`. */
+  rolesClaim?: ClaimSource
+  /** Where scopes are read. Default: `['scope', 'scp']`. */
+  scopesClaim?: ClaimSource
+  /** jti denylist. */
+  revocation?: RevocationStore
+  /** JWKS fetch and cache settings. */
+  jwks?: JwksOptions
+  /** Largest accepted token, in bytes. Default: `8192`. */
+  maxTokenLength?: number
+  /** Cache of verified tokens (same token string → same result without re-verifying). Default: on, 10000 entries. */
+  cache?: false | { max?: number }
+}
+
+/** Options of `createVerifier`. With `issuers`, top-level options are defaults of every entry. */
+export type VerifierOptions<S extends ZodType | undefined = ZodType | undefined> =
+  | IssuerOptions<S>
+  | (Partial<IssuerOptions<S>> & { issuers: readonly Partial<IssuerOptions<S>>[] })
+
+/**
+ * Declaration-merging hook: `declare module 'bearer-guard' { interface Register { claims: MyClaims } }`
+ * types `auth.claims` on every framework's request object.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Register {}
+
+/** The claims type of request objects: `Register['claims']` when declared, else `JWTPayload`. */
+export type RegisteredClaims = Register extends { claims: infer C } ? C : JWTPayload
+
+/** What a successful verification yields. */
+export interface AuthContext<C = RegisteredClaims> {
+  /** The raw token. */
+  token: string
+  /** The protected header. */
+  header: JWSHeaderParameters
+  /** The payload (validated by the `claims` schema when one is given). */
+  claims: C
+  /** The subject (`sub` by default); numbers become strings. */
+  subject: string | undefined
+  issuer: string | undefined
+  /** `aud` as an array (empty when absent). */
+  audience: string[]
+  scopes: string[]
+  roles: string[]
+  expiresAt: Date
+  issuedAt?: Date
+}
+
+/** A configured verifier; share one per authorization server so the JWKS cache is shared. */
+export interface Verifier<C = RegisteredClaims> {
+  /** Verify a compact JWS access token. Rejects with an `AuthError`, never anything else. */
+  verifyAccessToken(token: string): Promise<AuthContext<C>>
+  /** RFC 6750 §2.1 extraction from an Authorization header value, then `verifyAccessToken`. */
+  authenticate(authorization: string | readonly string[] | null | undefined): Promise<AuthContext<C>>
+  /** Fetch discovery metadata and JWKS now (e.g. at start-up). Rejects with `KeySourceUnavailableError`. */
+  warmUp(): Promise<void>
+  readonly [VERIFIER_BRAND]: true
+}
+
+export const VERIFIER_BRAND: unique symbol = Symbol.for('bearer-guard.Verifier')

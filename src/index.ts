@@ -1,0 +1,61 @@
+/**
+ * bearer-guard: verify OAuth2 JWT access tokens (RFC 9068 / RFC 6750) the same way in every framework.
+ *
+ * @module bearer-guard
+ */
+export { createVerifier, verifyAccessToken, isVerifier } from './core/verifier.js'
+export { extractBearer } from './core/extract.js'
+export {
+  AuthError,
+  MissingTokenError,
+  InvalidRequestError,
+  InvalidTokenError,
+  TokenExpiredError,
+  TokenRevokedError,
+  InsufficientScopeError,
+  KeySourceUnavailableError,
+  isAuthError,
+  DEFAULT_REALM,
+} from './core/errors.js'
+export { toErrorResponse, toWebResponse } from './core/http.js'
+export {
+  hasRole,
+  hasScopes,
+  hasClaims,
+  assertRoles,
+  assertScopes,
+  assertClaims,
+  roleGuard,
+  scopeGuard,
+  claimsGuard,
+} from './core/guards.js'
+export { readClaim } from './core/claim-path.js'
+export { createMemoryRevocationStore } from './core/revocation.js'
+export { toVerifier, authenticateRequest, resolveFailure, FORWARDED_IDENTITY_HEADERS } from './core/adapter.js'
+
+export type { AuthErrorCode, AuthErrorStatus } from './core/errors.js'
+export type { ErrorResponse } from './core/http.js'
+export type { MatchOptions, ClaimRequirement, Guard } from './core/guards.js'
+export type { AdapterOptions, GuardOptions } from './core/adapter.js'
+export type { MemoryRevocationStoreOptions } from './core/revocation.js'
+export type {
+  Algorithm,
+  AsymmetricAlgorithm,
+  SymmetricAlgorithm,
+  AuthContext,
+  ClaimPath,
+  ClaimSource,
+  Duration,
+  IssuerOptions,
+  JwksOptions,
+  KeyInput,
+  Register,
+  RegisteredClaims,
+  RevocationStore,
+  TokenTypeOption,
+  Verifier,
+  VerifierOptions,
+  JWK,
+  JWTPayload,
+  JWSHeaderParameters,
+} from './core/types.js'

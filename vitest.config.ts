@@ -1,0 +1,43 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url))
+const alias = [
+  { find: /^bearer-guard$/, replacement: src('index.ts') },
+  { find: /^bearer-guard\/(express|fastify|koa|hono|next)$/, replacement: src('adapters/$1.ts') },
+  { find: /^bearer-guard\/(testing|redis)$/, replacement: src('$1/index.ts') },
+]
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      reporter: ['text-summary', 'text'],
+      thresholds: { 'src/core/**': { lines: 90 } },
+    },
+    projects: [
+      {
+        resolve: { alias },
+        test: {
+          name: 'node',
+          include: ['test/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 20_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'edge',
+          include: ['test/core/**/*.test.ts'],
+          exclude: ['test/core/**/*.node.test.ts'],
+          environment: 'edge-runtime',
+          testTimeout: 20_000,
+        },
+      },
+    ],
+  },
+})
