@@ -10,7 +10,7 @@
  * server.use(...(await issuer.mswHandlers()))
  * ```
  */
-import { setupServer, type SetupServerApi } from 'msw/node'
+import { setupServer, type SetupServer } from 'msw/node'
 import type { RequestHandler } from 'msw'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 
@@ -31,7 +31,7 @@ export function isLoopback(url: string | URL): boolean {
  *
  * @param handlers Handlers installed for the whole file.
  */
-export function setupMswServer(...handlers: RequestHandler[]): SetupServerApi {
+export function setupMswServer(...handlers: RequestHandler[]): SetupServer {
   const server = setupServer(...handlers)
   beforeAll(() => {
     server.listen({
