@@ -38,7 +38,7 @@ export interface GuardOptions<Ctx extends unknown[] = unknown[], R = unknown> {
  * Pass one `Verifier` to many routes and apps so they share one JWKS cache.
  */
 export function toVerifier<C>(input: Verifier<C> | VerifierOptions): Verifier<C> {
-  return isVerifier(input) ? (input as Verifier<C>) : (createVerifier(input as VerifierOptions) as unknown as Verifier<C>)
+  return isVerifier(input) ? (input as Verifier<C>) : (createVerifier(input as VerifierOptions) as never)
 }
 
 /**

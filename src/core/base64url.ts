@@ -1,0 +1,48 @@
+/**
+ * Strict base64url (RFC 4648 §5, no padding) for the three parts of a compact JWS.
+ *
+ * @module bearer-guard
+ */
+const BufferCtor: { from(s: string, enc: string): Uint8Array } | undefined = (
+  globalThis as { Buffer?: { from(s: string, enc: string): Uint8Array } }
+).Buffer
+
+const ALPHABET = /^[A-Za-z0-9_-]*$/
+
+/** True when `s` is unpadded base64url that decodes to whole bytes. */
+export function isBase64url(s: string): boolean {
+  return s.length % 4 !== 1 && ALPHABET.test(s)
+}
+
+/** Decodes base64url already checked with `isBase64url`. */
+export function decodeBase64url(s: string): Uint8Array {
+  if (BufferCtor) return BufferCtor.from(s, 'base64url')
+  const b64 = s.replace(/-/g, '+').replace(/_/g, '/')
+  const bin = atob(b64 + '==='.slice((b64.length + 3) % 4))
+  const out = new Uint8Array(bin.length)
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
+  return out
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+/** Decodes base64url JSON that must be an object; `undefined` for anything else. */
+export function decodeJsonObject(s: string): Record<string, unknown> | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(decoder.decode(decodeBase64url(s)))
+  } catch {
+    return undefined
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined
+}
+
+/** Bytes of a latin1/ASCII string (the JWS signing input is ASCII). */
+export function asciiBytes(s: string): Uint8Array {
+  if (BufferCtor) return BufferCtor.from(s, 'latin1')
+  const out = new Uint8Array(s.length)
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i)
+  return out
+}

@@ -1,0 +1,135 @@
+/**
+ * Signature verification with two interchangeable backends: `node:crypto` KeyObjects on Node
+ * (the fast path, taken when `process.getBuiltinModule` offers it) and Web Crypto everywhere else.
+ * Both give the same decision for every input; the test suite runs the attack cases through both.
+ *
+ * @module bearer-guard
+ */
+import type { VerifyKey } from './keys.js'
+import type { Algorithm } from './types.js'
+
+type NodeCrypto = typeof import('node:crypto')
+
+let node: NodeCrypto | undefined | null = null
+let forced: 'node' | 'web' | undefined
+
+/** `node:crypto` when this runtime has it (Node ≥ 20.16, Bun, Deno), else `undefined`. */
+export function nodeCrypto(): NodeCrypto | undefined {
+  if (forced === 'web') return undefined
+  if (node === null) {
+    try {
+      const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+      node = (proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined) ?? undefined
+    } catch {
+      node = undefined
+    }
+  }
+  return node
+}
+
+/** Internal, for tests and benchmarks: force one backend. Keys imported before keep their form. */
+export function setCryptoBackend(backend: 'node' | 'web' | undefined): void {
+  forced = backend
+}
+
+/** Which backend new verifications use. */
+export function cryptoBackend(): 'node' | 'web' {
+  return nodeCrypto() ? 'node' : 'web'
+}
+
+const HASH: Record<string, string> = { '256': 'sha256', '384': 'sha384', '512': 'sha512' }
+const EC_SIG_SIZE: Record<string, number> = { ES256: 64, ES384: 96, ES512: 132 }
+
+/** Verifies an asymmetric signature. Never throws: anything odd is `false`. */
+export function verifyAsymmetric(alg: Algorithm, key: VerifyKey, data: Uint8Array, signature: Uint8Array): boolean | Promise<boolean> {
+  if (EC_SIG_SIZE[alg] !== undefined && signature.length !== EC_SIG_SIZE[alg]) return false
+  if ((alg === 'EdDSA' || alg === 'Ed25519') && signature.length !== 64) return false
+  if (key.bits !== undefined && (alg[0] === 'R' || alg[0] === 'P') && signature.length !== Math.ceil(key.bits / 8)) return false
+  const nc = nodeCrypto()
+  if (nc && key.node) return verifyNode(nc, alg, key.node as import('node:crypto').KeyObject, data, signature)
+  return verifyWeb(alg, key, data, signature)
+}
+
+function verifyNode(nc: NodeCrypto, alg: Algorithm, key: import('node:crypto').KeyObject, data: Uint8Array, sig: Uint8Array): boolean {
+  try {
+    const hash = HASH[alg.slice(-3)]
+    switch (alg[0]) {
+      case 'R':
+        return nc.verify(hash as string, data, key, sig)
+      case 'P':
+        return nc.verify(hash as string, data, {
+          key,
+          padding: nc.constants.RSA_PKCS1_PSS_PADDING,
+          saltLength: nc.constants.RSA_PSS_SALTLEN_DIGEST,
+        }, sig)
+      case 'E':
+        if (alg === 'EdDSA' || alg === 'Ed25519') return nc.verify(null, data, key, sig)
+        return nc.verify(hash as string, data, { key, dsaEncoding: 'ieee-p1363' }, sig)
+      default:
+        return false
+    }
+  } catch {
+    return false
+  }
+}
+
+async function verifyWeb(alg: Algorithm, key: VerifyKey, data: Uint8Array, sig: Uint8Array): Promise<boolean> {
+  try {
+    const cryptoKey = await webKey(alg, key)
+    if (!cryptoKey) return false
+    return await crypto.subtle.verify(webVerifyParams(alg), cryptoKey, sig as BufferSource, data as BufferSource)
+  } catch {
+    return false
+  }
+}
+
+function webVerifyParams(alg: Algorithm): AlgorithmIdentifier | RsaPssParams | EcdsaParams {
+  const hash = `SHA-${alg.slice(-3)}`
+  switch (alg.slice(0, 2)) {
+    case 'RS': return { name: 'RSASSA-PKCS1-v1_5' }
+    case 'PS': return { name: 'RSA-PSS', saltLength: Number(alg.slice(-3)) / 8 } as RsaPssParams
+    case 'ES': return { name: 'ECDSA', hash } as EcdsaParams
+    default: return { name: 'Ed25519' }
+  }
+}
+
+function webKey(alg: Algorithm, key: VerifyKey): CryptoKey | Promise<CryptoKey> | undefined {
+  const cached = key.web.get(alg)
+  if (cached) return cached
+  if (!key.jwk) return undefined
+  const hash = `SHA-${alg.slice(-3)}`
+  let params: RsaHashedImportParams | EcKeyImportParams | AlgorithmIdentifier
+  switch (alg.slice(0, 2)) {
+    case 'RS': params = { name: 'RSASSA-PKCS1-v1_5', hash }; break
+    case 'PS': params = { name: 'RSA-PSS', hash }; break
+    case 'ES': params = { name: 'ECDSA', namedCurve: key.crv as string }; break
+    default: params = { name: 'Ed25519' }
+  }
+  const pending = crypto.subtle.importKey('jwk', key.jwk as JsonWebKey, params, false, ['verify'])
+  key.web.set(alg, pending)
+  pending.then((k) => key.web.set(alg, k), () => key.web.delete(alg))
+  return pending
+}
+
+/** An HMAC verifier for one secret: constant-time comparison on both backends. */
+export function createHmacVerifier(secret: Uint8Array): (alg: Algorithm, data: Uint8Array, sig: Uint8Array) => boolean | Promise<boolean> {
+  const webKeys = new Map<string, Promise<CryptoKey>>()
+  const nodeKeys = new Map<string, unknown>()
+  return (alg, data, sig) => {
+    const bits = alg.slice(-3)
+    if (sig.length !== Number(bits) / 8) return false
+    const nc = nodeCrypto()
+    if (nc) {
+      let k = nodeKeys.get(bits) as import('node:crypto').KeyObject | undefined
+      if (!k) { k = nc.createSecretKey(secret); nodeKeys.set(bits, k) }
+      const mac = nc.createHmac(HASH[bits] as string, k).update(data).digest()
+      return nc.timingSafeEqual(mac, sig)
+    }
+    let k = webKeys.get(bits)
+    if (!k) {
+      k = crypto.subtle.importKey('raw', secret as BufferSource, { name: 'HMAC', hash: `SHA-${bits}` }, false, ['verify'])
+      webKeys.set(bits, k)
+    }
+    return k.then((key) => crypto.subtle.verify('HMAC', key, sig as BufferSource, data as BufferSource)).catch(() => false)
+  }
+}

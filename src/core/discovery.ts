@@ -1,0 +1,55 @@
+/**
+ * Authorization server metadata: OpenID Connect discovery, then RFC 8414, to find `jwks_uri`.
+ *
+ * @module bearer-guard
+ */
+import { fetchJson, FetchJsonError, type FetchJsonOptions } from './fetch-json.js'
+
+/** The metadata URLs tried, in order, for an issuer. */
+export function discoveryUrls(issuer: string): URL[] {
+  const base = new URL(issuer)
+  const path = base.pathname.replace(/\/$/, '')
+  const oidc = new URL(base.href)
+  oidc.pathname = `${path}/.well-known/openid-configuration`
+  oidc.search = ''
+  const rfc8414 = new URL(base.href)
+  rfc8414.pathname = `/.well-known/oauth-authorization-server${path}`
+  rfc8414.search = ''
+  return [oidc, rfc8414]
+}
+
+/**
+ * Fetches the metadata and returns its `jwks_uri`. The metadata's `issuer` must equal the
+ * configured issuer exactly (OpenID Connect Discovery §4.3, RFC 8414 §3.3).
+ */
+export async function discoverJwksUri(issuer: string, options: FetchJsonOptions): Promise<URL> {
+  const errors: string[] = []
+  for (const url of discoveryUrls(issuer)) {
+    let metadata: Record<string, unknown>
+    try {
+      metadata = await fetchJson(url, options)
+    } catch (error) {
+      errors.push((error as Error).message)
+      // a 404 means "try the other well-known location"; a timeout or 5xx would just repeat
+      if (error instanceof FetchJsonError && error.status !== 404 && error.status !== undefined) continue
+      if (error instanceof FetchJsonError && error.status === undefined) break
+      continue
+    }
+    if (metadata.issuer !== issuer) {
+      throw new FetchJsonError(`discovery at ${url.href}: issuer "${String(metadata.issuer)}" does not equal "${issuer}"`)
+    }
+    const jwksUri = metadata.jwks_uri
+    if (typeof jwksUri !== 'string') throw new FetchJsonError(`discovery at ${url.href}: no jwks_uri`)
+    let parsed: URL
+    try {
+      parsed = new URL(jwksUri)
+    } catch {
+      throw new FetchJsonError(`discovery at ${url.href}: jwks_uri is not a URL`)
+    }
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+      throw new FetchJsonError(`discovery at ${url.href}: jwks_uri is not http(s)`)
+    }
+    return parsed
+  }
+  throw new FetchJsonError(`discovery for ${issuer} failed: ${errors.join('; ')}`)
+}

@@ -1,0 +1,249 @@
+/**
+ * Verification keys: JWK filtering (use, key_ops, RSA size and exponent, curves), import from PEM,
+ * KeyObject and CryptoKey, and which key fits which algorithm.
+ *
+ * @module bearer-guard
+ */
+import { exportJWK, importSPKI, importX509 } from 'jose'
+import type { JWK } from 'jose'
+import { decodeBase64url, isBase64url } from './base64url.js'
+import { nodeCrypto } from './crypto.js'
+import type { Algorithm, AsymmetricAlgorithm, KeyInput } from './types.js'
+
+/** A public key ready for verification. Imported forms are cached per algorithm. */
+export interface VerifyKey {
+  kid: string | undefined
+  kty: 'RSA' | 'EC' | 'OKP'
+  crv: string | undefined
+  /** The key's own `alg`, when it declares one. */
+  alg: string | undefined
+  /** RSA modulus bits. */
+  bits: number | undefined
+  /** Public JWK (only public members). Absent for a non-extractable CryptoKey. */
+  jwk: JWK | undefined
+  /** Node fast path. */
+  node: unknown
+  /** Web Crypto keys by algorithm. */
+  web: Map<string, CryptoKey | Promise<CryptoKey>>
+}
+
+export const ASYMMETRIC_ALGORITHMS: readonly AsymmetricAlgorithm[] = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+]
+export const SYMMETRIC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const
+
+const EC_CURVES: Record<string, { alg: string; size: number }> = {
+  'P-256': { alg: 'ES256', size: 32 },
+  'P-384': { alg: 'ES384', size: 48 },
+  'P-521': { alg: 'ES512', size: 66 },
+}
+const MIN_RSA_BITS = 2048
+const MAX_RSA_BITS = 16384
+
+/** Why a JWK was skipped, or the key. */
+export type KeyResult = { key: VerifyKey } | { skipped: string }
+
+/**
+ * Validates a JWK for signature verification and keeps its public members.
+ * Skips (never throws): symmetric and unknown key types, `use` other than `sig`, `key_ops` without
+ * `verify`, RSA under 2048 bits or with an unusable exponent, unknown curves, wrong coordinate sizes,
+ * and keys the platform cannot import (e.g. a point not on the curve).
+ */
+export function keyFromJwk(input: unknown): KeyResult {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { skipped: 'not an object' }
+  const jwk = input as Record<string, unknown>
+  const kid = jwk.kid
+  if (kid !== undefined && typeof kid !== 'string') return { skipped: 'kid is not a string' }
+  if (jwk.use !== undefined && jwk.use !== 'sig') return { skipped: `use "${String(jwk.use)}"` }
+  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) {
+    return { skipped: 'key_ops without verify' }
+  }
+  const alg = jwk.alg
+  if (alg !== undefined && (typeof alg !== 'string' || !(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg))) {
+    return { skipped: `alg "${String(alg)}" is not an asymmetric signature algorithm` }
+  }
+  let pub: JWK
+  let bits: number | undefined
+  let crv: string | undefined
+  switch (jwk.kty) {
+    case 'RSA': {
+      if (!isB64(jwk.n) || !isB64(jwk.e)) return { skipped: 'RSA key without n/e' }
+      const n = stripZeros(decodeBase64url(jwk.n))
+      bits = n.length === 0 ? 0 : (n.length - 1) * 8 + bitLength(n[0] as number)
+      if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) return { skipped: `RSA modulus of ${bits} bits` }
+      const e = stripZeros(decodeBase64url(jwk.e))
+      if (e.length === 0 || e.length > 4 || ((e[e.length - 1] as number) & 1) === 0 || (e.length === 1 && (e[0] as number) < 3)) {
+        return { skipped: 'RSA exponent unusable' }
+      }
+      if (alg !== undefined && !/^(RS|PS)/.test(alg as string)) return { skipped: `RSA key with alg ${String(alg)}` }
+      pub = { kty: 'RSA', n: jwk.n, e: jwk.e }
+      break
+    }
+    case 'EC': {
+      const curve = EC_CURVES[jwk.crv as string]
+      if (!curve) return { skipped: `EC curve "${String(jwk.crv)}"` }
+      if (!isB64(jwk.x) || !isB64(jwk.y)) return { skipped: 'EC key without x/y' }
+      if (decodeBase64url(jwk.x).length !== curve.size || decodeBase64url(jwk.y).length !== curve.size) {
+        return { skipped: 'EC coordinates of the wrong size' }
+      }
+      if (alg !== undefined && alg !== curve.alg) return { skipped: `EC ${String(jwk.crv)} key with alg ${String(alg)}` }
+      crv = jwk.crv as string
+      pub = { kty: 'EC', crv, x: jwk.x, y: jwk.y }
+      break
+    }
+    case 'OKP': {
+      if (jwk.crv !== 'Ed25519') return { skipped: `OKP curve "${String(jwk.crv)}"` }
+      if (!isB64(jwk.x) || decodeBase64url(jwk.x).length !== 32) return { skipped: 'Ed25519 key with a bad x' }
+      if (alg !== undefined && alg !== 'EdDSA' && alg !== 'Ed25519') return { skipped: `Ed25519 key with alg ${String(alg)}` }
+      crv = 'Ed25519'
+      pub = { kty: 'OKP', crv, x: jwk.x }
+      break
+    }
+    default:
+      return { skipped: `kty "${String(jwk.kty)}"` }
+  }
+  let node: unknown
+  const nc = nodeCrypto()
+  if (nc) {
+    try {
+      node = nc.createPublicKey({ key: pub as never, format: 'jwk' })
+    } catch (error) {
+      return { skipped: `cannot import: ${(error as Error).message}` }
+    }
+  }
+  return {
+    key: { kid, kty: pub.kty as VerifyKey['kty'], crv, alg: alg as string | undefined, bits, jwk: pub, node, web: new Map() },
+  }
+}
+
+/** True when `key` may verify a token signed with `alg` (kty, curve, size and the key's own alg). */
+export function keyFitsAlgorithm(key: VerifyKey, alg: Algorithm): boolean {
+  if (key.alg !== undefined && key.alg !== alg && !(isEdDSA(key.alg) && isEdDSA(alg))) return false
+  switch (alg) {
+    case 'RS256': case 'RS384': case 'RS512': case 'PS256': case 'PS384': case 'PS512':
+      return key.kty === 'RSA' && (key.bits === undefined || key.bits >= MIN_RSA_BITS)
+    case 'ES256': return key.kty === 'EC' && key.crv === 'P-256'
+    case 'ES384': return key.kty === 'EC' && key.crv === 'P-384'
+    case 'ES512': return key.kty === 'EC' && key.crv === 'P-521'
+    case 'EdDSA': case 'Ed25519': return key.kty === 'OKP' && key.crv === 'Ed25519'
+    default: return false
+  }
+}
+
+/** Which asymmetric algorithms some key of the set can verify (for the default allowlist of static keys). */
+export function algorithmsOf(keys: readonly VerifyKey[]): AsymmetricAlgorithm[] {
+  return ASYMMETRIC_ALGORITHMS.filter((alg) => keys.some((k) => keyFitsAlgorithm(k, alg)))
+}
+
+/**
+ * Imports static keys: JWK, JWK[], `{ keys }`, a PEM SPKI public key or X.509 certificate,
+ * a Node `KeyObject` or a `CryptoKey`. Synchronous except for PEM where `node:crypto` is absent.
+ * Throws `TypeError` when nothing usable is left.
+ */
+export function importStaticKeys(input: KeyInput, algorithms: readonly Algorithm[]): VerifyKey[] | Promise<VerifyKey[]> {
+  if (typeof input === 'string') {
+    const nc = nodeCrypto()
+    if (nc) {
+      let jwk: JWK
+      try {
+        jwk = nc.createPublicKey(input).export({ format: 'jwk' }) as JWK
+      } catch (error) {
+        throw new TypeError(`bearer-guard: invalid option "keys": cannot read the PEM key (${(error as Error).message})`)
+      }
+      return fromJwks([jwk])
+    }
+    return pemToJwkWeb(input, algorithms).then((jwk) => fromJwks([jwk]))
+  }
+  if (isCryptoKey(input)) {
+    if (input.type !== 'public') throw new TypeError('bearer-guard: invalid option "keys": expected a public key')
+    return [fromCryptoKey(input)]
+  }
+  if (isKeyObject(input)) {
+    const ko = input as unknown as { type: string; export(o: { format: 'jwk' }): JWK }
+    if (ko.type !== 'public') throw new TypeError('bearer-guard: invalid option "keys": expected a public KeyObject')
+    return fromJwks([ko.export({ format: 'jwk' })])
+  }
+  if (Array.isArray(input)) return fromJwks(input)
+  if (typeof input === 'object' && input !== null && Array.isArray((input as { keys?: unknown }).keys)) {
+    return fromJwks((input as { keys: unknown[] }).keys)
+  }
+  return fromJwks([input])
+}
+
+function fromJwks(jwks: readonly unknown[]): VerifyKey[] {
+  const keys: VerifyKey[] = []
+  const skipped: string[] = []
+  for (const jwk of jwks) {
+    const result = keyFromJwk(jwk)
+    if ('key' in result) keys.push(result.key)
+    else skipped.push(result.skipped)
+  }
+  if (keys.length === 0) {
+    throw new TypeError(`bearer-guard: invalid option "keys": no usable verification key (${skipped.join('; ') || 'empty'})`)
+  }
+  return keys
+}
+
+async function pemToJwkWeb(pem: string, algorithms: readonly Algorithm[]): Promise<JWK> {
+  const isCert = pem.includes('-----BEGIN CERTIFICATE-----')
+  for (const alg of algorithms.length > 0 ? algorithms : ASYMMETRIC_ALGORITHMS) {
+    if (alg.startsWith('HS')) continue
+    try {
+      const key = isCert ? await importX509(pem, alg, { extractable: true }) : await importSPKI(pem, alg, { extractable: true })
+      return { ...(await exportJWK(key)), alg }
+    } catch {
+      // try the next algorithm
+    }
+  }
+  throw new TypeError('bearer-guard: invalid option "keys": cannot read the PEM key for the allowed algorithms')
+}
+
+function fromCryptoKey(key: CryptoKey): VerifyKey {
+  const a = key.algorithm as { name: string; hash?: { name: string }; namedCurve?: string; modulusLength?: number }
+  const hashBits = a.hash?.name.replace('SHA-', '')
+  let kty: VerifyKey['kty']
+  let alg: string | undefined
+  let crv: string | undefined
+  switch (a.name) {
+    case 'RSASSA-PKCS1-v1_5': kty = 'RSA'; alg = `RS${hashBits}`; break
+    case 'RSA-PSS': kty = 'RSA'; alg = `PS${hashBits}`; break
+    case 'ECDSA': kty = 'EC'; crv = a.namedCurve; alg = crv ? EC_CURVES[crv]?.alg : undefined; break
+    case 'Ed25519': kty = 'OKP'; crv = 'Ed25519'; alg = 'EdDSA'; break
+    default: throw new TypeError(`bearer-guard: invalid option "keys": unsupported CryptoKey algorithm ${a.name}`)
+  }
+  if (kty === 'RSA' && (a.modulusLength ?? 0) < MIN_RSA_BITS) {
+    throw new TypeError(`bearer-guard: invalid option "keys": RSA key of ${a.modulusLength} bits (minimum ${MIN_RSA_BITS})`)
+  }
+  const web = new Map<string, CryptoKey>([[alg as string, key]])
+  if (alg === 'EdDSA') web.set('Ed25519', key)
+  return { kid: undefined, kty, crv, alg, bits: a.modulusLength, jwk: undefined, node: undefined, web }
+}
+
+function isEdDSA(alg: string): boolean {
+  return alg === 'EdDSA' || alg === 'Ed25519'
+}
+
+function isB64(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= 4096 && isBase64url(v)
+}
+
+function stripZeros(bytes: Uint8Array): Uint8Array {
+  let i = 0
+  while (i < bytes.length && bytes[i] === 0) i++
+  return bytes.subarray(i)
+}
+
+function bitLength(byte: number): number {
+  let n = 0
+  while (byte > 0) { n++; byte >>= 1 }
+  return n
+}
+
+function isCryptoKey(v: unknown): v is CryptoKey {
+  return typeof CryptoKey !== 'undefined' && v instanceof CryptoKey
+}
+
+function isKeyObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && typeof (v as { export?: unknown }).export === 'function' &&
+    typeof (v as { asymmetricKeyType?: unknown }).asymmetricKeyType === 'string'
+}

@@ -1,0 +1,425 @@
+/**
+ * `createVerifier` and `verifyAccessToken`: the verification engine.
+ *
+ * Order of work for a token, cheapest and most hostile-input-safe first: length cap → verified-token
+ * cache → compact JWS syntax → header (alg allowlist, no `none`, no `crit`, no `b64:false`) →
+ * payload → issuer routing (before any key fetch) → key by kid/kty/alg → signature → claims →
+ * zod schema → revocation. Header fields `jku`, `x5u`, `jwk` and `x5c` are never read.
+ *
+ * @module bearer-guard
+ */
+import { LRUCache } from 'lru-cache'
+import type { ZodType, output } from 'zod'
+import { asciiBytes, decodeBase64url, decodeJsonObject, isBase64url } from './base64url.js'
+import { readClaim, readList } from './claim-path.js'
+import { createHmacVerifier, verifyAsymmetric } from './crypto.js'
+import { discoverJwksUri } from './discovery.js'
+import {
+  AuthError,
+  InvalidTokenError,
+  isAuthError,
+  KeySourceUnavailableError,
+  TokenExpiredError,
+  TokenRevokedError,
+} from './errors.js'
+import { extractBearer } from './extract.js'
+import { createJwksCache, type JwksCache } from './jwks-cache.js'
+import { algorithmsOf, importStaticKeys, keyFitsAlgorithm, type VerifyKey } from './keys.js'
+import { normalizeOptions, type NormalizedIssuer } from './options.js'
+import {
+  VERIFIER_BRAND,
+  type Algorithm,
+  type AuthContext,
+  type JWSHeaderParameters,
+  type JWTPayload,
+  type RegisteredClaims,
+  type Verifier,
+  type VerifierOptions,
+} from './types.js'
+
+/** The claims type a verifier yields: the zod schema's output, else the registered claims. */
+export type ClaimsOf<S> = S extends ZodType ? output<S> : RegisteredClaims
+
+/** Without a `kid`, at most this many fitting keys are tried. */
+const MAX_KEYS_WITHOUT_KID = 5
+
+interface IssuerRuntime {
+  cfg: NormalizedIssuer
+  allowed: ReadonlySet<string>
+  /** Keys fitting (kid, alg); sync when warm. Absent for a shared secret. */
+  select?: (kid: string | undefined, alg: Algorithm) => VerifyKey[] | Promise<VerifyKey[]>
+  hmac?: ReturnType<typeof createHmacVerifier>
+  warmUp(): Promise<void>
+}
+
+interface CacheEntry {
+  ctx: AuthContext<unknown>
+  rt: IssuerRuntime
+  exp: number
+  iat: number | undefined
+}
+
+function invalid(reason: string, claim?: string): InvalidTokenError {
+  return new InvalidTokenError({ reason, claim })
+}
+
+function buildRuntime(cfg: NormalizedIssuer): IssuerRuntime {
+  const { source } = cfg
+  if (source.type === 'secret') {
+    return {
+      cfg,
+      allowed: new Set(cfg.algorithms),
+      hmac: createHmacVerifier(source.secret),
+      warmUp: async () => {},
+    }
+  }
+  if (source.type === 'keys') {
+    const imported = importStaticKeys(source.input, cfg.algorithms ?? [])
+    if (Array.isArray(imported)) {
+      const algs = cfg.algorithms ?? algorithmsOf(imported)
+      return { cfg, allowed: new Set(algs), select: staticSelect(imported), warmUp: async () => {} }
+    }
+    // PEM without node:crypto: imported asynchronously, once
+    const rt: IssuerRuntime = {
+      cfg,
+      allowed: new Set(cfg.algorithms),
+      select: (kid, alg) => ready.then((keys) => staticSelect(keys)(kid, alg)),
+      warmUp: async () => void (await ready),
+    }
+    const ready = (imported as Promise<VerifyKey[]>).then((keys) => {
+      if (!cfg.algorithms) rt.allowed = new Set(algorithmsOf(keys))
+      rt.select = staticSelect(keys)
+      return keys
+    })
+    ready.catch(() => {})
+    return rt
+  }
+  const jwksOptions = {
+    timeoutMs: cfg.jwks.timeoutMs,
+    maxBytes: cfg.jwks.maxBytes,
+    headers: cfg.jwks.headers,
+    fetch: cfg.jwks.fetch,
+    cacheMaxAge: cfg.jwks.cacheMaxAge,
+    cooldown: cfg.jwks.cooldown,
+    staleMaxAge: cfg.jwks.staleMaxAge,
+  }
+  const cache: JwksCache =
+    source.type === 'jwks'
+      ? createJwksCache(source.uri, jwksOptions)
+      : createJwksCache(() => discoverJwksUri(source.issuer, jwksOptions), jwksOptions)
+  return { cfg, allowed: new Set(cfg.algorithms), select: cache.select, warmUp: cache.reload }
+}
+
+function staticSelect(keys: readonly VerifyKey[]): (kid: string | undefined, alg: Algorithm) => VerifyKey[] {
+  return (kid, alg) => {
+    const out: VerifyKey[] = []
+    for (const key of keys) {
+      // a static key without kid may verify any token; a key with kid only tokens naming it or none
+      if (kid !== undefined && key.kid !== undefined && key.kid !== kid) continue
+      if (keyFitsAlgorithm(key, alg)) out.push(key)
+    }
+    if (out.length === 0) throw invalid(`no configured key fits ${kid === undefined ? 'the token' : `kid "${kid.slice(0, 64)}"`} and alg ${alg}`)
+    return out
+  }
+}
+
+
+/** Deep-freezes a JSON value (the claims): a cached context is shared between requests. */
+function deepFreeze<T>(value: T, depth = 0): T {
+  if (typeof value === 'object' && value !== null && depth < 32 && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const v of Object.values(value as object)) deepFreeze(v, depth + 1)
+  }
+  return value
+}
+
+/**
+ * Creates a verifier for one authorization server (or several with `issuers`). Options are
+ * validated now: a wrong or unknown option throws a `TypeError` naming it.
+ *
+ * @example Verify tokens from an issuer's JWKS, with roles from Keycloak's claim.
+ * ```ts
+ * import { createVerifier } from 'bearer-guard'
+ *
+ * const verifier = createVerifier({
+ *   issuer: 'https://auth.example.com/realms/main',
+ *   audience: 'orders-api',
+ *   rolesClaim: 'realm_access.roles',
+ * })
+ * const auth = await verifier.authenticate(request.headers.get('authorization'))
+ * auth.subject // 'f3b2…'
+ * ```
+ *
+ * @param options See docs/configuration.md.
+ */
+export function createVerifier<S extends ZodType | undefined = undefined>(options: VerifierOptions<S>): Verifier<ClaimsOf<S>> {
+  const normalized = normalizeOptions(options as VerifierOptions)
+  const runtimes = normalized.entries.map(buildRuntime)
+  const byIssuer = new Map<string, IssuerRuntime>()
+  if (normalized.multi) {
+    for (const rt of runtimes) for (const iss of rt.cfg.issuers as readonly string[]) byIssuer.set(iss, rt)
+  }
+  const single = normalized.multi ? undefined : runtimes[0]
+  const maxLength = normalized.maxTokenLength
+  const cache = normalized.cache
+    ? new LRUCache<string, CacheEntry>({ max: normalized.cache.max, ttlAutopurge: false })
+    : undefined
+
+  function nowSeconds(): number {
+    return Math.floor(Date.now() / 1000)
+  }
+
+  async function checkRevocation(rt: IssuerRuntime, payload: JWTPayload): Promise<void> {
+    const store = rt.cfg.revocation
+    if (!store || typeof payload.jti !== 'string') return
+    let revoked: boolean
+    try {
+      const answer = store.isRevoked(payload.jti, payload)
+      revoked = typeof answer === 'boolean' ? answer : await answer
+    } catch (error) {
+      if (isAuthError(error)) throw error
+      throw new KeySourceUnavailableError({ reason: `revocation store failed: ${(error as Error)?.message}`, cause: error })
+    }
+    if (revoked) throw new TokenRevokedError({ reason: `jti "${payload.jti.slice(0, 64)}" is revoked` })
+  }
+
+  function checkTimes(rt: IssuerRuntime, exp: number, iat: number | undefined, now: number): void {
+    const tol = rt.cfg.clockTolerance
+    if (exp <= now - tol) {
+      throw new TokenExpiredError({ reason: `exp ${exp} is past: now ${now}, tolerance ${tol}s`, expiredAt: new Date(exp * 1000) })
+    }
+    if (rt.cfg.maxTokenAge !== undefined && iat !== undefined && now - iat > rt.cfg.maxTokenAge + tol) {
+      throw invalid(`iat ${iat} is older than maxTokenAge ${rt.cfg.maxTokenAge}s`, 'iat')
+    }
+  }
+
+  async function fromCache(token: string, entry: CacheEntry): Promise<AuthContext<unknown>> {
+    checkTimes(entry.rt, entry.exp, entry.iat, nowSeconds())
+    await checkRevocation(entry.rt, entry.ctx.claims as JWTPayload)
+    return entry.ctx
+  }
+
+  async function verifyFresh(token: string): Promise<CacheEntry> {
+    const d1 = token.indexOf('.')
+    const d2 = d1 === -1 ? -1 : token.indexOf('.', d1 + 1)
+    if (d2 === -1) throw invalid('not a compact JWS: expected three dot-separated parts')
+    if (token.indexOf('.', d2 + 1) !== -1) {
+      throw invalid(token.split('.').length === 5 ? 'JWE (encrypted) tokens are not accepted' : 'not a compact JWS: too many parts')
+    }
+    const h = token.slice(0, d1)
+    const p = token.slice(d1 + 1, d2)
+    const s = token.slice(d2 + 1)
+    if (h === '' || p === '' || s === '') throw invalid('a part of the JWS is empty (unsigned tokens are not accepted)')
+    if (!isBase64url(h) || !isBase64url(p) || !isBase64url(s)) throw invalid('a part of the JWS is not base64url')
+
+    const header = decodeJsonObject(h) as JWSHeaderParameters | undefined
+    if (!header) throw invalid('header is not a JSON object')
+    const alg = header.alg
+    if (typeof alg !== 'string') throw invalid('header has no alg')
+    if (alg.toLowerCase() === 'none') throw invalid('alg "none" is never accepted')
+    if (header.crit !== undefined) throw invalid('header has crit: no extensions are supported')
+    if (header.b64 !== undefined && header.b64 !== true) throw invalid('b64 other than true is not allowed in a JWT')
+    if (header.kid !== undefined && typeof header.kid !== 'string') throw invalid('kid is not a string')
+
+    const payload = decodeJsonObject(p) as JWTPayload | undefined
+    if (!payload) throw invalid('payload is not a JSON object')
+
+    let rt: IssuerRuntime
+    if (single) {
+      rt = single
+    } else {
+      const iss = payload.iss
+      const found = typeof iss === 'string' ? byIssuer.get(iss) : undefined
+      if (!found) throw invalid(typeof iss === 'string' ? `iss "${iss.slice(0, 200)}" is not a configured issuer` : 'iss missing: cannot select an issuer', 'iss')
+      rt = found
+    }
+    const cfg = rt.cfg
+    if (!rt.allowed.has(alg)) throw invalid(`alg "${alg.slice(0, 20)}" is not allowed (allowed: ${[...rt.allowed].join(', ')})`)
+
+    if (cfg.tokenType?.kind === 'header') {
+      const typ = typeof header.typ === 'string' ? header.typ.toLowerCase().replace(/^application\//, '') : undefined
+      if (typ === undefined || !cfg.tokenType.values.includes(typ)) {
+        throw invalid(`typ "${String(header.typ).slice(0, 40)}" is not ${cfg.tokenType.values.join(' or ')}`, 'typ')
+      }
+    }
+
+    const signature = decodeBase64url(s)
+    const data = asciiBytes(token.slice(0, d2))
+    let ok: boolean
+    if (rt.hmac) {
+      const r = rt.hmac(alg as Algorithm, data, signature)
+      ok = typeof r === 'boolean' ? r : await r
+    } else {
+      let keys = (rt.select as NonNullable<IssuerRuntime['select']>)(header.kid, alg as Algorithm)
+      if (!Array.isArray(keys)) keys = await keys
+      if (header.kid !== undefined && keys.length > 1) throw invalid(`kid "${header.kid.slice(0, 64)}" matches ${keys.length} keys: ambiguous`)
+      ok = false
+      for (const key of keys.slice(0, MAX_KEYS_WITHOUT_KID)) {
+        const r = verifyAsymmetric(alg as Algorithm, key, data, signature)
+        if (typeof r === 'boolean' ? r : await r) {
+          ok = true
+          break
+        }
+      }
+    }
+    if (!ok) throw invalid('signature verification failed')
+
+    // claims
+    const now = nowSeconds()
+    const tol = cfg.clockTolerance
+    const exp = payload.exp
+    if (exp === undefined) throw invalid('exp missing', 'exp')
+    if (typeof exp !== 'number' || !Number.isFinite(exp)) throw invalid('exp is not a number', 'exp')
+    const iat = payload.iat
+    if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) throw invalid('iat is not a number', 'iat')
+    if (payload.nbf !== undefined) {
+      if (typeof payload.nbf !== 'number' || !Number.isFinite(payload.nbf)) throw invalid('nbf is not a number', 'nbf')
+      if (payload.nbf > now + tol) {
+        throw new InvalidTokenError({ description: 'token not yet valid', reason: `nbf ${payload.nbf} is in the future: now ${now}, tolerance ${tol}s`, claim: 'nbf' })
+      }
+    }
+    if (iat !== undefined && iat > now + tol) throw invalid(`iat ${iat} is in the future: now ${now}, tolerance ${tol}s`, 'iat')
+    if (cfg.maxTokenAge !== undefined && iat === undefined) throw invalid('iat missing (maxTokenAge is set)', 'iat')
+    checkTimes(rt, exp, iat as number | undefined, now)
+
+    if (cfg.issuers !== false) {
+      if (typeof payload.iss !== 'string') throw invalid('iss missing', 'iss')
+      if (!cfg.issuers.includes(payload.iss)) throw invalid(`iss mismatch: got "${payload.iss.slice(0, 200)}", expected ${cfg.issuers.join(' or ')}`, 'iss')
+    }
+    let audience: string[] = []
+    const aud = payload.aud
+    if (typeof aud === 'string') audience = [aud]
+    else if (Array.isArray(aud)) {
+      if (!aud.every((a) => typeof a === 'string')) throw invalid('aud has a non-string member', 'aud')
+      audience = aud
+    } else if (aud !== undefined) throw invalid('aud is neither a string nor an array', 'aud')
+    if (cfg.audience !== false) {
+      if (aud === undefined) throw invalid('aud missing', 'aud')
+      const accepted = cfg.audience
+      if (!audience.some((a) => accepted.includes(a))) {
+        throw invalid(`aud mismatch: got ${JSON.stringify(audience).slice(0, 200)}, expected ${accepted.join(' or ')}`, 'aud')
+      }
+    }
+    let subject: string | undefined
+    const subPath = cfg.subjectClaim === false ? 'sub' : cfg.subjectClaim
+    const rawSub = readClaim(payload, subPath)
+    if (typeof rawSub === 'string' && rawSub !== '') subject = rawSub
+    else if (typeof rawSub === 'number' && Number.isFinite(rawSub)) subject = String(rawSub)
+    else if (cfg.subjectClaim !== false) {
+      throw invalid(rawSub === undefined ? `subject claim "${subPath}" missing` : `subject claim "${subPath}" is not a string or number`, subPath)
+    }
+    for (const path of cfg.requiredClaims) {
+      if (readClaim(payload, path) === undefined) throw invalid(`required claim "${path}" missing`, path)
+    }
+    if (cfg.tokenType?.kind === 'claim') {
+      const actual = readClaim(payload, cfg.tokenType.path)
+      if (!cfg.tokenType.values.some((v) => Object.is(v, actual))) {
+        throw invalid(`token type claim "${cfg.tokenType.path}" is ${JSON.stringify(actual)?.slice(0, 40)}, expected ${cfg.tokenType.values.join(' or ')}`, cfg.tokenType.path)
+      }
+    }
+    let claims: unknown = payload
+    if (cfg.claims) {
+      const parsed = cfg.claims.safeParse(payload)
+      if (!parsed.success) {
+        const first = parsed.error.issues[0]
+        throw invalid(`claims schema: ${first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'invalid'}`, first?.path.join('.'))
+      }
+      claims = parsed.data
+    }
+
+    const ctx: AuthContext<unknown> = {
+      token,
+      header: deepFreeze(header),
+      claims: deepFreeze(claims),
+      subject,
+      issuer: typeof payload.iss === 'string' ? payload.iss : undefined,
+      audience: Object.freeze(audience) as string[],
+      scopes: Object.freeze(readList(payload, cfg.scopesClaim)) as string[],
+      roles: Object.freeze(readList(payload, cfg.rolesClaim)) as string[],
+      expiresAt: new Date(exp * 1000),
+      ...(iat !== undefined ? { issuedAt: new Date((iat as number) * 1000) } : {}),
+    }
+    Object.freeze(ctx)
+    // revocation needs the raw payload's jti even when a schema transformed the claims
+    await checkRevocation(rt, payload)
+    return { ctx, rt, exp, iat: iat as number | undefined }
+  }
+
+  async function verifyAccessToken(token: string): Promise<AuthContext<ClaimsOf<S>>> {
+    try {
+      if (typeof token !== 'string') throw invalid(`token of type ${typeof token}`)
+      if (token.length > maxLength) throw invalid(`token of ${token.length} bytes exceeds maxTokenLength ${maxLength}`)
+      if (cache) {
+        const hit = cache.get(token)
+        if (hit) return (await fromCache(token, hit)) as AuthContext<ClaimsOf<S>>
+      }
+      const entry = await verifyFresh(token)
+      if (cache) {
+        // an entry never outlives its token, nor the JWKS freshness window
+        const ttl = Math.min((entry.exp + entry.rt.cfg.clockTolerance) * 1000 - Date.now(), entry.rt.cfg.jwks.cacheMaxAge * 1000)
+        if (ttl > 0) cache.set(token, entry, { ttl })
+      }
+      return entry.ctx as AuthContext<ClaimsOf<S>>
+    } catch (error) {
+      if (error instanceof AuthError || isAuthError(error)) throw error
+      throw new InvalidTokenError({ reason: `verification failed: ${(error as Error)?.message ?? String(error)}`, cause: error })
+    }
+  }
+
+  const verifier: Verifier<ClaimsOf<S>> = {
+    verifyAccessToken,
+    async authenticate(authorization) {
+      return verifyAccessToken(extractBearer(authorization))
+    },
+    async warmUp() {
+      await Promise.all(runtimes.map((rt) => rt.warmUp()))
+    },
+    [VERIFIER_BRAND]: true,
+  }
+  return Object.freeze(verifier)
+}
+
+/** True for a verifier made by `createVerifier` (also from another copy of the package). */
+export function isVerifier(value: unknown): value is Verifier<unknown> {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[VERIFIER_BRAND] === true
+}
+
+const oneShot = new LRUCache<string, Verifier<unknown>>({ max: 64 })
+const identities = new WeakMap<object, number>()
+let nextIdentity = 0
+
+/** A key equal for equal options: plain values by content, functions/keys/schemas/stores by identity. */
+function optionsKey(value: unknown): string {
+  return JSON.stringify(value, function replacer(this: unknown, _key, v: unknown) {
+    if (typeof v === 'function' || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) !== Object.prototype)) {
+      if (v instanceof URL) return `url:${v.href}`
+      if (v instanceof Uint8Array) return `bytes:${Array.from(v).join(',')}`
+      let id = identities.get(v as object)
+      if (id === undefined) identities.set(v as object, (id = ++nextIdentity))
+      return `ref:${id}`
+    }
+    return v
+  })
+}
+
+/**
+ * Verifies one token with a verifier kept for these options: calls with equal options share one
+ * verifier and so one JWKS cache. Prefer `createVerifier` in long-lived code.
+ *
+ * @example
+ * ```ts
+ * const auth = await verifyAccessToken(token, { issuer: 'https://auth.example.com', audience: 'api' })
+ * ```
+ */
+export async function verifyAccessToken<S extends ZodType | undefined = undefined>(
+  token: string,
+  options: VerifierOptions<S>,
+): Promise<AuthContext<ClaimsOf<S>>> {
+  const key = optionsKey(options)
+  let verifier = oneShot.get(key) as Verifier<ClaimsOf<S>> | undefined
+  if (!verifier) {
+    verifier = createVerifier(options)
+    oneShot.set(key, verifier as Verifier<unknown>)
+  }
+  return verifier.verifyAccessToken(token)
+}
