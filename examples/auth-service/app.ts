@@ -1,0 +1,423 @@
+/**
+ * The auth center of the seed (§四.1), as an OAuth2 authorization server: it logs users in, issues
+ * JWT access tokens and opaque refresh tokens, rotates and revokes them, and publishes what
+ * resource services need to verify tokens on their own (discovery, JWKS, revoked jtis).
+ *
+ * Endpoints
+ *   POST /token            grant_type=password (the seed's login) or grant_type=refresh_token
+ *   POST /refresh_token    the seed's refresh: `Authorization: Bearer <refresh token>`
+ *   POST /revoke           RFC 7009 token revocation (refresh or access token)
+ *   POST /logout           ends the session of the access token presented
+ *   GET  /.well-known/openid-configuration, /.well-known/oauth-authorization-server, /jwks.json
+ *   GET  /revocations?after=<cursor>   revoked access-token jtis, for resource services to poll
+ *
+ * Written with Hono (a Web-standard `fetch` handler) served by @hono/node-server.
+ */
+import { randomUUID } from 'node:crypto'
+import { serve, type ServerType } from '@hono/node-server'
+import { getConnInfo } from '@hono/node-server/conninfo'
+import { Hono, type Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose'
+import type { AuthServiceConfig } from './config.js'
+import { createKeyRing, createSecretKeyRing, type KeyRing } from './keys.js'
+import { createRateLimiter } from './rate-limit.js'
+import { openTokenStore, type RevokedJti, type TokenStore } from './store.js'
+import { createDemoUsers, MAX_PASSWORD_BYTES, type User, type UserDirectory } from './users.js'
+
+/** An error answered in the OAuth2 format (RFC 6749 §5.2): `{ error, error_description }`. */
+export class OAuthError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 413 | 415 | 429,
+    readonly error: string,
+    readonly description: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(description)
+  }
+}
+
+/** Limits on what a request may carry. Everything larger is refused before any work is done. */
+const MAX_BODY_BYTES = 4096
+const MAX_PARAM_CHARS = 512 // usernames, client ids, scopes, refresh tokens (43 chars) and JWTs (<1 KiB)
+const MAX_JWT_CHARS = 2048
+
+export interface AuthServiceDeps {
+  config: AuthServiceConfig
+  /** Returns the issuer URL (known once the server listens). */
+  issuer: () => string
+  users: UserDirectory
+  keys: KeyRing
+  store: TokenStore
+  /** Called with every newly revoked access-token jti, e.g. to copy it to Redis. */
+  publishRevocations?: (revoked: RevokedJti[]) => Promise<void>
+}
+
+/** The HTTP routes. `startAuthService` below builds the dependencies and listens. */
+export function createAuthApp(deps: AuthServiceDeps): Hono {
+  const { config, users, keys, store } = deps
+  const app = new Hono()
+  const limiter = createRateLimiter(config.rateLimitPerMinute)
+
+  // -- plumbing -------------------------------------------------------------------------------
+
+  app.onError((err, c) => {
+    if (err instanceof OAuthError) return oauthError(c, err)
+    // log the kind of failure, never the request (it may hold a password or a token)
+    config.log(`unexpected ${err.name} on ${c.req.method} ${c.req.path}`)
+    return c.json({ error: 'server_error', error_description: 'internal error' }, 500)
+  })
+  app.notFound((c) => c.json({ error: 'not_found', error_description: 'no such endpoint' }, 404))
+
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new OAuthError(413, 'invalid_request', 'request body too large')
+    },
+  })
+
+  /** Rate limit per client IP. The socket address, never X-Forwarded-For, which anyone can set. */
+  const rateLimited = async (c: Context, next: () => Promise<void>) => {
+    const ip = getConnInfo(c).remote.address ?? 'unknown'
+    const verdict = limiter.take(ip)
+    if (!verdict.ok) {
+      throw new OAuthError(429, 'slow_down', 'too many requests, retry later', {
+        'Retry-After': String(verdict.retryAfter),
+      })
+    }
+    await next()
+  }
+
+  const noStore = (c: Context) => {
+    // token responses must not be cached anywhere (RFC 6749 §5.1)
+    c.header('Cache-Control', 'no-store')
+    c.header('Pragma', 'no-cache')
+  }
+
+  // -- discovery --------------------------------------------------------------------------------
+
+  app.get('/', (c) => c.json({ service: 'auth-service', issuer: deps.issuer() }))
+
+  const metadata = (c: Context) => {
+    const issuer = deps.issuer()
+    return c.json({
+      issuer,
+      token_endpoint: `${issuer}/token`,
+      revocation_endpoint: `${issuer}/revoke`,
+      // no jwks_uri in HS256 mode: there is no public key, resource services share the secret
+      ...(keys.algorithm === 'HS256' ? {} : { jwks_uri: `${issuer}/jwks.json` }),
+      grant_types_supported: ['password', 'refresh_token'],
+      token_endpoint_auth_methods_supported: ['none'],
+      revocation_endpoint_auth_methods_supported: ['none'],
+      scopes_supported: ['profile', 'admin'],
+      // only the password and refresh grants exist here, hence no authorization endpoint
+      response_types_supported: [],
+      access_token_signing_alg_values_supported: [keys.algorithm],
+    })
+  }
+  app.get('/.well-known/openid-configuration', metadata)
+  app.get('/.well-known/oauth-authorization-server', metadata) // RFC 8414
+
+  app.get('/jwks.json', (c) => {
+    // short cache: the `next` key is already in here, so a rotation never outruns the caches
+    c.header('Cache-Control', 'public, max-age=300')
+    return c.json(keys.jwks())
+  })
+
+  app.get('/revocations', (c) => {
+    const after = Number(c.req.query('after') ?? 0)
+    if (!Number.isSafeInteger(after) || after < 0) {
+      throw new OAuthError(400, 'invalid_request', 'after must be a whole number')
+    }
+    c.header('Cache-Control', 'no-store')
+    return c.json(store.revokedSince(after))
+  })
+
+  // -- issuing tokens ---------------------------------------------------------------------------
+
+  /** Signs an access token (RFC 9068 claims) and records its jti under the session family. */
+  async function tokenResponse(user: User, clientId: string, scope: string, familyId: string, refreshToken: string) {
+    const now = Math.floor(Date.now() / 1000)
+    const ttl = config.clients[clientId]!.accessTokenTtl
+    const jti = randomUUID()
+    const accessToken = await keys.sign({
+      iss: deps.issuer(),
+      aud: config.audience,
+      sub: user.username,
+      client_id: clientId,
+      roles: user.roles,
+      scope,
+      sid: familyId, // the session (refresh family): /logout ends it
+      jti,
+      iat: now,
+      exp: now + ttl,
+    })
+    store.recordAccessToken(jti, familyId, now + ttl)
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: ttl,
+      refresh_token: refreshToken,
+      scope,
+    }
+  }
+
+  function clientOf(params: URLSearchParams): string {
+    const clientId = params.get('client_id') ?? config.defaultClientId
+    if (!Object.hasOwn(config.clients, clientId)) {
+      throw new OAuthError(401, 'invalid_client', 'unknown client')
+    }
+    return clientId
+  }
+
+  /** The seed's login (resource owner password credentials, RFC 6749 §4.3). */
+  async function passwordGrant(params: URLSearchParams) {
+    const clientId = clientOf(params)
+    const username = required(params, 'username')
+    const password = required(params, 'password')
+    if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
+      throw new OAuthError(400, 'invalid_request', 'password too long')
+    }
+    const user = await users.authenticate(username, password)
+    // RFC 6749 §5.2 answers bad credentials with 400 invalid_grant (the seed used 401); the same
+    // text for "no such user" and "wrong password", so the answer does not reveal which it was
+    if (!user) throw new OAuthError(400, 'invalid_grant', 'incorrect username or password')
+    const scope = grantedScope(user, params.get('scope'))
+    const { familyId, refreshToken } = store.startFamily({ username: user.username, clientId, scope })
+    config.log(`login ${user.username} (client ${clientId})`)
+    return tokenResponse(user, clientId, scope, familyId, refreshToken)
+  }
+
+  /**
+   * Rotation: every use of a refresh token returns a new one and invalidates the old. `asBearer`
+   * selects how failures are reported: 401 invalid_token with a Bearer challenge for the seed's
+   * /refresh_token (the token was sent as a Bearer credential), 400 invalid_grant for /token.
+   */
+  async function refreshGrant(refreshToken: string, clientId: string, asBearer: boolean) {
+    const fail = (description: string) =>
+      asBearer
+        ? new OAuthError(401, 'invalid_token', description, {
+            'WWW-Authenticate': `Bearer error="invalid_token", error_description="${description}"`,
+          })
+        : new OAuthError(400, 'invalid_grant', description)
+
+    const result = store.exchange(refreshToken, clientId)
+    if (!result.ok) {
+      if (result.reason === 'reused') {
+        await deps.publishRevocations?.(result.revokedJtis)
+        config.log(`refresh token reuse detected: session revoked (${result.revokedJtis.length} access tokens)`)
+        throw fail('refresh token reuse detected, session revoked')
+      }
+      throw fail(
+        {
+          unknown: 'invalid refresh token',
+          expired: 'refresh token expired',
+          revoked: 'refresh token revoked',
+          wrong_client: 'refresh token was issued to another client',
+        }[result.reason],
+      )
+    }
+    const { grant } = result
+    // read the user again: roles may have changed, or the user may be gone (the seed does this too)
+    const user = users.find(grant.username)
+    if (!user) throw fail('user no longer exists')
+    return tokenResponse(user, clientId, grant.scope, grant.familyId, result.refreshToken)
+  }
+
+  app.post('/token', rateLimited, limitBody, async (c) => {
+    noStore(c)
+    const params = await readForm(c)
+    // the seed's form has no grant_type (FastAPI's OAuth2PasswordRequestForm sets it optional)
+    const grantType = params.get('grant_type') ?? 'password'
+    if (grantType === 'password') return c.json(await passwordGrant(params))
+    if (grantType === 'refresh_token') {
+      const token = required(params, 'refresh_token')
+      return c.json(await refreshGrant(token, clientOf(params), false))
+    }
+    throw new OAuthError(400, 'unsupported_grant_type', 'grant_type must be password or refresh_token')
+  })
+
+  app.post('/refresh_token', rateLimited, limitBody, async (c) => {
+    noStore(c)
+    const token = bearerToken(c.req.header('authorization'), MAX_PARAM_CHARS)
+    const params = await readForm(c, { optional: true })
+    return c.json(await refreshGrant(token, clientOf(params), true))
+  })
+
+  // -- revocation -------------------------------------------------------------------------------
+
+  /** Verifies an access token this service issued. Returns undefined when it is not one. */
+  async function ownAccessToken(token: string): Promise<JWTPayload | undefined> {
+    const material = keys.verificationKeys()
+    const options = {
+      issuer: deps.issuer(),
+      audience: config.audience,
+      typ: 'at+jwt',
+      algorithms: [keys.algorithm],
+    }
+    try {
+      const { payload } =
+        material instanceof Uint8Array
+          ? await jwtVerify(token, material, options)
+          : await jwtVerify(token, createLocalJWKSet(material), options)
+      return typeof payload.jti === 'string' && typeof payload.exp === 'number' ? payload : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  async function revokeAccess(payload: JWTPayload) {
+    const revoked = store.revokeAccessToken(payload.jti!, payload.exp!)
+    await deps.publishRevocations?.(revoked)
+  }
+
+  async function revokeSession(familyId: string) {
+    await deps.publishRevocations?.(store.revokeFamily(familyId))
+  }
+
+  app.post('/revoke', rateLimited, limitBody, async (c) => {
+    const params = await readForm(c)
+    const token = required(params, 'token', MAX_JWT_CHARS)
+    const clientId = clientOf(params)
+    const hint = params.get('token_type_hint')
+    // RFC 7009 §2.2: answer 200 whether or not the token was known, valid or ours to revoke, so
+    // this endpoint tells a caller nothing about a token it holds
+    const family = hint === 'access_token' ? undefined : store.familyOf(token)
+    if (family) {
+      // revoking a refresh token ends its whole session, access tokens included (RFC 7009 §2.1)
+      if (family.clientId === clientId) await revokeSession(family.familyId)
+      return c.body(null, 200)
+    }
+    const payload = await ownAccessToken(token)
+    if (payload && payload.client_id === clientId) await revokeAccess(payload)
+    return c.body(null, 200)
+  })
+
+  app.post('/logout', rateLimited, limitBody, async (c) => {
+    const token = bearerToken(c.req.header('authorization'), MAX_JWT_CHARS)
+    const payload = await ownAccessToken(token)
+    if (!payload) {
+      throw new OAuthError(401, 'invalid_token', 'invalid access token', {
+        'WWW-Authenticate': 'Bearer error="invalid_token"',
+      })
+    }
+    await revokeAccess(payload)
+    if (typeof payload.sid === 'string') await revokeSession(payload.sid)
+    config.log(`logout ${String(payload.sub)}`)
+    return c.body(null, 204)
+  })
+
+  return app
+}
+
+// -- request helpers ----------------------------------------------------------------------------
+
+function oauthError(c: Context, err: OAuthError) {
+  for (const [name, value] of Object.entries(err.headers)) c.header(name, value)
+  return c.json({ error: err.error, error_description: err.description }, err.status)
+}
+
+/** Reads an application/x-www-form-urlencoded body (the only kind RFC 6749 token requests use). */
+async function readForm(c: Context, { optional = false } = {}): Promise<URLSearchParams> {
+  const type = c.req.header('content-type') ?? ''
+  const body = await c.req.text()
+  if (optional && body === '') return new URLSearchParams()
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
+    throw new OAuthError(415, 'invalid_request', 'expected application/x-www-form-urlencoded')
+  }
+  const params = new URLSearchParams(body)
+  for (const key of new Set(params.keys())) {
+    // RFC 6749 §3.2: parameters must not be repeated (which copy would we believe?)
+    if (params.getAll(key).length > 1) throw new OAuthError(400, 'invalid_request', `repeated parameter: ${safe(key)}`)
+  }
+  return params
+}
+
+function required(params: URLSearchParams, name: string, maxChars = MAX_PARAM_CHARS): string {
+  const value = params.get(name)
+  if (!value) throw new OAuthError(400, 'invalid_request', `missing parameter: ${name}`)
+  if (value.length > maxChars) throw new OAuthError(400, 'invalid_request', `parameter too long: ${name}`)
+  return value
+}
+
+/** `Authorization: Bearer <token>` (RFC 6750 §2.1), or a 401 with a Bearer challenge. */
+function bearerToken(header: string | undefined, maxChars: number): string {
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header ?? '')
+  if (!match || match[1]!.length > maxChars) {
+    throw new OAuthError(401, 'invalid_token', 'a bearer token is required', {
+      'WWW-Authenticate': header ? 'Bearer error="invalid_token"' : 'Bearer',
+    })
+  }
+  return match[1]!
+}
+
+/** Requested scopes must be a subset of the user's; none requested means all of them. */
+function grantedScope(user: User, requested: string | null): string {
+  if (requested === null || requested.trim() === '') return user.scopes.join(' ')
+  const scopes = [...new Set(requested.trim().split(/ +/))]
+  if (scopes.some((s) => !user.scopes.includes(s))) {
+    throw new OAuthError(400, 'invalid_scope', 'requested scope not allowed')
+  }
+  return scopes.join(' ')
+}
+
+/** Echo at most a short, printable piece of client input in an error. */
+const safe = (s: string) => s.replace(/[^\w.-]/g, '?').slice(0, 40)
+
+// -- the service --------------------------------------------------------------------------------
+
+export interface RunningAuthService {
+  /** `http://127.0.0.1:<port>` */
+  url: string
+  issuer: string
+  keys: KeyRing
+  store: TokenStore
+  close(): Promise<void>
+}
+
+/**
+ * Builds everything and listens on `host:port` (port 0: any free port).
+ * Options beyond the config exist for tests and the demo.
+ */
+export async function startAuthService(
+  config: AuthServiceConfig,
+  { port = 8001, host = '127.0.0.1', publishRevocations }: {
+    port?: number
+    host?: string
+    publishRevocations?: AuthServiceDeps['publishRevocations']
+  } = {},
+): Promise<RunningAuthService> {
+  const keys = config.secret ? createSecretKeyRing(config.secret) : await createKeyRing()
+  const store = openTokenStore(config.databaseFile, config.refreshTokenTtl)
+  const users = await createDemoUsers()
+  let issuer = config.issuer ?? ''
+  const app = createAuthApp({ config, issuer: () => issuer, users, keys, store, publishRevocations })
+
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s))
+  })
+  const address = server.address()
+  const url = `http://${host}:${typeof address === 'object' && address ? address.port : port}`
+  issuer ||= url
+
+  // a retiring key stays published while tokens it signed can still be presented: the longest
+  // access-token lifetime plus a minute for the verifiers' clock tolerance
+  const longestTtl = Math.max(...Object.values(config.clients).map((c) => c.accessTokenTtl)) + 60
+  const timers = [setInterval(() => store.prune(), 60_000)]
+  if (config.keyRotationInterval > 0 && keys.algorithm !== 'HS256') {
+    timers.push(setInterval(() => void keys.rotate(longestTtl), config.keyRotationInterval * 1000))
+  }
+  for (const t of timers) t.unref()
+
+  return {
+    url,
+    issuer,
+    keys,
+    store,
+    async close() {
+      for (const t of timers) clearInterval(t)
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      store.close()
+    },
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Settings of the auth service, read once from the environment.
+ *
+ * Every knob has a safe default so `node --import tsx examples/auth-service/main.ts` just works;
+ * the demo and the tests override what they need (short lifetimes, a throwaway database).
+ */
+import { fileURLToPath } from 'node:url'
+
+/** A registered OAuth2 client. Public clients (no secret), as the seed's password flow uses. */
+export interface ClientConfig {
+  /** Lifetime of access tokens issued to this client, in seconds. */
+  accessTokenTtl: number
+}
+
+export interface AuthServiceConfig {
+  /**
+   * `iss` of every token and the base of the discovery document. Default: the URL the service
+   * listens on (`http://127.0.0.1:<port>`), known only once it listens.
+   */
+  issuer?: string
+  /** `aud` of access tokens: the identifier of the API the resource services serve. */
+  audience: string
+  /** Access-token lifetime of the default client, seconds (`ACCESS_TOKEN_TTL`, default 900). */
+  accessTokenTtl: number
+  /** Refresh-token lifetime, seconds (`REFRESH_TOKEN_TTL`, default 7 days). */
+  refreshTokenTtl: number
+  /** Registered clients by `client_id`. A request without `client_id` uses `defaultClientId`. */
+  clients: Record<string, ClientConfig>
+  defaultClientId: string
+  /**
+   * The seed's HS256 shared-secret mode (`AUTH_SECRET_KEY`). Without it, tokens are signed with
+   * rotating ES256 keys published at /jwks.json — resource services then hold no secret at all.
+   */
+  secret?: string
+  /** SQLite file for refresh tokens and revoked jtis (`DATABASE_FILE`); `':memory:'` in tests. */
+  databaseFile: string
+  /** Token-endpoint requests allowed per client IP and minute (`RATE_LIMIT_PER_MINUTE`). */
+  rateLimitPerMinute: number
+  /** Rotate the signing key every this many seconds (`KEY_ROTATION_INTERVAL`); 0 = never. */
+  keyRotationInterval: number
+  /** With `REDIS_URL`, revoked jtis also go to Redis, where resource services read them. */
+  redisUrl?: string
+  /** Where log lines go. Never given a password or a token. */
+  log: (line: string) => void
+}
+
+const DEFAULT_DATABASE = fileURLToPath(new URL('./data/auth.db', import.meta.url))
+
+/** Reads the configuration from `env` (default: `process.env`). Throws on a bad value. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AuthServiceConfig {
+  const accessTokenTtl = seconds(env, 'ACCESS_TOKEN_TTL', 900)
+  const secret = env.AUTH_SECRET_KEY || undefined
+  return {
+    issuer: env.ISSUER || undefined,
+    audience: env.API_AUDIENCE || 'demo-api',
+    accessTokenTtl,
+    refreshTokenTtl: seconds(env, 'REFRESH_TOKEN_TTL', 7 * 24 * 3600),
+    clients: {
+      'seed-client': { accessTokenTtl },
+      // The seed's step 5 edits ACCESS_TOKEN_EXPIRE_MINUTES to 0.1 and restarts the service to watch
+      // a token expire. A second client with a short lifetime shows the same without a restart.
+      'short-lived': { accessTokenTtl: seconds(env, 'SHORT_ACCESS_TOKEN_TTL', 3) },
+    },
+    defaultClientId: 'seed-client',
+    secret: secret === undefined ? undefined : checkSecret(secret),
+    databaseFile: env.DATABASE_FILE || DEFAULT_DATABASE,
+    rateLimitPerMinute: seconds(env, 'RATE_LIMIT_PER_MINUTE', 30),
+    keyRotationInterval: seconds(env, 'KEY_ROTATION_INTERVAL', 0),
+    redisUrl: env.REDIS_URL || undefined,
+    log: (line) => console.log(`[auth-service] ${line}`),
+  }
+}
+
+/**
+ * HS256 needs a key at least as long as its hash: 32 bytes (RFC 7518 §3.2). The seed's default
+ * `your-super-secret-key-for-auth` has 30 and bearer-guard rejects it, so we refuse it here too.
+ */
+export function checkSecret(secret: string): string {
+  if (Buffer.byteLength(secret, 'utf8') < 32) {
+    throw new Error('AUTH_SECRET_KEY must be at least 32 bytes for HS256 (RFC 7518 §3.2)')
+  }
+  return secret
+}
+
+function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number ≥ 0`)
+  return value
+}
