@@ -10,6 +10,7 @@ export default defineConfig({
     'adapters/next': 'src/adapters/next.ts',
     testing: 'src/testing/index.ts',
     redis: 'src/redis/index.ts',
+    presets: 'src/presets/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
