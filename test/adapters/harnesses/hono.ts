@@ -1,0 +1,36 @@
+import { serve } from '@hono/node-server'
+import { Hono, type Context } from 'hono'
+import type { AuthError } from 'bearer-guard'
+import { requireAuth, requireClaims, requireRole, requireScopes } from 'bearer-guard/hono'
+import { CUSTOM, type Harness } from '../conformance-cases.js'
+import { client } from './listen.js'
+
+export const honoHarness: Harness = {
+  name: 'hono',
+  transport: '@hono/node-server on 127.0.0.1:0',
+  async start({ verifier, downVerifier, ran }) {
+    const onError = (error: AuthError, c: Context) =>
+      c.json(CUSTOM.body(error), 418, { [CUSTOM.header[0]]: CUSTOM.header[1] })
+    const handler = (route: string) => (c: Context<{ Variables: { auth?: { subject?: string } } }>) => {
+      ran(route)
+      return c.json({ route, sub: c.get('auth')?.subject ?? null })
+    }
+    const auth = requireAuth(verifier)
+    const app = new Hono()
+    app.get('/user', auth, handler('user'))
+    app.get('/admin', auth, requireRole('admin'), handler('admin'))
+    app.get('/scoped', auth, requireScopes(['orders:read', 'orders:write']), handler('scoped'))
+    app.get('/tenant', auth, requireClaims({ tenant: 'acme' }), handler('tenant'))
+    app.get('/optional', requireAuth(verifier, { optional: true }), handler('optional'))
+    app.get('/realm', requireAuth(verifier, { realm: 'orders' }), handler('realm'))
+    app.get('/hooked', requireAuth(verifier, { onError }), handler('hooked'))
+    app.get('/hooked-role', auth, requireRole('admin', { onError }), handler('hooked-role'))
+    app.get('/down', requireAuth(downVerifier), handler('down'))
+    const { base, close } = await new Promise<{ base: string; close: () => Promise<void> }>((resolve) => {
+      const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+        resolve({ base: `http://127.0.0.1:${info.port}`, close: () => new Promise((r) => server.close(() => r())) }),
+      )
+    })
+    return client(base, close)
+  },
+}
