@@ -1,0 +1,7 @@
+/** GET /users/me — any valid access token. `withAuth` runs the handler only when the token verifies. */
+import { withAuth } from 'bearer-guard/next'
+import { verifier } from '../../../lib/auth'
+
+export const GET = withAuth(async (_request, { auth }) => Response.json({ username: auth.subject, roles: auth.roles }), {
+  verifier,
+})
