@@ -9,7 +9,9 @@ import { parseDuration } from './duration.js'
 import { ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS } from './keys.js'
 import type {
   Algorithm,
+  AudiencePredicate,
   ClaimSource,
+  IssuerPredicate,
   KeyInput,
   RevocationStore,
   VerifierOptions,
@@ -50,9 +52,9 @@ export interface NormalizedJwks {
 }
 
 export interface NormalizedIssuer {
-  /** Accepted `iss` values, or `false` (check off). */
-  issuers: readonly string[] | false
-  audience: readonly string[] | false
+  /** Accepted `iss` values, a predicate, or `false` (check off). */
+  issuers: readonly string[] | false | IssuerPredicate
+  audience: readonly string[] | false | AudiencePredicate
   source: KeySource
   /** `undefined` for static keys without an explicit list: derived from the keys at import. */
   algorithms: readonly Algorithm[] | undefined
@@ -99,6 +101,8 @@ const url = z
     }
   }, 'expected an http(s) URL')
 
+const predicate = <F>() => z.custom<F>((v) => typeof v === 'function', 'expected a function')
+
 const jwksSchema = z.strictObject({
   cacheMaxAge: duration.optional(),
   cooldown: duration.optional(),
@@ -111,10 +115,10 @@ const jwksSchema = z.strictObject({
 
 const entrySchema = z
   .strictObject({
-    issuer: z.union([z.string().min(1), z.array(z.string().min(1)).min(1), z.literal(false)], {
+    issuer: z.union([z.string().min(1), z.array(z.string().min(1)).min(1), z.literal(false), predicate<IssuerPredicate>()], {
       error: required('the expected "iss", or false to skip the check explicitly'),
     }),
-    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1), z.literal(false)], {
+    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1), z.literal(false), predicate<AudiencePredicate>()], {
       error: required('the accepted "aud" value(s), or false to skip the check explicitly'),
     }),
     jwksUri: url.optional(),
@@ -211,8 +215,9 @@ function seconds(v: number | string | undefined, fallback: number | undefined): 
   return v === undefined ? fallback : (parseDuration(v) as number)
 }
 
-function toList(v: string | readonly string[] | false): readonly string[] | false {
-  return v === false ? false : Object.freeze(typeof v === 'string' ? [v] : [...v])
+function toList<F>(v: string | readonly string[] | false | F): readonly string[] | false | F {
+  if (v === false || typeof v === 'function') return v
+  return Object.freeze(typeof v === 'string' ? [v] : [...(v as readonly string[])])
 }
 
 type EntryInput = z.infer<typeof entrySchema>
@@ -293,8 +298,8 @@ export function normalizeOptions(input: VerifierOptions): NormalizedOptions {
       }
       const parsed = entrySchema.safeParse(merged)
       if (!parsed.success) throw toTypeError(parsed.error, ['issuers', i])
-      if (parsed.data.issuer === false) {
-        throw new TypeError(`bearer-guard: invalid option "issuers[${i}].issuer": each entry of "issuers" needs its issuer (the token's iss selects the entry)`)
+      if (parsed.data.issuer === false || typeof parsed.data.issuer === 'function') {
+        throw new TypeError(`bearer-guard: invalid option "issuers[${i}].issuer": each entry of "issuers" needs its issuer URL(s), not false or a function (the token's iss selects the entry)`)
       }
       return { parsed: parsed.data, normalized: normalizeEntry(parsed.data) }
     })

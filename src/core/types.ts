@@ -40,6 +40,21 @@ export type ClaimPath = string
 /** Where to read roles or scopes: one path, several (merged), or a function of the claims. */
 export type ClaimSource = ClaimPath | readonly ClaimPath[] | ((claims: JWTPayload) => readonly string[] | undefined)
 
+/**
+ * Decides whether a token's `iss` is trusted, for issuers that vary per token: Entra ID's
+ * multi-tenant `https://login.microsoftonline.com/{tid}/v2.0`, checked against the token's `tid`.
+ * Called only when `iss` is a string. Return `true` to accept; `false` (or a thrown `AuthError`
+ * with its own reason) rejects the token.
+ */
+export type IssuerPredicate = (iss: string, claims: JWTPayload) => boolean
+
+/**
+ * Decides whether a token is meant for this API when an `aud` match cannot say it: Cognito access
+ * tokens carry `client_id` and no `aud`. `aud` is the token's `aud` as an array (empty when absent).
+ * Return `true` to accept; `false` (or a thrown `AuthError` with its own reason) rejects the token.
+ */
+export type AudiencePredicate = (aud: readonly string[], claims: JWTPayload) => boolean
+
 /** The token-type check that keeps refresh and ID tokens out of resource routes. */
 export type TokenTypeOption =
   | string
@@ -83,10 +98,17 @@ export interface RevocationStore {
 
 /** Options of one issuer. See docs/configuration.md. */
 export interface IssuerOptions<S extends ZodType | undefined = ZodType | undefined> {
-  /** Expected `iss` (exact match, one of a list), or `false` to skip the check explicitly. Required. */
-  issuer: string | readonly string[] | false
-  /** Accepted `aud` values (any of), or `false` to skip the check explicitly. Required. */
-  audience: string | readonly string[] | false
+  /**
+   * Expected `iss` (exact match, one of a list), a predicate for per-token issuers, or `false` to
+   * skip the check explicitly. Required. A predicate needs `jwksUri` or `keys` and cannot be used in
+   * `issuers` entries (the token's `iss` selects the entry).
+   */
+  issuer: string | readonly string[] | false | IssuerPredicate
+  /**
+   * Accepted `aud` values (any of), a predicate (e.g. over `client_id`), or `false` to skip the check
+   * explicitly. Required.
+   */
+  audience: string | readonly string[] | false | AudiencePredicate
   /** Remote JWKS URL. */
   jwksUri?: string | URL
   /** Static verification keys. */

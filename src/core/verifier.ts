@@ -284,7 +284,11 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
 
     if (cfg.issuers !== false) {
       if (typeof payload.iss !== 'string') throw invalid('iss missing', 'iss')
-      if (!cfg.issuers.includes(payload.iss)) throw invalid(`iss mismatch: got "${payload.iss.slice(0, 200)}", expected ${cfg.issuers.join(' or ')}`, 'iss')
+      if (typeof cfg.issuers === 'function') {
+        if (cfg.issuers(payload.iss, payload) !== true) throw invalid(`iss "${payload.iss.slice(0, 200)}" rejected by the issuer function`, 'iss')
+      } else if (!cfg.issuers.includes(payload.iss)) {
+        throw invalid(`iss mismatch: got "${payload.iss.slice(0, 200)}", expected ${cfg.issuers.join(' or ')}`, 'iss')
+      }
     }
     let audience: string[] = []
     const aud = payload.aud
@@ -293,7 +297,11 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
       if (!aud.every((a) => typeof a === 'string')) throw invalid('aud has a non-string member', 'aud')
       audience = aud
     } else if (aud !== undefined) throw invalid('aud is neither a string nor an array', 'aud')
-    if (cfg.audience !== false) {
+    if (typeof cfg.audience === 'function') {
+      if (cfg.audience(audience, payload) !== true) {
+        throw invalid(`aud ${JSON.stringify(audience).slice(0, 200)} rejected by the audience function`, 'aud')
+      }
+    } else if (cfg.audience !== false) {
       if (aud === undefined) throw invalid('aud missing', 'aud')
       const accepted = cfg.audience
       if (!audience.some((a) => accepted.includes(a))) {
