@@ -40,6 +40,9 @@ import {
 /** The claims type a verifier yields: the zod schema's output, else the registered claims. */
 export type ClaimsOf<S> = S extends ZodType ? output<S> : RegisteredClaims
 
+/** Largest NumericDate (seconds) a `Date` can hold: `expiresAt`/`issuedAt` must stay valid. */
+const MAX_TIME = 8.64e12
+
 /** Without a `kid`, at most this many fitting keys are tried. */
 const MAX_KEYS_WITHOUT_KID = 5
 
@@ -270,8 +273,10 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     const exp = payload.exp
     if (exp === undefined) throw invalid('exp missing', 'exp')
     if (typeof exp !== 'number' || !Number.isFinite(exp)) throw invalid('exp is not a number', 'exp')
+    if (Math.abs(exp) > MAX_TIME) throw invalid('exp is not a valid time (beyond the range of a Date)', 'exp')
     const iat = payload.iat
     if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) throw invalid('iat is not a number', 'iat')
+    if (iat !== undefined && Math.abs(iat) > MAX_TIME) throw invalid('iat is not a valid time (beyond the range of a Date)', 'iat')
     if (payload.nbf !== undefined) {
       if (typeof payload.nbf !== 'number' || !Number.isFinite(payload.nbf)) throw invalid('nbf is not a number', 'nbf')
       if (payload.nbf > now + tol) {
