@@ -1,0 +1,409 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import {
+  createVerifier,
+  InvalidTokenError,
+  KeySourceUnavailableError,
+  toErrorResponse,
+  type AuthError,
+  type IssuerOptions,
+  type JWK,
+} from 'bearer-guard'
+import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
+import { createJwksCache, MAX_KEYS } from '../../src/core/jwks-cache.js'
+import { setupMswServer } from '../helpers/msw-server.js'
+
+const msw = setupMswServer()
+const open: TestIssuer[] = []
+let n = 0
+
+/** A fresh ES256 issuer at its own URL, served through msw. */
+async function serve(options: { algorithm?: 'ES256' | 'RS256' } = {}): Promise<TestIssuer> {
+  const issuer = await createTestIssuer({ issuer: `https://jwks-${++n}.issuer.test`, algorithm: options.algorithm ?? 'ES256' })
+  open.push(issuer)
+  msw.use(...(await issuer.mswHandlers()))
+  return issuer
+}
+
+function verifierFor(issuer: TestIssuer, overrides: Partial<IssuerOptions> = {}) {
+  return createVerifier(issuer.verifierOptions('jwks', { cache: false, ...overrides }))
+}
+
+async function failure(promise: Promise<unknown>): Promise<AuthError> {
+  try {
+    await promise
+  } catch (error) {
+    return error as AuthError
+  }
+  throw new Error('verification succeeded')
+}
+
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
+
+let now = Date.UTC(2030, 0, 1)
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] })
+  now = Date.UTC(2030, 0, 1)
+  vi.setSystemTime(now)
+})
+afterEach(async () => {
+  vi.useRealTimers()
+  await Promise.all(open.splice(0).map((i) => i.close()))
+})
+
+/** Moves the fake clock forward. */
+function advance(seconds: number): void {
+  now += seconds * 1000
+  vi.setSystemTime(now)
+}
+
+describe('JWKS cache', () => {
+  it('fetches the JWKS once for 200 concurrent cold verifications', async () => {
+    const issuer = await serve()
+    const verifier = verifierFor(issuer)
+    const tokens = await Promise.all(Array.from({ length: 200 }, (_, i) => issuer.sign({ sub: `u${i}` })))
+    const results = await Promise.all(tokens.map((t) => verifier.verifyAccessToken(t)))
+    expect(results.map((r) => r.subject)).toEqual(tokens.map((_, i) => `u${i}`))
+    expect(issuer.requests).toEqual({ discovery: 0, jwks: 1 })
+  })
+
+  it('fetches discovery once and the JWKS once for 200 concurrent cold verifications', async () => {
+    const issuer = await serve()
+    const verifier = createVerifier(issuer.verifierOptions('discovery', { cache: false }))
+    const token = await issuer.sign()
+    const results = await Promise.all(Array.from({ length: 200 }, () => verifier.verifyAccessToken(token)))
+    expect(results).toHaveLength(200)
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 })
+  })
+
+  it('bounds refetches for a flood of unknown kids by the cooldown', async () => {
+    const issuer = await serve()
+    const verifier = verifierFor(issuer, { jwks: { cooldown: '30s' } })
+    await verifier.verifyAccessToken(await issuer.sign())
+    const flood = () =>
+      Promise.all(Array.from({ length: 50 }, async (_, i) => failure(verifier.verifyAccessToken(await issuer.sign({}, { kid: `forged-${i}` })))))
+
+    const first = await flood()
+    expect(first.every((e) => e instanceof InvalidTokenError && e.status === 401)).toBe(true)
+    expect(first[0]!.reason).toMatch(/no JWKS key fits kid "forged-0" and alg ES256 \(refetch cooling down\)/)
+    expect(issuer.requests.jwks).toBe(1)
+
+    advance(29)
+    await flood()
+    expect(issuer.requests.jwks).toBe(1)
+
+    advance(2)
+    const afterCooldown = await flood()
+    expect(afterCooldown.every((e) => e.status === 401)).toBe(true)
+    expect(issuer.requests.jwks).toBe(2)
+  })
+
+  it('picks up a rotated key once the cooldown has passed', async () => {
+    const issuer = await serve()
+    const verifier = verifierFor(issuer)
+    await verifier.verifyAccessToken(await issuer.sign())
+    const { kid } = await issuer.rotateKeys()
+    const rotated = await issuer.sign()
+    expect(rotated).not.toBe('')
+
+    const early = await failure(verifier.verifyAccessToken(rotated))
+    expect(early).toBeInstanceOf(InvalidTokenError)
+    expect(early.reason).toContain(`kid "${kid}"`)
+
+    advance(31)
+    const auth = await verifier.verifyAccessToken(rotated)
+    expect(auth.header.kid).toBe(kid)
+    expect(issuer.requests.jwks).toBe(2)
+  })
+
+  it('refetches after cacheMaxAge and not before', async () => {
+    const issuer = await serve()
+    const verifier = verifierFor(issuer, { jwks: { cacheMaxAge: '10m' } })
+    await verifier.verifyAccessToken(await issuer.sign())
+    advance(600)
+    await verifier.verifyAccessToken(await issuer.sign())
+    expect(issuer.requests.jwks).toBe(1)
+    advance(1)
+    await verifier.verifyAccessToken(await issuer.sign())
+    expect(issuer.requests.jwks).toBe(2)
+  })
+
+  it('keeps verifying with stale keys while the endpoint is down, within staleMaxAge, then answers 503', async () => {
+    const issuer = await serve()
+    const verifier = verifierFor(issuer, { jwks: { cacheMaxAge: '10m', staleMaxAge: '1h' } })
+    await verifier.verifyAccessToken(await issuer.sign())
+    issuer.simulate('jwks', 500)
+
+    advance(11 * 60)
+    const stale = await verifier.verifyAccessToken(await issuer.sign())
+    expect(stale.subject).toBe('user-123')
+    expect(issuer.requests.jwks).toBe(2)
+
+    advance(48 * 60) // 59 min after the fetch: still within 10 min + 1 h
+    await expect(verifier.verifyAccessToken(await issuer.sign())).resolves.toBeDefined()
+
+    advance(12 * 60) // 71 min after the fetch
+    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    expect(error).toBeInstanceOf(KeySourceUnavailableError)
+    expect(error.status).toBe(503)
+    expect(error.reason).toMatch(/JWKS unavailable: GET https:\/\/jwks-\d+\.issuer\.test\/\.well-known\/jwks\.json answered 500/)
+    expect(toErrorResponse(error).headers['retry-after']).toMatch(/^\d+$/)
+  })
+
+  it('serves a stale key only for a kid it has', async () => {
+    const issuer = await serve()
+    const verifier = verifierFor(issuer)
+    await verifier.verifyAccessToken(await issuer.sign())
+    issuer.simulate('jwks', 500)
+    advance(11 * 60)
+    const error = await failure(verifier.verifyAccessToken(await issuer.sign({}, { kid: 'unknown' })))
+    expect(error).toBeInstanceOf(KeySourceUnavailableError)
+  })
+
+  it('answers 503 with Retry-After when the JWKS cannot be fetched and none is cached', async () => {
+    const issuer = await serve()
+    issuer.simulate('jwks', 404)
+    const verifier = verifierFor(issuer)
+    const error = (await failure(verifier.verifyAccessToken(await issuer.sign()))) as KeySourceUnavailableError
+    expect(error).toBeInstanceOf(KeySourceUnavailableError)
+    expect(error.retryAfter).toBe(5)
+    expect(error.reason).toMatch(/answered 404/)
+    const response = toErrorResponse(error)
+    expect(response.headers['retry-after']).toBe('5')
+    expect(response.headers['www-authenticate']).toBeUndefined()
+  })
+
+  it('answers at once during the backoff after a failure, then tries again', async () => {
+    const issuer = await serve()
+    issuer.simulate('jwks', 500)
+    const verifier = verifierFor(issuer)
+    await failure(verifier.verifyAccessToken(await issuer.sign()))
+    expect(issuer.requests.jwks).toBe(1)
+
+    advance(2)
+    const during = (await failure(verifier.verifyAccessToken(await issuer.sign()))) as KeySourceUnavailableError
+    expect(during).toBeInstanceOf(KeySourceUnavailableError)
+    expect(during.retryAfter).toBe(3)
+    expect(issuer.requests.jwks).toBe(1)
+
+    advance(4)
+    issuer.simulate('jwks', null)
+    await expect(verifier.verifyAccessToken(await issuer.sign())).resolves.toBeDefined()
+    expect(issuer.requests.jwks).toBe(2)
+  })
+
+  it('answers 503 when the endpoint hangs past the timeout', async () => {
+    const issuer = await serve()
+    issuer.simulate('jwks', 'timeout')
+    const verifier = verifierFor(issuer, { jwks: { timeout: '200ms' } })
+    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    expect(error).toBeInstanceOf(KeySourceUnavailableError)
+    expect(error.reason).toMatch(/timed out after 200 ms/)
+  })
+
+  it('rejects an oversized body with 503', async () => {
+    const issuer = await serve()
+    issuer.simulate('jwks', 'oversized')
+    const error = await failure(verifierFor(issuer).verifyAccessToken(await issuer.sign()))
+    expect(error).toBeInstanceOf(KeySourceUnavailableError)
+    expect(error.reason).toMatch(/exceeds 524288/)
+  })
+
+  it('applies a smaller maxResponseBytes', async () => {
+    const issuer = await serve()
+    const verifier = verifierFor(issuer, { jwks: { maxResponseBytes: 1024 } })
+    issuer.simulate('jwks', () => json({ keys: [...issuer.jwks().keys, { kty: 'x', pad: 'p'.repeat(2000) }] }))
+    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    expect(error).toBeInstanceOf(KeySourceUnavailableError)
+    expect(error.reason).toMatch(/exceeds 1024/)
+  })
+
+  it.each([
+    ['non-JSON', () => new Response('{"keys": [', { headers: { 'content-type': 'application/json' } }), /body is not JSON/],
+    ['a JSON array', () => json([]), /not a JSON object/],
+    ['no keys array', () => json({ keys: 'none' }), /has no "keys" array/],
+    ['a redirect', () => new Response(null, { status: 302, headers: { location: 'https://evil.test/jwks' } }), /answered 302/],
+  ])('answers %s with 503 and Retry-After', async (_what, responder, reason) => {
+    const issuer = await serve()
+    issuer.simulate('jwks', responder)
+    const error = await failure(verifierFor(issuer).verifyAccessToken(await issuer.sign()))
+    expect(error).toBeInstanceOf(KeySourceUnavailableError)
+    expect(error.reason).toMatch(reason)
+    expect(toErrorResponse(error).headers['retry-after']).toBe('5')
+  })
+
+  it('skips malformed, encryption-only and weak keys without failing the others', async () => {
+    const issuer = await serve()
+    const good = issuer.jwks().keys[0]!
+    const weak = await weakRsaJwk()
+    issuer.simulate('jwks', () =>
+      json({
+        keys: [
+          'garbage',
+          null,
+          { kty: 'RSA' },
+          { kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA', kid: 'short' },
+          { ...good, kid: 'enc', use: 'enc' },
+          { ...good, kid: 'ops', key_ops: ['encrypt'] },
+          { ...weak, kid: 'weak' },
+          { kty: 'oct', k: 'c2VjcmV0', kid: 'hmac' },
+          good,
+        ],
+      }),
+    )
+    const verifier = verifierFor(issuer, { jwks: { cooldown: 0 } })
+    await expect(verifier.verifyAccessToken(await issuer.sign())).resolves.toBeDefined()
+    for (const kid of ['enc', 'ops', 'weak', 'hmac', 'short']) {
+      const error = await failure(verifier.verifyAccessToken(await issuer.sign({}, { kid })))
+      expect(error).toBeInstanceOf(InvalidTokenError)
+      expect(error.reason).toContain(`no JWKS key fits kid "${kid}"`)
+    }
+  })
+
+  it('uses a key whose key_ops include verify', async () => {
+    const issuer = await serve()
+    issuer.simulate('jwks', () => json({ keys: issuer.jwks().keys.map((k) => ({ ...k, key_ops: ['verify'] })) }))
+    await expect(verifierFor(issuer).verifyAccessToken(await issuer.sign())).resolves.toBeDefined()
+  })
+
+  it('selects the key by kty and alg when the token has no kid', async () => {
+    const issuer = await serve()
+    const other = await createTestIssuer({ algorithm: 'EdDSA' })
+    issuer.simulate('jwks', () => json({ keys: [...other.jwks().keys, ...issuer.jwks().keys].map(({ kid: _, ...k }) => k) }))
+    const auth = await verifierFor(issuer).verifyAccessToken(await issuer.sign({}, { kid: undefined }))
+    expect(auth.header.kid).toBeUndefined()
+  })
+
+  it('rejects a token without kid when no key fits its alg', async () => {
+    const issuer = await serve()
+    const other = await createTestIssuer({ algorithm: 'EdDSA' })
+    issuer.simulate('jwks', () => json(other.jwks()))
+    const error = await failure(verifierFor(issuer).verifyAccessToken(await issuer.sign({}, { kid: undefined })))
+    expect(error.reason).toMatch(/no JWKS key fits the token \(no kid\) and alg ES256/)
+  })
+
+  it('rejects a kid that names a key of another type', async () => {
+    const issuer = await serve()
+    const other = await createTestIssuer({ algorithm: 'EdDSA', kid: 'shared' })
+    issuer.simulate('jwks', () => json(other.jwks()))
+    const error = await failure(verifierFor(issuer).verifyAccessToken(await issuer.sign({}, { kid: 'shared' })))
+    expect(error.reason).toMatch(/no JWKS key fits kid "shared" and alg ES256/)
+  })
+
+  it('rejects a kid that matches two keys as ambiguous', async () => {
+    const issuer = await serve()
+    const key = issuer.jwks().keys[0]!
+    issuer.simulate('jwks', () => json({ keys: [key, { ...key }] }))
+    const error = await failure(verifierFor(issuer).verifyAccessToken(await issuer.sign()))
+    expect(error.reason).toMatch(/matches 2 keys: ambiguous/)
+  })
+
+  it('rejects a token signed by another key with the right kid', async () => {
+    const issuer = await serve()
+    const impostor = await createTestIssuer({ algorithm: 'ES256', kid: issuer.kid })
+    const error = await failure(verifierFor(issuer).verifyAccessToken(await impostor.sign({ iss: issuer.issuer })))
+    expect(error.reason).toBe('signature verification failed')
+  })
+
+  it('sends the configured headers and uses the configured fetch', async () => {
+    const issuer = await serve()
+    const seen: Request[] = []
+    const fetchSpy = vi.fn((input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init)
+      seen.push(request)
+      return issuer.handler(request)
+    }) as unknown as typeof fetch
+    const verifier = verifierFor(issuer, { jwks: { headers: { 'user-agent': 'orders-api/1.0' }, fetch: fetchSpy } })
+    await verifier.verifyAccessToken(await issuer.sign())
+    expect(fetchSpy).toHaveBeenCalledOnce()
+    expect(seen[0]!.headers.get('user-agent')).toBe('orders-api/1.0')
+    expect(seen[0]!.headers.get('accept')).toBe('application/json')
+    expect(seen[0]!.redirect).toBe('manual')
+  })
+
+  describe('warmUp', () => {
+    it('fetches the keys before the first request', async () => {
+      const issuer = await serve()
+      const verifier = verifierFor(issuer)
+      await verifier.warmUp()
+      expect(issuer.requests.jwks).toBe(1)
+      await verifier.verifyAccessToken(await issuer.sign())
+      expect(issuer.requests.jwks).toBe(1)
+    })
+
+    it('fetches discovery and the JWKS', async () => {
+      const issuer = await serve()
+      await createVerifier(issuer.verifierOptions('discovery')).warmUp()
+      expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 })
+    })
+
+    it('rejects with KeySourceUnavailableError when the endpoint is down', async () => {
+      const issuer = await serve()
+      issuer.simulate('jwks', 503)
+      await expect(verifierFor(issuer).warmUp()).rejects.toBeInstanceOf(KeySourceUnavailableError)
+    })
+
+    it('does nothing for a secret or static keys', async () => {
+      const issuer = await serve()
+      await createVerifier(issuer.verifierOptions('keys')).warmUp()
+      await createVerifier({ issuer: 'x', audience: 'y', secret: 's'.repeat(32) }).warmUp()
+      expect(issuer.requests).toEqual({ discovery: 0, jwks: 0 })
+    })
+  })
+
+  describe('createJwksCache', () => {
+    const options = { timeoutMs: 1000, maxBytes: 512 * 1024, cacheMaxAge: 600, cooldown: 30, staleMaxAge: 3600 }
+
+    it('reports freshness, cooldown and keys', async () => {
+      const issuer = await serve()
+      const cache = createJwksCache(new URL(issuer.jwksUri), options)
+      expect(cache.fresh).toBe(false)
+      expect(cache.keys()).toEqual([])
+      await cache.reload()
+      expect(cache.fresh).toBe(true)
+      expect(cache.coolingDown).toBe(true)
+      expect(cache.keys().map((k) => k.kid)).toEqual([issuer.kid])
+      expect(cache.select(issuer.kid, 'ES256')).toHaveLength(1)
+      advance(31)
+      expect(cache.coolingDown).toBe(false)
+      advance(600)
+      expect(cache.fresh).toBe(false)
+    })
+
+    it('tells onEvent about skipped keys and failures', async () => {
+      const issuer = await serve()
+      const events: { type: string; detail: string }[] = []
+      const cache = createJwksCache(new URL(issuer.jwksUri), { ...options, onEvent: (e) => events.push(e) })
+      issuer.simulate('jwks', () => json({ keys: [{ kty: 'RSA', kid: 'bad' }, 7, ...issuer.jwks().keys] }))
+      await cache.reload()
+      expect(events).toEqual([
+        { type: 'skipped-key', detail: 'key "bad": RSA key without n/e' },
+        { type: 'skipped-key', detail: 'key without kid: not an object' },
+        { type: 'fetched', detail: `1 keys from ${issuer.jwksUri}` },
+      ])
+      issuer.simulate('jwks', 500)
+      await expect(cache.reload()).rejects.toBeInstanceOf(KeySourceUnavailableError)
+      expect(events.at(-1)).toEqual({ type: 'fetch-failed', detail: `GET ${issuer.jwksUri} answered 500` })
+    })
+
+    it(`reads at most ${MAX_KEYS} keys`, async () => {
+      const issuer = await serve()
+      const key = issuer.jwks().keys[0]!
+      issuer.simulate('jwks', () => json({ keys: Array.from({ length: MAX_KEYS + 5 }, (_, i) => ({ ...key, kid: `k${i}` })) }))
+      const cache = createJwksCache(new URL(issuer.jwksUri), options)
+      await cache.reload()
+      expect(cache.keys()).toHaveLength(MAX_KEYS)
+    })
+  })
+})
+
+/** A 1024-bit RSA public JWK: too weak to be used. */
+async function weakRsaJwk(): Promise<JWK> {
+  const pair = (await crypto.subtle.generateKey(
+    { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+    true,
+    ['sign', 'verify'],
+  )) as CryptoKeyPair
+  const { kty, n, e } = (await crypto.subtle.exportKey('jwk', pair.publicKey)) as JWK
+  return { kty, n, e, alg: 'RS256', use: 'sig' }
+}
