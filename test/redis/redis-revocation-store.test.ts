@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { KeySourceUnavailableError } from '../../src/core/errors.js'
+import { KeySourceUnavailableError, TokenRevokedError } from '../../src/core/errors.js'
+import { createVerifier } from '../../src/core/verifier.js'
+import { createTestIssuer } from '../../src/testing/index.js'
 import {
   createRedisRevocationStore,
   type RedisRevocationStore,
@@ -86,6 +88,25 @@ describe.skipIf(!hasRedis)('createRedisRevocationStore against a real redis-serv
     expect(a.isRevoked('jti-1')).toBe(true)
     expect(await until(() => b.isRevoked('jti-1'), 1000)).toBe(true)
     expect(b.isRevoked('jti-2')).toBe(false)
+  })
+
+  it('makes a verifier on instance B refuse a token revoked on instance A', async () => {
+    const ns = `verifier${seq++}`
+    const issuer = await createTestIssuer()
+    const a = store(ns)
+    const b = store(ns)
+    await Promise.all([a.ready('5s'), b.ready('5s')])
+    const verifierB = createVerifier(issuer.verifierOptions('keys', { revocation: b }))
+    const token = await issuer.sign()
+    const auth = await verifierB.verifyAccessToken(token) // also fills the verifier's token cache
+    await a.revoke(auth.claims.jti as string, auth.expiresAt)
+    const refused = await until(
+      () => verifierB.verifyAccessToken(token).then(() => undefined, (e: unknown) => e),
+      1000,
+    )
+    expect(refused).toBeInstanceOf(TokenRevokedError)
+    expect(refused).toMatchObject({ status: 401, code: 'invalid_token' })
+    await expect(verifierB.verifyAccessToken(await issuer.sign())).resolves.toBeDefined()
   })
 
   it('answers from the mirror synchronously', async () => {
@@ -237,6 +258,12 @@ describe.skipIf(!hasRedis)('createRedisRevocationStore against a real redis-serv
       expect((err as KeySourceUnavailableError).reason).toMatch(/stale/)
       expect(() => s.isRevoked('r')).toThrow(KeySourceUnavailableError)
       expect(s.status.stale).toBe(true)
+      const issuer = await createTestIssuer()
+      const verifier = createVerifier(issuer.verifierOptions('keys', { revocation: s }))
+      await expect(verifier.verifyAccessToken(await issuer.sign())).rejects.toMatchObject({
+        status: 503,
+        code: 'temporarily_unavailable',
+      })
       expect(logs.some((l) => l.startsWith('error') && l.includes('failing closed'))).toBe(true)
 
       await faulty.restart()
