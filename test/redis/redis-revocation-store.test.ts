@@ -99,7 +99,7 @@ describe.skipIf(!hasRedis)('createRedisRevocationStore against a real redis-serv
     const verifierB = createVerifier(issuer.verifierOptions('keys', { revocation: b }))
     const token = await issuer.sign()
     const auth = await verifierB.verifyAccessToken(token) // also fills the verifier's token cache
-    await a.revoke(auth.claims.jti as string, auth.expiresAt)
+    await a.revoke((auth.claims as { jti: string }).jti, auth.expiresAt)
     const refused = await until(
       () => verifierB.verifyAccessToken(token).then(() => undefined, (e: unknown) => e),
       1000,
