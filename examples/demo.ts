@@ -174,7 +174,9 @@ function buildNextIfNeeded(): void {
   const started = Date.now()
   const result = spawnSync(process.execPath, [join(ROOT, 'node_modules/next/dist/bin/next'), 'build', NEXT_APP], {
     cwd: ROOT,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+    // CI=1: if a package Next needs is missing, fail with its message instead of letting Next
+    // `npm install` it into the repository's package.json
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', CI: '1' },
     encoding: 'utf8',
   })
   if (result.status !== 0) fail(`next build failed:\n${result.stdout}\n${result.stderr}`)

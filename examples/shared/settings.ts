@@ -11,7 +11,7 @@
  */
 import { parseArgs } from 'node:util'
 import type { RevocationStore, VerifierOptions } from 'bearer-guard'
-import { createPolledRevocationStore } from './polled-revocations.js'
+import { createPolledRevocationStore } from './polled-revocations' // no extension: shared with the Next.js app (Turbopack)
 
 export interface ResourceSettings {
   port: number
