@@ -1,0 +1,158 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createVerifier, KeySourceUnavailableError, type AuthError } from 'bearer-guard'
+import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
+import { discoverJwksUri, discoveryUrls } from '../../src/core/discovery.js'
+import { setupMswServer } from '../helpers/msw-server.js'
+
+const msw = setupMswServer()
+const open: TestIssuer[] = []
+afterEach(async () => {
+  vi.useRealTimers()
+  await Promise.all(open.splice(0).map((i) => i.close()))
+})
+
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
+
+type Route = (url: URL, request: Request) => Response | Promise<Response> | undefined
+
+/** An issuer whose endpoints are reached through a recording `fetch`; `route` may answer first. */
+async function setup(issuerUrl = 'https://auth.test', route: Route = () => undefined) {
+  const issuer = await createTestIssuer({ issuer: issuerUrl, algorithm: 'ES256' })
+  open.push(issuer)
+  const urls: string[] = []
+  const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init)
+    urls.push(request.url)
+    return (await route(new URL(request.url), request)) ?? issuer.handler(request)
+  }) as typeof globalThis.fetch
+  const verifier = createVerifier(issuer.verifierOptions('discovery', { jwks: { fetch, timeout: '200ms' }, cache: false }))
+  return { issuer, verifier, urls }
+}
+
+async function failure(promise: Promise<unknown>): Promise<AuthError> {
+  try {
+    await promise
+  } catch (error) {
+    return error as AuthError
+  }
+  throw new Error('verification succeeded')
+}
+
+describe('discoveryUrls', () => {
+  it('puts OIDC discovery under the issuer and RFC 8414 metadata at the origin', () => {
+    expect(discoveryUrls('https://auth.test').map(String)).toEqual([
+      'https://auth.test/.well-known/openid-configuration',
+      'https://auth.test/.well-known/oauth-authorization-server',
+    ])
+    expect(discoveryUrls('https://auth.test/realms/main/').map(String)).toEqual([
+      'https://auth.test/realms/main/.well-known/openid-configuration',
+      'https://auth.test/.well-known/oauth-authorization-server/realms/main',
+    ])
+  })
+
+  it('drops a query string', () => {
+    expect(discoveryUrls('https://auth.test/t?x=1').map(String)).toEqual([
+      'https://auth.test/t/.well-known/openid-configuration',
+      'https://auth.test/.well-known/oauth-authorization-server/t',
+    ])
+  })
+})
+
+describe('discovery', () => {
+  it('reads jwks_uri from OpenID Connect discovery first', async () => {
+    const { issuer, verifier, urls } = await setup()
+    await verifier.verifyAccessToken(await issuer.sign())
+    expect(urls).toEqual([issuer.discoveryUri, issuer.jwksUri])
+  })
+
+  it('falls back to RFC 8414 metadata when OIDC discovery answers 404', async () => {
+    const { issuer, verifier, urls } = await setup('https://auth.test/realms/main', (url) =>
+      url.pathname.endsWith('/openid-configuration') ? json({ error: 'not found' }, 404) : undefined,
+    )
+    await verifier.verifyAccessToken(await issuer.sign())
+    expect(urls).toEqual([
+      'https://auth.test/realms/main/.well-known/openid-configuration',
+      'https://auth.test/.well-known/oauth-authorization-server/realms/main',
+      'https://auth.test/realms/main/.well-known/jwks.json',
+    ])
+  })
+
+  it('also tries RFC 8414 after a server error', async () => {
+    const { issuer, verifier, urls } = await setup('https://auth.test', (url) =>
+      url.pathname.endsWith('/openid-configuration') ? json({}, 500) : undefined,
+    )
+    await verifier.verifyAccessToken(await issuer.sign())
+    expect(urls).toHaveLength(3)
+  })
+
+  it('does not try RFC 8414 after a timeout, and answers 503', async () => {
+    const { issuer, verifier, urls } = await setup()
+    issuer.simulate('discovery', 'timeout')
+    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    expect(error).toBeInstanceOf(KeySourceUnavailableError)
+    expect(error.reason).toMatch(/discovery for https:\/\/auth\.test failed: GET .* timed out/)
+    expect(urls).toEqual([issuer.discoveryUri])
+  })
+
+  it('answers 503 when neither metadata document exists', async () => {
+    const { issuer, verifier } = await setup()
+    issuer.simulate('discovery', 404)
+    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    expect(error).toBeInstanceOf(KeySourceUnavailableError)
+    expect(error.reason).toMatch(/answered 404; GET .*oauth-authorization-server answered 404/)
+  })
+
+  it.each([
+    ['with a trailing slash added', 'https://auth.test/'],
+    ['in another case', 'https://AUTH.test'],
+    ['of another server', 'https://evil.test'],
+  ])('rejects metadata whose issuer differs %s', async (_what, claimed) => {
+    const { issuer, verifier, urls } = await setup('https://auth.test', (url) =>
+      url.pathname.endsWith('/openid-configuration') ? json({ issuer: claimed, jwks_uri: 'https://evil.test/jwks' }) : undefined,
+    )
+    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    expect(error).toBeInstanceOf(KeySourceUnavailableError)
+    expect(error.reason).toContain(`issuer "${claimed}" does not equal "https://auth.test"`)
+    expect(urls.some((u) => u.startsWith('https://evil.test'))).toBe(false)
+  })
+
+  it.each([
+    ['no jwks_uri', {}, /no jwks_uri/],
+    ['a jwks_uri that is not a URL', { jwks_uri: 'not a url' }, /jwks_uri is not a URL/],
+    ['a jwks_uri that is not http(s)', { jwks_uri: 'file:///etc/passwd' }, /jwks_uri is not http\(s\)/],
+  ])('rejects metadata with %s', async (_what, extra, reason) => {
+    const { issuer, verifier } = await setup('https://auth.test', (url) =>
+      url.pathname.endsWith('/openid-configuration') ? json({ issuer: 'https://auth.test', ...extra }) : undefined,
+    )
+    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    expect(error).toBeInstanceOf(KeySourceUnavailableError)
+    expect(error.reason).toMatch(reason)
+  })
+
+  it('discovers again after a failure, once the backoff has passed', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const { issuer, verifier } = await setup()
+    issuer.simulate('discovery', 503)
+    await failure(verifier.verifyAccessToken(await issuer.sign()))
+    issuer.simulate('discovery', null)
+    vi.setSystemTime(Date.now() + 6000)
+    await expect(verifier.verifyAccessToken(await issuer.sign())).resolves.toBeDefined()
+  })
+
+  it('works through msw at the real well-known URLs', async () => {
+    const issuer = await createTestIssuer({ issuer: 'https://msw.auth.test/tenant', algorithm: 'ES256' })
+    open.push(issuer)
+    msw.use(...(await issuer.mswHandlers()))
+    const auth = await createVerifier(issuer.verifierOptions('discovery')).verifyAccessToken(await issuer.sign())
+    expect(auth.issuer).toBe('https://msw.auth.test/tenant')
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 })
+  })
+
+  it('discoverJwksUri returns the URL', async () => {
+    const issuer = await createTestIssuer({ issuer: 'https://auth.test' })
+    open.push(issuer)
+    const uri = await discoverJwksUri('https://auth.test', { timeoutMs: 1000, maxBytes: 65536, fetch: issuer.fetch })
+    expect(uri.href).toBe(issuer.jwksUri)
+  })
+})
