@@ -272,7 +272,9 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
   }
 
   async function revokeSession(familyId: string) {
-    await deps.publishRevocations?.(store.revokeFamily(familyId))
+    // (not inlined into `publishRevocations?.(…)`: an optional call skips evaluating its arguments)
+    const revoked = store.revokeFamily(familyId)
+    await deps.publishRevocations?.(revoked)
   }
 
   app.post('/revoke', rateLimited, limitBody, async (c) => {

@@ -6,6 +6,8 @@
  */
 import { fileURLToPath } from 'node:url'
 
+type Env = Record<string, string | undefined>
+
 /** A registered OAuth2 client. Public clients (no secret), as the seed's password flow uses. */
 export interface ClientConfig {
   /** Lifetime of access tokens issued to this client, in seconds. */
@@ -47,7 +49,7 @@ export interface AuthServiceConfig {
 const DEFAULT_DATABASE = fileURLToPath(new URL('./data/auth.db', import.meta.url))
 
 /** Reads the configuration from `env` (default: `process.env`). Throws on a bad value. */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AuthServiceConfig {
+export function configFromEnv(env: Env = process.env): AuthServiceConfig {
   const accessTokenTtl = seconds(env, 'ACCESS_TOKEN_TTL', 900)
   const secret = env.AUTH_SECRET_KEY || undefined
   return {
@@ -82,7 +84,7 @@ export function checkSecret(secret: string): string {
   return secret
 }
 
-function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function seconds(env: Env, name: string, fallback: number): number {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)

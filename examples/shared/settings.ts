@@ -23,7 +23,7 @@ export interface ResourceSettings {
   revocation: RevocationStore
 }
 
-export function resourceSettings(defaultPort: number, env: NodeJS.ProcessEnv = process.env): ResourceSettings {
+export function resourceSettings(defaultPort: number, env: Record<string, string | undefined> = process.env): ResourceSettings {
   // strict: false so frameworks' own flags (if any) pass through
   const { values } = parseArgs({
     options: { port: { type: 'string' }, 'auth-url': { type: 'string' } },
