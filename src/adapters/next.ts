@@ -49,11 +49,11 @@ type Handler<C, X, A> = (request: NextRequest, context: X & { auth: A }) => Resp
 export function withAuth<C = RegisteredClaims, X extends object = RouteContext>(
   handler: Handler<C, X, AuthContext<C> | undefined>,
   options: WithAuthOptions<C> & { optional: true },
-): (request: NextRequest, context: X) => Promise<Response>
+): (request: NextRequest, context: Omit<X, 'auth'>) => Promise<Response>
 export function withAuth<C = RegisteredClaims, X extends object = RouteContext>(
   handler: Handler<C, X, AuthContext<C>>,
   options: WithAuthOptions<C>,
-): (request: NextRequest, context: X) => Promise<Response>
+): (request: NextRequest, context: Omit<X, 'auth'>) => Promise<Response>
 export function withAuth<C, X extends object>(handler: Handler<C, X, any>, options: WithAuthOptions<C>) {
   const verifier = toVerifier<C>(options.verifier)
   const guards = toGuards(options)
