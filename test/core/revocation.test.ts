@@ -1,0 +1,124 @@
+import { describe, expect, it, vi } from 'vitest'
+import {
+  createMemoryRevocationStore,
+  createVerifier,
+  KeySourceUnavailableError,
+  TokenRevokedError,
+  toErrorResponse,
+  type AuthError,
+  type RevocationStore,
+} from 'bearer-guard'
+import { createTestIssuer } from 'bearer-guard/testing'
+
+const issuer = await createTestIssuer({ algorithm: 'ES256' })
+
+async function failure(promise: Promise<unknown>): Promise<AuthError> {
+  try {
+    await promise
+  } catch (error) {
+    return error as AuthError
+  }
+  throw new Error('verification succeeded')
+}
+
+describe('createMemoryRevocationStore', () => {
+  it('remembers a revoked jti until the token expires', () => {
+    const store = createMemoryRevocationStore()
+    store.revoke('j1', new Date(Date.now() + 60_000))
+    expect(store.isRevoked('j1', {})).toBe(true)
+    expect(store.isRevoked('j2', {})).toBe(false)
+    expect(store.size).toBe(1)
+  })
+
+  it('does not keep a jti whose token has long expired', () => {
+    const store = createMemoryRevocationStore()
+    store.revoke('old', new Date(Date.now() - 61_000))
+    expect(store.isRevoked('old', {})).toBe(false)
+    expect(store.size).toBe(0)
+  })
+
+  it('drops an entry once its token has expired (plus a minute of slack)', async () => {
+    const store = createMemoryRevocationStore()
+    store.revoke('soon', new Date(Date.now() - 60_000 + 50))
+    expect(store.isRevoked('soon', {})).toBe(true)
+    await new Promise((resolve) => setTimeout(resolve, 120))
+    expect(store.isRevoked('soon', {})).toBe(false)
+  })
+
+  it('is bounded by max', () => {
+    const store = createMemoryRevocationStore({ max: 2 })
+    const exp = new Date(Date.now() + 60_000)
+    store.revoke('a', exp)
+    store.revoke('b', exp)
+    store.revoke('c', exp)
+    expect(store.size).toBe(2)
+    expect(store.isRevoked('a', {})).toBe(false)
+    expect(store.isRevoked('c', {})).toBe(true)
+  })
+
+  it('validates its arguments', () => {
+    expect(() => createMemoryRevocationStore({ max: 0 })).toThrow(/invalid option "max"/)
+    expect(() => createMemoryRevocationStore({ max: 1.5 })).toThrow(TypeError)
+    expect(() => createMemoryRevocationStore().revoke('', new Date(Date.now() + 1000))).toThrow(/needs a jti string/)
+  })
+})
+
+describe('revocation in the verifier', () => {
+  it('rejects a revoked jti with TokenRevokedError (401)', async () => {
+    const revocation = createMemoryRevocationStore()
+    const verifier = createVerifier(issuer.verifierOptions('keys', { revocation }))
+    const auth = await verifier.verifyAccessToken(await issuer.sign({ jti: 'other' }))
+    const token = await issuer.sign({ jti: 'revoked-1' })
+    await revocation.revoke('revoked-1', auth.expiresAt)
+    const error = await failure(verifier.verifyAccessToken(token))
+    expect(error).toBeInstanceOf(TokenRevokedError)
+    expect(error.status).toBe(401)
+    expect(error.description).toBe('token revoked')
+    expect(error.reason).toBe('jti "revoked-1" is revoked')
+    expect(toErrorResponse(error).headers['www-authenticate']).toBe(
+      'Bearer realm="api", error="invalid_token", error_description="token revoked"',
+    )
+  })
+
+  it('consults the store after the signature and claims are valid, with the claims', async () => {
+    const store: RevocationStore = { isRevoked: vi.fn(async () => false), revoke: vi.fn() }
+    const verifier = createVerifier(issuer.verifierOptions('keys', { revocation: store }))
+    await failure(verifier.verifyAccessToken(await issuer.expired({ jti: 'x' })))
+    expect(store.isRevoked).not.toHaveBeenCalled()
+    await verifier.verifyAccessToken(await issuer.sign({ jti: 'j', tenant: 't' }))
+    expect(store.isRevoked).toHaveBeenCalledWith('j', expect.objectContaining({ jti: 'j', tenant: 't' }))
+  })
+
+  it('does not consult the store for a token without jti', async () => {
+    const store: RevocationStore = { isRevoked: vi.fn(() => true), revoke: vi.fn() }
+    const verifier = createVerifier(issuer.verifierOptions('keys', { revocation: store }))
+    await expect(verifier.verifyAccessToken(await issuer.sign({ jti: undefined }))).resolves.toBeDefined()
+    await expect(verifier.verifyAccessToken(await issuer.sign({ jti: 42 }))).resolves.toBeDefined()
+    expect(store.isRevoked).not.toHaveBeenCalled()
+  })
+
+  it('answers 503 when the store throws, without blaming the token', async () => {
+    const store: RevocationStore = {
+      isRevoked: () => Promise.reject(new Error('ECONNREFUSED 127.0.0.1:6379')),
+      revoke: () => {},
+    }
+    const verifier = createVerifier(issuer.verifierOptions('keys', { revocation: store }))
+    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    expect(error).toBeInstanceOf(KeySourceUnavailableError)
+    expect(error.status).toBe(503)
+    expect(error.reason).toBe('revocation store failed: ECONNREFUSED 127.0.0.1:6379')
+    expect(toErrorResponse(error).headers['retry-after']).toBe('5')
+  })
+
+  it('passes through an AuthError thrown by the store', async () => {
+    const own = new TokenRevokedError({ reason: 'family revoked' })
+    const store: RevocationStore = {
+      isRevoked: () => {
+        throw own
+      },
+      revoke: () => {},
+    }
+    const verifier = createVerifier(issuer.verifierOptions('keys', { revocation: store }))
+    expect(await failure(verifier.verifyAccessToken(await issuer.sign()))).toBe(own)
+  })
+})
