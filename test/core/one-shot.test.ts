@@ -1,0 +1,66 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { verifyAccessToken, InvalidTokenError } from 'bearer-guard'
+import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
+import { setupMswServer } from '../helpers/msw-server.js'
+
+const msw = setupMswServer()
+const open: TestIssuer[] = []
+let n = 0
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((i) => i.close()))
+})
+
+async function serve(): Promise<TestIssuer> {
+  const issuer = await createTestIssuer({ issuer: `https://one-shot-${++n}.test`, algorithm: 'ES256' })
+  open.push(issuer)
+  msw.use(...(await issuer.mswHandlers()))
+  return issuer
+}
+
+describe('verifyAccessToken (one-shot)', () => {
+  it('shares one JWKS cache between calls with structurally equal options', async () => {
+    const issuer = await serve()
+    const options = () => ({ issuer: issuer.issuer, audience: 'https://api.test', jwksUri: issuer.jwksUri, jwks: { timeout: '2s' } })
+    await expect(verifyAccessToken(await issuer.sign(), options())).resolves.toMatchObject({ subject: 'user-123' })
+    await expect(verifyAccessToken(await issuer.sign({ sub: 'u2' }), options())).resolves.toMatchObject({ subject: 'u2' })
+    expect(issuer.requests.jwks).toBe(1)
+  })
+
+  it('shares the cache with discovery too', async () => {
+    const issuer = await serve()
+    await verifyAccessToken(await issuer.sign(), { issuer: issuer.issuer, audience: 'https://api.test' })
+    await verifyAccessToken(await issuer.sign(), { issuer: issuer.issuer, audience: 'https://api.test' })
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 })
+  })
+
+  it('keeps different options apart', async () => {
+    const issuer = await serve()
+    const token = await issuer.sign()
+    await verifyAccessToken(token, { issuer: issuer.issuer, audience: 'https://api.test', jwksUri: issuer.jwksUri })
+    await expect(verifyAccessToken(token, { issuer: issuer.issuer, audience: 'other', jwksUri: issuer.jwksUri })).rejects.toBeInstanceOf(
+      InvalidTokenError,
+    )
+    expect(issuer.requests.jwks).toBe(2)
+  })
+
+  it('tells functions apart by identity and URLs by value', async () => {
+    const issuer = await serve()
+    const roles = () => ['r']
+    const base = { issuer: issuer.issuer, audience: 'https://api.test' }
+    await verifyAccessToken(await issuer.sign(), { ...base, jwksUri: new URL(issuer.jwksUri), rolesClaim: roles })
+    await verifyAccessToken(await issuer.sign(), { ...base, jwksUri: new URL(issuer.jwksUri), rolesClaim: roles })
+    expect(issuer.requests.jwks).toBe(1)
+    await verifyAccessToken(await issuer.sign(), { ...base, jwksUri: new URL(issuer.jwksUri), rolesClaim: () => ['r'] })
+    expect(issuer.requests.jwks).toBe(2)
+  })
+
+  it('validates the options', async () => {
+    await expect(verifyAccessToken('a.b.c', { issuer: 'x', audience: 'y', jku: 'z' } as never)).rejects.toThrow(TypeError)
+  })
+
+  it('works with a Uint8Array secret', async () => {
+    const hs = await createTestIssuer({ algorithm: 'HS256' })
+    const secret = new TextEncoder().encode(hs.secret)
+    await expect(verifyAccessToken(await hs.sign(), { issuer: hs.issuer, audience: 'https://api.test', secret })).resolves.toBeDefined()
+  })
+})
