@@ -9,9 +9,17 @@ const BufferCtor: { from(s: string, enc: string): Uint8Array } | undefined = (
 
 const ALPHABET = /^[A-Za-z0-9_-]*$/
 
-/** True when `s` is unpadded base64url that decodes to whole bytes. */
+const CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/**
+ * True when `s` is canonical unpadded base64url that decodes to whole bytes: the unused low bits of
+ * the last character must be zero (RFC 4648 §3.5), so one token has only one spelling.
+ */
 export function isBase64url(s: string): boolean {
-  return s.length % 4 !== 1 && ALPHABET.test(s)
+  const rem = s.length % 4
+  if (rem === 1 || !ALPHABET.test(s)) return false
+  if (rem === 0) return true
+  return (CHARS.indexOf(s[s.length - 1] as string) & (rem === 2 ? 0x0f : 0x03)) === 0
 }
 
 /** Decodes base64url already checked with `isBase64url`. */

@@ -104,20 +104,10 @@ describe('property: a mutated valid token is never accepted', () => {
           else t = t.slice(0, at) + t.slice(at + 1)
         }
         const result = await outcome(() => verifier.verifyAccessToken(t))
-        if (t === token) expect(result).toBe('accepted')
-        else if (result === 'accepted') {
-          // only a non-canonical spelling of the same bytes may pass: the last base64url character of a
-          // part carries unused low bits (RFC 4648 §3.5); nothing signed may change
-          expect(sameBytes(t, token), `accepted a changed token: ${t}`).toBe(true)
-        }
+        expect(result).toBe(t === token ? 'accepted' : 'auth-error')
       }),
       { numRuns: 1500 },
     )
   })
 })
 
-function sameBytes(a: string, b: string): boolean {
-  const decode = (s: string) => s.split('.').map((part) => atob(part.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((part.length + 3) % 4)))
-  const [da, db] = [decode(a), decode(b)]
-  return da.length === 3 && da.every((p, i) => p === db[i])
-}

@@ -366,6 +366,17 @@ export const ATTACKS: AttackCase[] = [
     refusal: { reason: /exceeds maxTokenLength 8192/ },
   },
   {
+    name: 'refuses a non-canonical spelling of the signature (unused low bits set)',
+    make: async (fx) => {
+      const token = await forge(fx.ec) // 64 bytes: 86 characters, the last one with 4 unused bits
+      const s = parts(token)[2]
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+      const last = alphabet[alphabet.indexOf(s.at(-1) as string) | 1] as string
+      return { token: withSignature(token, s.slice(0, -1) + last), options: keysOptions(fx.ec.publicJwk as JWK) }
+    },
+    refusal: { reason: 'not base64url' },
+  },
+  {
     name: 'refuses non-base64url characters in the signature',
     make: async (fx) => ({ token: `${await forge(fx.rsa)}=`, options: rsaOptions(fx) }),
     refusal: { reason: 'not base64url' },
