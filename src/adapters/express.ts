@@ -11,7 +11,13 @@ import {
   type AdapterOptions,
   type GuardOptions,
 } from '../core/adapter.js'
-import { claimsGuard, roleGuard, scopeGuard, type ClaimRequirement, type Guard } from '../core/guards.js'
+import {
+  claimsGuard,
+  roleGuard,
+  scopeGuard,
+  type ClaimRequirement,
+  type Guard,
+} from '../core/guards.js'
 import type { AuthContext, RegisteredClaims, Verifier, VerifierOptions } from '../core/types.js'
 
 declare global {
@@ -79,7 +85,10 @@ export function requireRole(roles: string | readonly string[], options: ExpressG
  * app.post('/orders', requireAuth(verifier), requireScopes('orders:write'), handler)
  * ```
  */
-export function requireScopes(scopes: string | readonly string[], options: ExpressGuardOptions = {}) {
+export function requireScopes(
+  scopes: string | readonly string[],
+  options: ExpressGuardOptions = {},
+) {
   return check(scopeGuard(scopes, options), options)
 }
 
@@ -110,13 +119,25 @@ function check(guard: Guard, options: ExpressGuardOptions): RequestHandler {
   }
 }
 
-async function fail(error: unknown, options: ExpressGuardOptions, req: Request, res: Response, next: NextFunction) {
+async function fail(
+  error: unknown,
+  options: ExpressGuardOptions,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+) {
   const { onError } = options
-  const handled = onError && (async (e: Parameters<typeof onError>[0]) => (await onError(e, req, res)) || res.headersSent || undefined)
+  const handled =
+    onError &&
+    (async (e: Parameters<typeof onError>[0]) =>
+      (await onError(e, req, res)) || res.headersSent || undefined)
   try {
     const out = await resolveFailure(error, { ...options, onError: handled }, req, res)
     if ('response' in out && !res.headersSent) {
-      res.status(out.response.status).set(out.response.headers).send(JSON.stringify(out.response.body))
+      res
+        .status(out.response.status)
+        .set(out.response.headers)
+        .send(JSON.stringify(out.response.body))
     }
   } catch (err) {
     next(err)

@@ -12,7 +12,13 @@ import {
   type AdapterOptions,
   type GuardOptions,
 } from '../core/adapter.js'
-import { claimsGuard, roleGuard, scopeGuard, type ClaimRequirement, type Guard } from '../core/guards.js'
+import {
+  claimsGuard,
+  roleGuard,
+  scopeGuard,
+  type ClaimRequirement,
+  type Guard,
+} from '../core/guards.js'
 import type { AuthContext, Verifier, VerifierOptions } from '../core/types.js'
 
 declare module 'fastify' {
@@ -33,14 +39,17 @@ type Ctx = [request: FastifyRequest, reply: FastifyReply]
 export type FastifyAuthOptions = AdapterOptions<Ctx, unknown>
 export type FastifyGuardOptions = GuardOptions<Ctx, unknown>
 /** Plugin options: verifier options or `{ verifier }`, plus the defaults of `app.requireAuth()`. */
-export type BearerGuardOptions = (VerifierOptions | { verifier: Verifier<any> }) & FastifyAuthOptions
+export type BearerGuardOptions = (VerifierOptions | { verifier: Verifier<any> }) &
+  FastifyAuthOptions
 
 async function plugin(app: FastifyInstance, options: BearerGuardOptions): Promise<void> {
   const { optional, realm, onError, onFailure, ...rest } = options
   const verifier = toVerifier('verifier' in rest ? rest.verifier : rest)
   const defaults: FastifyAuthOptions = { optional, realm, onError, onFailure }
   app.decorateRequest('auth', null)
-  app.decorate('requireAuth', (opts: FastifyAuthOptions = {}) => requireAuth(verifier, { ...defaults, ...opts }))
+  app.decorate('requireAuth', (opts: FastifyAuthOptions = {}) =>
+    requireAuth(verifier, { ...defaults, ...opts }),
+  )
 }
 
 /**
@@ -68,7 +77,10 @@ export default bearerGuard
  * app.get('/partner', { onRequest: requireAuth(partnerVerifier) }, handler)
  * ```
  */
-export function requireAuth(verifier: Verifier<any> | VerifierOptions, options: FastifyAuthOptions = {}): AuthHook {
+export function requireAuth(
+  verifier: Verifier<any> | VerifierOptions,
+  options: FastifyAuthOptions = {},
+): AuthHook {
   const v = toVerifier(verifier)
   return async function bearerGuardAuth(request, reply) {
     try {
@@ -102,7 +114,10 @@ export function requireRole(roles: string | readonly string[], options: FastifyG
  * app.post('/orders', { preHandler: [app.requireAuth(), requireScopes('orders:write')] }, handler)
  * ```
  */
-export function requireScopes(scopes: string | readonly string[], options: FastifyGuardOptions = {}) {
+export function requireScopes(
+  scopes: string | readonly string[],
+  options: FastifyGuardOptions = {},
+) {
   return check(scopeGuard(scopes, options), options)
 }
 
@@ -115,7 +130,10 @@ export function requireScopes(scopes: string | readonly string[], options: Fasti
  * app.get('/t/acme', { preHandler: [app.requireAuth(), requireClaims({ tenant: 'acme' })] }, handler)
  * ```
  */
-export function requireClaims(requirement: ClaimRequirement, options: Omit<FastifyGuardOptions, 'any'> = {}) {
+export function requireClaims(
+  requirement: ClaimRequirement,
+  options: Omit<FastifyGuardOptions, 'any'> = {},
+) {
   return check(claimsGuard(requirement), options)
 }
 
@@ -129,12 +147,23 @@ function check(guard: Guard, options: FastifyGuardOptions): AuthHook {
   }
 }
 
-async function fail(error: unknown, options: FastifyGuardOptions, request: FastifyRequest, reply: FastifyReply) {
+async function fail(
+  error: unknown,
+  options: FastifyGuardOptions,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
   const { onError } = options
-  const handled = onError && (async (e: Parameters<typeof onError>[0]) => (await onError(e, request, reply)) || reply.sent || undefined)
+  const handled =
+    onError &&
+    (async (e: Parameters<typeof onError>[0]) =>
+      (await onError(e, request, reply)) || reply.sent || undefined)
   const out = await resolveFailure(error, { ...options, onError: handled }, request, reply)
   if ('response' in out && !reply.sent) {
-    reply.code(out.response.status).headers(out.response.headers).send(JSON.stringify(out.response.body))
+    reply
+      .code(out.response.status)
+      .headers(out.response.headers)
+      .send(JSON.stringify(out.response.body))
   }
   return reply
 }

@@ -14,12 +14,18 @@ import {
   type AdapterOptions,
   type GuardOptions,
 } from '../core/adapter.js'
-import { claimsGuard, roleGuard, scopeGuard, type ClaimRequirement, type Guard } from '../core/guards.js'
+import {
+  claimsGuard,
+  roleGuard,
+  scopeGuard,
+  type ClaimRequirement,
+  type Guard,
+} from '../core/guards.js'
 import type { AuthContext, RegisteredClaims, Verifier, VerifierOptions } from '../core/types.js'
 
 /** Context variables set by `requireAuth`: `c.get('auth')` / `c.var.auth`. */
 export type AuthVariables<C = RegisteredClaims> = { auth: AuthContext<C> }
-/** The variables of `requireAuth(…, { optional: true })`: `auth` may be `undefined`. */
+/** The variables of `requireAuth(…, { optional })`: `auth` may be `undefined`. */
 export type OptionalAuthVariables<C = RegisteredClaims> = { auth: AuthContext<C> | undefined }
 
 type Ctx = [c: Context]
@@ -44,27 +50,33 @@ export type HonoGuardOptions = GuardOptions<Ctx, Answer | Promise<Answer>>
  */
 export function requireAuth<C = RegisteredClaims>(
   verifier: Verifier<C> | VerifierOptions,
-  options: HonoAuthOptions & { optional: true },
-): MiddlewareHandler<{ Variables: OptionalAuthVariables<C> }>
+  options?: HonoAuthOptions & { optional?: false },
+): MiddlewareHandler<{ Variables: AuthVariables<C> }>
 export function requireAuth<C = RegisteredClaims>(
   verifier: Verifier<C> | VerifierOptions,
-  options?: HonoAuthOptions,
-): MiddlewareHandler<{ Variables: AuthVariables<C> }>
+  options: HonoAuthOptions,
+): MiddlewareHandler<{ Variables: OptionalAuthVariables<C> }>
 export function requireAuth<C>(
   verifier: Verifier<C> | VerifierOptions,
   options: HonoAuthOptions = {},
 ): MiddlewareHandler<any> {
   const v = toVerifier<C>(verifier)
-  return createMiddleware<{ Variables: OptionalAuthVariables<C> }>(async function bearerGuardAuth(c, next) {
-    let auth: AuthContext<C> | undefined
-    try {
-      auth = await authenticateRequest(v, c.req.raw.headers.get('authorization'), options.optional)
-    } catch (error) {
-      return fail(error, options, c)
-    }
-    c.set('auth', auth)
-    await next()
-  })
+  return createMiddleware<{ Variables: OptionalAuthVariables<C> }>(
+    async function bearerGuardAuth(c, next) {
+      let auth: AuthContext<C> | undefined
+      try {
+        auth = await authenticateRequest(
+          v,
+          c.req.raw.headers.get('authorization'),
+          options.optional,
+        )
+      } catch (error) {
+        return fail(error, options, c)
+      }
+      c.set('auth', auth)
+      await next()
+    },
+  )
 }
 
 /**
@@ -102,28 +114,35 @@ export function requireScopes(scopes: string | readonly string[], options: HonoG
  * app.get('/t/acme', requireAuth(verifier), requireClaims({ tenant: 'acme' }), handler)
  * ```
  */
-export function requireClaims(requirement: ClaimRequirement, options: Omit<HonoGuardOptions, 'any'> = {}) {
+export function requireClaims(
+  requirement: ClaimRequirement,
+  options: Omit<HonoGuardOptions, 'any'> = {},
+) {
   return check(claimsGuard(requirement), options)
 }
 
 function check(guard: Guard, options: HonoGuardOptions) {
   // `auth?: unknown` merges with the `requireAuth` variables without widening them
-  return createMiddleware<{ Variables: { auth?: unknown } }>(async function bearerGuardCheck(c, next) {
-    try {
-      guard(c.get('auth') as AuthContext<unknown> | undefined)
-    } catch (error) {
-      return fail(error, options, c)
-    }
-    await next()
-  })
+  return createMiddleware<{ Variables: { auth?: unknown } }>(
+    async function bearerGuardCheck(c, next) {
+      try {
+        guard(c.get('auth') as AuthContext<unknown> | undefined)
+      } catch (error) {
+        return fail(error, options, c)
+      }
+      await next()
+    },
+  )
 }
 
 async function fail(error: unknown, options: HonoGuardOptions, c: Context): Promise<Response> {
   const { onError } = options
-  const custom = onError && (async (e: Parameters<typeof onError>[0]) => {
-    const res = await onError(e, c)
-    return res instanceof Response ? res : undefined
-  })
+  const custom =
+    onError &&
+    (async (e: Parameters<typeof onError>[0]) => {
+      const res = await onError(e, c)
+      return res instanceof Response ? res : undefined
+    })
   const out = await resolveFailure(error, { ...options, onError: custom }, c)
   if ('custom' in out) return out.custom as Response
   const { status, headers, body } = out.response

@@ -11,7 +11,13 @@ import {
   type AdapterOptions,
   type GuardOptions,
 } from '../core/adapter.js'
-import { claimsGuard, roleGuard, scopeGuard, type ClaimRequirement, type Guard } from '../core/guards.js'
+import {
+  claimsGuard,
+  roleGuard,
+  scopeGuard,
+  type ClaimRequirement,
+  type Guard,
+} from '../core/guards.js'
 import type { AuthContext, RegisteredClaims, Verifier, VerifierOptions } from '../core/types.js'
 
 declare module 'koa' {
@@ -96,7 +102,10 @@ export function requireScopes(scopes: string | readonly string[], options: KoaGu
  * router.get('/t/acme', requireAuth(verifier), requireClaims({ tenant: 'acme' }), handler)
  * ```
  */
-export function requireClaims(requirement: ClaimRequirement, options: Omit<KoaGuardOptions, 'any'> = {}) {
+export function requireClaims(
+  requirement: ClaimRequirement,
+  options: Omit<KoaGuardOptions, 'any'> = {},
+) {
   return check(claimsGuard(requirement), options)
 }
 
@@ -114,7 +123,10 @@ function check(guard: Guard, options: KoaGuardOptions): Middleware {
 async function fail(error: unknown, options: KoaGuardOptions, ctx: Ctx[0]): Promise<void> {
   const { onError } = options
   const before = ctx.body
-  const handled = onError && (async (e: Parameters<typeof onError>[0]) => (await onError(e, ctx)) || ctx.body !== before || undefined)
+  const handled =
+    onError &&
+    (async (e: Parameters<typeof onError>[0]) =>
+      (await onError(e, ctx)) || ctx.body !== before || undefined)
   const out = await resolveFailure(error, { ...options, onError: handled }, ctx)
   if (!('response' in out)) return
   ctx.status = out.response.status

@@ -11,7 +11,13 @@ import {
   toVerifier,
   type AdapterOptions,
 } from '../core/adapter.js'
-import { claimsGuard, roleGuard, scopeGuard, type ClaimRequirement, type Guard } from '../core/guards.js'
+import {
+  claimsGuard,
+  roleGuard,
+  scopeGuard,
+  type ClaimRequirement,
+  type Guard,
+} from '../core/guards.js'
 import type { AuthContext, RegisteredClaims, Verifier, VerifierOptions } from '../core/types.js'
 
 type Answer = Response | undefined | void
@@ -28,9 +34,12 @@ export interface WithAuthOptions<C = RegisteredClaims>
   /** A `Verifier<C>` (types `auth.claims`; share one per process), or verifier options. */
   verifier: Verifier<C> | VerifierOptions
 }
-/** Next's route context: `{ params: Promise<…> }`. */
-export type RouteContext<P = Record<string, string | string[] | undefined>> = { params: Promise<P> }
-type Handler<C, X, A> = (request: NextRequest, context: X & { auth: A }) => Response | Promise<Response>
+/** Next's route context: `{ params: Promise<…> }` (Next 16 also generates `RouteContext<'/path'>`). */
+export type NextRouteContext<P = Record<string, string | string[] | undefined>> = { params: Promise<P> }
+type Handler<C, X, A> = (
+  request: NextRequest,
+  context: X & { auth: A },
+) => Response | Promise<Response>
 
 /**
  * Wraps an App Router route handler: the handler runs only with a valid token (and the required
@@ -46,15 +55,18 @@ type Handler<C, X, A> = (request: NextRequest, context: X & { auth: A }) => Resp
  * }, { verifier, scopes: 'orders:read' })
  * ```
  */
-export function withAuth<C = RegisteredClaims, X extends object = RouteContext>(
-  handler: Handler<C, X, AuthContext<C> | undefined>,
-  options: WithAuthOptions<C> & { optional: true },
-): (request: NextRequest, context: Omit<X, 'auth'>) => Promise<Response>
-export function withAuth<C = RegisteredClaims, X extends object = RouteContext>(
+export function withAuth<C = RegisteredClaims, X extends object = NextRouteContext>(
   handler: Handler<C, X, AuthContext<C>>,
+  options: WithAuthOptions<C> & { optional?: false },
+): (request: NextRequest, context: Omit<X, 'auth'>) => Promise<Response>
+export function withAuth<C = RegisteredClaims, X extends object = NextRouteContext>(
+  handler: Handler<C, X, AuthContext<C> | undefined>,
   options: WithAuthOptions<C>,
 ): (request: NextRequest, context: Omit<X, 'auth'>) => Promise<Response>
-export function withAuth<C, X extends object>(handler: Handler<C, X, any>, options: WithAuthOptions<C>) {
+export function withAuth<C, X extends object>(
+  handler: Handler<C, X, any>,
+  options: WithAuthOptions<C>,
+) {
   const verifier = toVerifier<C>(options.verifier)
   const guards = toGuards(options)
   return async function bearerGuardRoute(request: NextRequest, context: X): Promise<Response> {
@@ -68,7 +80,10 @@ export interface ProxyRule<C = RegisteredClaims> extends Requirements<C> {
   path: string | RegExp | ((pathname: string) => boolean)
   optional?: boolean
 }
-export interface AuthProxyOptions<C = RegisteredClaims> extends Omit<WithAuthOptions<C>, keyof Requirements | 'optional'> {
+export interface AuthProxyOptions<C = RegisteredClaims> extends Omit<
+  WithAuthOptions<C>,
+  keyof Requirements | 'optional'
+> {
   /** First match wins; unmatched paths pass. Default: every path `config.matcher` sends here needs a token. */
   rules?: readonly ProxyRule<C>[]
   /** Set `x-auth-subject`, `x-auth-roles`, `x-auth-scopes` (percent-encoded, space-separated). Default: `false`. */
@@ -89,14 +104,21 @@ export interface AuthProxyOptions<C = RegisteredClaims> extends Omit<WithAuthOpt
  */
 export function authProxy<C = RegisteredClaims>(options: AuthProxyOptions<C>) {
   const verifier = toVerifier<C>(options.verifier)
-  const rules = (options.rules ?? [{ path: () => true }]).map((rule) => ({ ...rule, test: toTest(rule.path), guards: toGuards(rule) }))
+  const rules = (options.rules ?? [{ path: () => true }]).map((rule) => ({
+    ...rule,
+    test: toTest(rule.path),
+    guards: toGuards(rule),
+  }))
   return async function bearerGuardProxy(request: NextRequest): Promise<Response> {
     const headers = new Headers(request.headers)
     for (const name of FORWARDED_IDENTITY_HEADERS) headers.delete(name)
     const raw = new URL(request.url).pathname
     const rule = rules.find((r) => r.test(raw) || r.test(decode(raw)))
     if (rule) {
-      const result = await authorize(request, verifier, rule.guards, { ...options, optional: rule.optional })
+      const result = await authorize(request, verifier, rule.guards, {
+        ...options,
+        optional: rule.optional,
+      })
       if (result instanceof Response) return result
       if (result.auth && options.forwardIdentity) {
         headers.set('x-auth-subject', encodeURIComponent(result.auth.subject ?? ''))
@@ -109,20 +131,35 @@ export function authProxy<C = RegisteredClaims>(options: AuthProxyOptions<C>) {
 }
 
 function toGuards<C>({ roles, scopes, claims, any }: Requirements<C>): Guard[] {
-  return [roles && roleGuard(roles, { any }), scopes && scopeGuard(scopes, { any }), claims && claimsGuard(claims)].filter((g) => !!g)
+  return [
+    roles && roleGuard(roles, { any }),
+    scopes && scopeGuard(scopes, { any }),
+    claims && claimsGuard(claims),
+  ].filter((g) => !!g)
 }
 
-async function authorize<C>(request: NextRequest, verifier: Verifier<C>, guards: Guard[], options: WithAuthOptions<C>) {
+async function authorize<C>(
+  request: NextRequest,
+  verifier: Verifier<C>,
+  guards: Guard[],
+  options: WithAuthOptions<C>,
+) {
   try {
-    const auth = await authenticateRequest(verifier, request.headers.get('authorization'), options.optional)
+    const auth = await authenticateRequest(
+      verifier,
+      request.headers.get('authorization'),
+      options.optional,
+    )
     for (const guard of guards) guard(auth)
     return { auth }
   } catch (error) {
     const { onError } = options
-    const custom = onError && (async (e: Parameters<typeof onError>[0]) => {
-      const res = await onError(e, request)
-      return res instanceof Response ? res : undefined
-    })
+    const custom =
+      onError &&
+      (async (e: Parameters<typeof onError>[0]) => {
+        const res = await onError(e, request)
+        return res instanceof Response ? res : undefined
+      })
     const out = await resolveFailure(error, { ...options, onError: custom }, request)
     if ('custom' in out) return out.custom as Response
     const { status, headers, body } = out.response
@@ -134,7 +171,9 @@ function toTest(path: ProxyRule['path']): (pathname: string) => boolean {
   if (typeof path === 'function') return path
   if (path instanceof RegExp) return (p) => path.test(p)
   const base = path.replace(/\/(\*|:path\*)$/, '')
-  return base === path ? (p) => p === path : (p) => p === base || p.startsWith(`${base}/`) || base === ''
+  return base === path
+    ? (p) => p === path
+    : (p) => p === base || p.startsWith(`${base}/`) || base === ''
 }
 
 function decode(pathname: string): string {

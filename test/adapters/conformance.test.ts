@@ -4,7 +4,14 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { setupMswServer } from '../helpers/msw-server.js'
-import { cases, createConformanceSetup, CUSTOM, observe, type App, type Harness } from './conformance-cases.js'
+import {
+  cases,
+  createConformanceSetup,
+  CUSTOM,
+  observe,
+  type App,
+  type Harness,
+} from './conformance-cases.js'
 import { expressHarness } from './harnesses/express.js'
 import { fastifyHarness } from './harnesses/fastify.js'
 import { honoHarness } from './harnesses/hono.js'
@@ -47,7 +54,10 @@ describe.each(harnesses)('$name adapter ($transport)', (harness) => {
       else expect(seen.retryAfter).toBeNull()
     }
     const byAdapter = answers.get(row.name) ?? new Map<string, unknown>()
-    answers.set(row.name, byAdapter.set(harness.name, { ...seen, contentType: undefined, ran: [...ran] }))
+    answers.set(
+      row.name,
+      byAdapter.set(harness.name, { ...seen, contentType: undefined, ran: [...ran] }),
+    )
   })
 })
 

@@ -12,7 +12,10 @@ async function rawGet(url: string, headers: [string, string][]): Promise<number>
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method: 'GET' })
     for (const [name, value] of headers) req.appendHeader(name, value)
-    req.on('response', (res) => resolve(res.statusCode ?? 0)).on('error', reject).end()
+    req
+      .on('response', (res) => resolve(res.statusCode ?? 0))
+      .on('error', reject)
+      .end()
   })
 }
 
@@ -37,7 +40,10 @@ describe('bearer-guard/express', () => {
     const server = createRaw(app)
     const base = await server.ready
     try {
-      const status = await rawGet(`${base}/me`, [['authorization', `Bearer ${userToken}`], ['authorization', `Bearer ${adminToken}`]])
+      const status = await rawGet(`${base}/me`, [
+        ['authorization', `Bearer ${userToken}`],
+        ['authorization', `Bearer ${adminToken}`],
+      ])
       expect(status).toBe(400)
       expect(handler).not.toHaveBeenCalled()
     } finally {
@@ -51,7 +57,9 @@ describe('bearer-guard/express', () => {
       seen.push(err)
       res.status(500).json({ host: true })
     }
-    const app = express().get('/me', requireAuth(brokenVerifier()), (_req, res) => res.end()).use(onError)
+    const app = express()
+      .get('/me', requireAuth(brokenVerifier()), (_req, res) => res.end())
+      .use(onError)
     const server = await listen(app)
     try {
       const res = await server.fetch('/me', `Bearer ${userToken}`)
@@ -119,7 +127,9 @@ describe('bearer-guard/express', () => {
 function createRaw(app: express.Express) {
   const server = app.listen(0, '127.0.0.1')
   const ready = new Promise<string>((resolve) =>
-    server.once('listening', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+    server.once('listening', () =>
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+    ),
   )
   return { ready, close: () => new Promise<void>((r) => server.close(() => r())) }
 }

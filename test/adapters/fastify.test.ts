@@ -14,7 +14,9 @@ describe('bearer-guard/fastify', () => {
   it('registers from verifier options and serves request.auth over a real socket', async () => {
     app = Fastify()
     await app.register(bearerGuard, { ...issuer.verifierOptions('keys'), realm: 'orders' })
-    app.get('/admin', { preHandler: [app.requireAuth(), requireRole('admin')] }, async (req) => ({ sub: req.auth?.subject }))
+    app.get('/admin', { preHandler: [app.requireAuth(), requireRole('admin')] }, async (req) => ({
+      sub: req.auth?.subject,
+    }))
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
 
     const ok = await fetch(`${base}/admin`, { headers: { authorization: `Bearer ${adminToken}` } })
@@ -27,14 +29,19 @@ describe('bearer-guard/fastify', () => {
 
   it('rejects register() on bad options', async () => {
     app = Fastify()
-    await expect(app.register(bearerGuard, { issuer: 'https://auth.test/' } as never)).rejects.toThrow(TypeError)
+    await expect(
+      app.register(bearerGuard, { issuer: 'https://auth.test/' } as never),
+    ).rejects.toThrow(TypeError)
   })
 
   it('declares request.auth as null until requireAuth runs', async () => {
     app = Fastify()
     await app.register(bearerGuard, { verifier })
     app.get('/open', async (req) => ({ auth: req.auth }))
-    const res = await app.inject({ url: '/open', headers: { authorization: `Bearer ${userToken}` } })
+    const res = await app.inject({
+      url: '/open',
+      headers: { authorization: `Bearer ${userToken}` },
+    })
     expect(res.json()).toEqual({ auth: null })
   })
 
@@ -52,7 +59,9 @@ describe('bearer-guard/fastify', () => {
   it('leaves a non-AuthError to the Fastify error handler', async () => {
     app = Fastify()
     const handler = vi.fn(async () => 'never')
-    app.setErrorHandler((error, _req, reply) => reply.code(500).send({ host: (error as Error).message }))
+    app.setErrorHandler((error, _req, reply) =>
+      reply.code(500).send({ host: (error as Error).message }),
+    )
     await app.register(bearerGuard, { verifier: brokenVerifier() })
     app.get('/me', { preHandler: app.requireAuth() }, handler)
     const res = await app.inject({ url: '/me', headers: { authorization: `Bearer ${userToken}` } })
@@ -67,7 +76,10 @@ describe('bearer-guard/fastify', () => {
     app.get('/me', { preHandler: app.requireAuth() }, async () => 'never')
     const res = await app.inject({ url: '/me', headers: { authorization: 'Bearer' } })
     expect(res.statusCode).toBe(400)
-    expect(res.json()).toEqual({ error: 'invalid_request', error_description: 'malformed authorization header' })
+    expect(res.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'malformed authorization header',
+    })
   })
 
   it('types request.auth and app.requireAuth by module augmentation', () => {

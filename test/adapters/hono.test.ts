@@ -3,18 +3,31 @@ import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
-import { createVerifier, isAuthError, type AuthContext, type IssuerOptions, type JWTPayload } from 'bearer-guard'
+import {
+  createVerifier,
+  isAuthError,
+  type AuthContext,
+  type IssuerOptions,
+  type JWTPayload,
+} from 'bearer-guard'
 import { requireAuth, requireRole, type AuthVariables } from 'bearer-guard/hono'
 import { adminToken, brokenVerifier, issuer, userToken, verifier } from './setup.js'
 
 describe('bearer-guard/hono', () => {
   it('sets c.var.auth, served by @hono/node-server on a real socket', async () => {
-    const app = new Hono().get('/me', requireAuth(verifier), (c) => c.json({ sub: c.var.auth.subject }))
-    const { base, close } = await new Promise<{ base: string; close: () => Promise<void> }>((resolve) => {
-      const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
-        resolve({ base: `http://127.0.0.1:${info.port}`, close: () => new Promise((r) => server.close(() => r())) }),
-      )
-    })
+    const app = new Hono().get('/me', requireAuth(verifier), (c) =>
+      c.json({ sub: c.var.auth.subject }),
+    )
+    const { base, close } = await new Promise<{ base: string; close: () => Promise<void> }>(
+      (resolve) => {
+        const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+          resolve({
+            base: `http://127.0.0.1:${info.port}`,
+            close: () => new Promise((r) => server.close(() => r())),
+          }),
+        )
+      },
+    )
     try {
       const res = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${userToken}` } })
       expect(res.status).toBe(200)
@@ -34,7 +47,10 @@ describe('bearer-guard/hono', () => {
       })
     const res = await app.request('/admin', { headers: { authorization: `Bearer ${userToken}` } })
     expect(res.status).toBe(403)
-    expect(await res.json()).toEqual({ error: 'insufficient_scope', error_description: 'insufficient role' })
+    expect(await res.json()).toEqual({
+      error: 'insufficient_scope',
+      error_description: 'insufficient role',
+    })
     expect(seen).toHaveLength(1)
     expect(seen[0]).toBeInstanceOf(HTTPException)
     expect(isAuthError((seen[0] as HTTPException).cause)).toBe(true)
@@ -51,7 +67,9 @@ describe('bearer-guard/hono', () => {
   })
 
   it('accepts the admin through the same chain in process (app.request)', async () => {
-    const app = new Hono().get('/admin', requireAuth(verifier), requireRole('admin'), (c) => c.text(c.var.auth.subject ?? ''))
+    const app = new Hono().get('/admin', requireAuth(verifier), requireRole('admin'), (c) =>
+      c.text(c.var.auth.subject ?? ''),
+    )
     const res = await app.request('/admin', { headers: { authorization: `Bearer ${adminToken}` } })
     expect(await res.text()).toBe('admin-1')
   })
@@ -71,6 +89,10 @@ describe('bearer-guard/hono', () => {
         return c.text('')
       })
       .get('/optional', requireAuth(verifier, { optional: true }), (c) => {
+        expectTypeOf(c.var.auth).toEqualTypeOf<AuthContext<JWTPayload> | undefined>()
+        return c.text('')
+      })
+      .get('/maybe', requireAuth(verifier, { optional: Math.random() > 2 }), (c) => {
         expectTypeOf(c.var.auth).toEqualTypeOf<AuthContext<JWTPayload> | undefined>()
         return c.text('')
       })

@@ -9,7 +9,16 @@ import { describe, expect, it } from 'vitest'
 import { adminToken, issuer, userToken } from './setup.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const FRAMEWORKS = ['express', 'fastify', 'fastify-plugin', 'koa', 'hono', 'next', '@hono/node-server', 'react']
+const FRAMEWORKS = [
+  'express',
+  'fastify',
+  'fastify-plugin',
+  'koa',
+  'hono',
+  'next',
+  '@hono/node-server',
+  'react',
+]
 const own: Record<string, string[]> = {
   express: [],
   fastify: ['fastify-plugin'],
@@ -44,7 +53,10 @@ describe('adapter bundles', () => {
 
   it.each(Object.keys(own))('%s has no static Node built-in import', async (adapter) => {
     const imports = await externalImports(adapter)
-    const builtins = imports.filter((i) => i.kind === 'import-statement' && /^node:|^(crypto|http|net|stream|buffer)$/.test(i.path))
+    const builtins = imports.filter(
+      (i) =>
+        i.kind === 'import-statement' && /^node:|^(crypto|http|net|stream|buffer)$/.test(i.path),
+    )
     expect(builtins).toEqual([])
   })
 })
@@ -71,13 +83,24 @@ describe('hono adapter on an edge runtime (@edge-runtime/vm)', () => {
     vm.evaluate(`globalThis.app = makeApp(${JSON.stringify(issuer.verifierOptions('keys'))})`)
     const call = async (token?: string) => {
       const headers = JSON.stringify(token ? { authorization: `Bearer ${token}` } : {})
-      const res = await vm.evaluate(`app.fetch(new Request('http://edge.test/admin', { headers: ${headers} }))`)
-      return { status: res.status as number, challenge: res.headers.get('www-authenticate') as string | null, body: await res.json() }
+      const res = await vm.evaluate(
+        `app.fetch(new Request('http://edge.test/admin', { headers: ${headers} }))`,
+      )
+      return {
+        status: res.status as number,
+        challenge: res.headers.get('www-authenticate') as string | null,
+        body: await res.json(),
+      }
     }
-    expect(await call(adminToken)).toEqual({ status: 200, challenge: null, body: { sub: 'admin-1' } })
+    expect(await call(adminToken)).toEqual({
+      status: 200,
+      challenge: null,
+      body: { sub: 'admin-1' },
+    })
     expect(await call(userToken)).toEqual({
       status: 403,
-      challenge: 'Bearer realm="api", error="insufficient_scope", error_description="insufficient role"',
+      challenge:
+        'Bearer realm="api", error="insufficient_scope", error_description="insufficient role"',
       body: { error: 'insufficient_scope', error_description: 'insufficient role' },
     })
     expect((await call()).status).toBe(401)

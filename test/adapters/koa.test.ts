@@ -32,7 +32,10 @@ describe('bearer-guard/koa', () => {
       expect(res.headers.get('www-authenticate')).toBe(
         'Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="orders:write"',
       )
-      expect(await res.json()).toEqual({ error: 'insufficient_scope', error_description: 'insufficient scope' })
+      expect(await res.json()).toEqual({
+        error: 'insufficient_scope',
+        error_description: 'insufficient scope',
+      })
       expect(errors).not.toHaveBeenCalled()
     } finally {
       await server.close()

@@ -1,7 +1,13 @@
 import { NextRequest } from 'next/server'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
-import { createVerifier, FORWARDED_IDENTITY_HEADERS, type AuthContext, type IssuerOptions, type JWTPayload } from 'bearer-guard'
+import {
+  createVerifier,
+  FORWARDED_IDENTITY_HEADERS,
+  type AuthContext,
+  type IssuerOptions,
+  type JWTPayload,
+} from 'bearer-guard'
 import { authProxy, withAuth } from 'bearer-guard/next'
 import { adminToken, brokenVerifier, issuer, userToken, verifier } from './setup.js'
 
@@ -13,7 +19,9 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 function forwarded(res: Response): Record<string, string> | undefined {
   if (res.headers.get('x-middleware-next') !== '1') return undefined
   const names = res.headers.get('x-middleware-override-headers')?.split(',') ?? []
-  return Object.fromEntries(names.map((n) => [n, res.headers.get(`x-middleware-request-${n}`) ?? '']))
+  return Object.fromEntries(
+    names.map((n) => [n, res.headers.get(`x-middleware-request-${n}`) ?? '']),
+  )
 }
 
 describe('withAuth (bearer-guard/next)', () => {
@@ -23,7 +31,9 @@ describe('withAuth (bearer-guard/next)', () => {
         Response.json({ id: (await params).id, sub: auth.subject, url: req.nextUrl.pathname }),
       { verifier },
     )
-    const res = await GET(request('/orders/42', bearer(userToken)), { params: Promise.resolve({ id: '42' }) })
+    const res = await GET(request('/orders/42', bearer(userToken)), {
+      params: Promise.resolve({ id: '42' }),
+    })
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ id: '42', sub: 'user-1', url: '/orders/42' })
   })
@@ -31,7 +41,9 @@ describe('withAuth (bearer-guard/next)', () => {
   it('rejects the route promise with a non-AuthError, for Next error handling', async () => {
     const failure = new Error('database down')
     const GET = withAuth(async () => new Response('never'), { verifier: brokenVerifier(failure) })
-    await expect(GET(request('/x', bearer(userToken)), { params: Promise.resolve({}) })).rejects.toBe(failure)
+    await expect(
+      GET(request('/x', bearer(userToken)), { params: Promise.resolve({}) }),
+    ).rejects.toBe(failure)
   })
 
   it('types auth (zod claims, optional) and stays assignable to a Next route export', () => {
@@ -39,15 +51,31 @@ describe('withAuth (bearer-guard/next)', () => {
       ...(issuer.verifierOptions('keys') as IssuerOptions<undefined>),
       claims: z.looseObject({ tenant: z.string() }),
     })
-    const GET = withAuth(async (_req, { auth }) => {
-      expectTypeOf(auth.claims.tenant).toEqualTypeOf<string>()
-      return new Response()
-    }, { verifier: typed, roles: 'admin' })
-    withAuth(async (_req, { auth }) => {
-      expectTypeOf(auth).toEqualTypeOf<AuthContext<JWTPayload> | undefined>()
-      return new Response()
-    }, { verifier, optional: true })
-    expectTypeOf(GET).toExtend<(req: NextRequest, ctx: { params: Promise<{ id: string }> }) => Promise<Response>>()
+    const GET = withAuth(
+      async (_req, { auth }) => {
+        expectTypeOf(auth.claims.tenant).toEqualTypeOf<string>()
+        return new Response()
+      },
+      { verifier: typed, roles: 'admin' },
+    )
+    withAuth(
+      async (_req, { auth }) => {
+        expectTypeOf(auth).toEqualTypeOf<AuthContext<JWTPayload> | undefined>()
+        return new Response()
+      },
+      { verifier, optional: true },
+    )
+    const flag = Math.random() > 2
+    withAuth(
+      async (_req, { auth }) => {
+        expectTypeOf(auth).toEqualTypeOf<AuthContext<JWTPayload> | undefined>()
+        return new Response()
+      },
+      { verifier, optional: flag },
+    )
+    expectTypeOf(GET).toExtend<
+      (req: NextRequest, ctx: { params: Promise<{ id: string }> }) => Promise<Response>
+    >()
     expect(GET).toBeTypeOf('function')
   })
 })
@@ -55,7 +83,11 @@ describe('withAuth (bearer-guard/next)', () => {
 describe('authProxy (bearer-guard/next)', () => {
   const proxy = authProxy({
     verifier,
-    rules: [{ path: '/admin/*', roles: 'admin' }, { path: '/api/:path*' }, { path: '/public/*', optional: true }],
+    rules: [
+      { path: '/admin/*', roles: 'admin' },
+      { path: '/api/:path*' },
+      { path: '/public/*', optional: true },
+    ],
     forwardIdentity: true,
   })
 
@@ -69,7 +101,10 @@ describe('authProxy (bearer-guard/next)', () => {
   it('answers 403 for a missing role', async () => {
     const res = await proxy(request('/admin/users', bearer(userToken)))
     expect(res.status).toBe(403)
-    expect(await res.json()).toEqual({ error: 'insufficient_scope', error_description: 'insufficient role' })
+    expect(await res.json()).toEqual({
+      error: 'insufficient_scope',
+      error_description: 'insufficient role',
+    })
   })
 
   it('protects percent-encoded spellings of a protected path', async () => {
@@ -86,8 +121,18 @@ describe('authProxy (bearer-guard/next)', () => {
   })
 
   it('forwards the verified identity, replacing what the client sent', async () => {
-    const res = await proxy(request('/admin/users', { ...bearer(adminToken), 'x-auth-subject': 'mallory', 'x-auth-roles': 'root' }))
-    expect(forwarded(res)).toMatchObject({ 'x-auth-subject': 'admin-1', 'x-auth-roles': 'admin', 'x-auth-scopes': '' })
+    const res = await proxy(
+      request('/admin/users', {
+        ...bearer(adminToken),
+        'x-auth-subject': 'mallory',
+        'x-auth-roles': 'root',
+      }),
+    )
+    expect(forwarded(res)).toMatchObject({
+      'x-auth-subject': 'admin-1',
+      'x-auth-roles': 'admin',
+      'x-auth-scopes': '',
+    })
   })
 
   it('lets optional rules through without a token, and without identity headers', async () => {
@@ -99,6 +144,8 @@ describe('authProxy (bearer-guard/next)', () => {
   it('protects every path config.matcher sends it when no rules are given', async () => {
     const strict = authProxy({ verifier })
     expect((await strict(request('/anything'))).status).toBe(401)
-    expect(forwarded(await strict(request('/anything', bearer(userToken))))).not.toHaveProperty('x-auth-subject')
+    expect(forwarded(await strict(request('/anything', bearer(userToken))))).not.toHaveProperty(
+      'x-auth-subject',
+    )
   })
 })

@@ -14,5 +14,10 @@ export function brokenVerifier(error = new Error('database down')): Verifier {
     throw error
   }
   const brand = Symbol.for('bearer-guard.Verifier')
-  return { authenticate: fail, verifyAccessToken: fail, warmUp: fail, [brand]: true } as unknown as Verifier
+  return {
+    authenticate: fail,
+    verifyAccessToken: fail,
+    warmUp: fail,
+    [brand]: true,
+  } as unknown as Verifier
 }

@@ -9,7 +9,10 @@ export const expressHarness: Harness = {
   transport: 'http.Server on 127.0.0.1:0',
   async start({ verifier, downVerifier, ran }) {
     const onError = (error: AuthError, _req: Request, res: Response) =>
-      res.status(CUSTOM.status).set(...CUSTOM.header).json(CUSTOM.body(error))
+      res
+        .status(CUSTOM.status)
+        .set(...CUSTOM.header)
+        .json(CUSTOM.body(error))
     const handler = (route: string) => (req: Request, res: Response) => {
       ran(route)
       res.json({ route, sub: req.auth?.subject ?? null })

@@ -1,6 +1,11 @@
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import type { AuthError } from 'bearer-guard'
-import bearerGuard, { requireAuth, requireClaims, requireRole, requireScopes } from 'bearer-guard/fastify'
+import bearerGuard, {
+  requireAuth,
+  requireClaims,
+  requireRole,
+  requireScopes,
+} from 'bearer-guard/fastify'
 import { CUSTOM, type Harness } from '../conformance-cases.js'
 import { client } from './listen.js'
 
@@ -9,7 +14,10 @@ export const fastifyHarness: Harness = {
   transport: 'app.listen on 127.0.0.1:0',
   async start({ verifier, downVerifier, ran }) {
     const onError = (error: AuthError, _req: FastifyRequest, reply: FastifyReply) =>
-      reply.code(CUSTOM.status).header(...CUSTOM.header).send(CUSTOM.body(error))
+      reply
+        .code(CUSTOM.status)
+        .header(...CUSTOM.header)
+        .send(CUSTOM.body(error))
     const handler = (route: string) => async (req: FastifyRequest) => {
       ran(route)
       return { route, sub: req.auth?.subject ?? null }
@@ -19,12 +27,20 @@ export const fastifyHarness: Harness = {
     const auth = app.requireAuth()
     app.get('/user', { preHandler: auth }, handler('user'))
     app.get('/admin', { preHandler: [auth, requireRole('admin')] }, handler('admin'))
-    app.get('/scoped', { preHandler: [auth, requireScopes(['orders:read', 'orders:write'])] }, handler('scoped'))
+    app.get(
+      '/scoped',
+      { preHandler: [auth, requireScopes(['orders:read', 'orders:write'])] },
+      handler('scoped'),
+    )
     app.get('/tenant', { preHandler: [auth, requireClaims({ tenant: 'acme' })] }, handler('tenant'))
     app.get('/optional', { preHandler: app.requireAuth({ optional: true }) }, handler('optional'))
     app.get('/realm', { preHandler: app.requireAuth({ realm: 'orders' }) }, handler('realm'))
     app.get('/hooked', { preHandler: app.requireAuth({ onError }) }, handler('hooked'))
-    app.get('/hooked-role', { preHandler: [auth, requireRole('admin', { onError })] }, handler('hooked-role'))
+    app.get(
+      '/hooked-role',
+      { preHandler: [auth, requireRole('admin', { onError })] },
+      handler('hooked-role'),
+    )
     app.get('/down', { onRequest: requireAuth(downVerifier) }, handler('down'))
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
     return client(base, () => app.close())

@@ -11,10 +11,11 @@ export const honoHarness: Harness = {
   async start({ verifier, downVerifier, ran }) {
     const onError = (error: AuthError, c: Context) =>
       c.json(CUSTOM.body(error), 418, { [CUSTOM.header[0]]: CUSTOM.header[1] })
-    const handler = (route: string) => (c: Context<{ Variables: { auth?: { subject?: string } } }>) => {
-      ran(route)
-      return c.json({ route, sub: c.get('auth')?.subject ?? null })
-    }
+    const handler =
+      (route: string) => (c: Context<{ Variables: { auth?: { subject?: string } } }>) => {
+        ran(route)
+        return c.json({ route, sub: c.get('auth')?.subject ?? null })
+      }
     const auth = requireAuth(verifier)
     const app = new Hono()
     app.get('/user', auth, handler('user'))
@@ -26,11 +27,16 @@ export const honoHarness: Harness = {
     app.get('/hooked', requireAuth(verifier, { onError }), handler('hooked'))
     app.get('/hooked-role', auth, requireRole('admin', { onError }), handler('hooked-role'))
     app.get('/down', requireAuth(downVerifier), handler('down'))
-    const { base, close } = await new Promise<{ base: string; close: () => Promise<void> }>((resolve) => {
-      const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
-        resolve({ base: `http://127.0.0.1:${info.port}`, close: () => new Promise((r) => server.close(() => r())) }),
-      )
-    })
+    const { base, close } = await new Promise<{ base: string; close: () => Promise<void> }>(
+      (resolve) => {
+        const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+          resolve({
+            base: `http://127.0.0.1:${info.port}`,
+            close: () => new Promise((r) => server.close(() => r())),
+          }),
+        )
+      },
+    )
     return client(base, close)
   },
 }

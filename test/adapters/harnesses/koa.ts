@@ -14,10 +14,12 @@ export const koaHarness: Harness = {
       ctx.set(...CUSTOM.header)
       ctx.body = CUSTOM.body(error)
     }
-    const handler = (route: string): Middleware => (ctx) => {
-      ran(route)
-      ctx.body = { route, sub: ctx.state.auth?.subject ?? null }
-    }
+    const handler =
+      (route: string): Middleware =>
+      (ctx) => {
+        ran(route)
+        ctx.body = { route, sub: ctx.state.auth?.subject ?? null }
+      }
     const auth = requireAuth(verifier)
     const routes: Record<string, Middleware[]> = {
       '/user': [auth],

@@ -9,11 +9,17 @@ export const nextHarness: Harness = {
   async start({ verifier, downVerifier, ran }) {
     const onError = (error: AuthError) =>
       Response.json(CUSTOM.body(error), { status: CUSTOM.status, headers: [[...CUSTOM.header]] })
-    const route = (name: string, options: Omit<WithAuthOptions, 'verifier'> & { verifier?: WithAuthOptions['verifier'] } = {}) =>
-      withAuth(async (_req, { auth }) => {
-        ran(name)
-        return Response.json({ route: name, sub: auth?.subject ?? null })
-      }, { verifier, ...options })
+    const route = (
+      name: string,
+      options: Omit<WithAuthOptions, 'verifier'> & { verifier?: WithAuthOptions['verifier'] } = {},
+    ) =>
+      withAuth(
+        async (_req, { auth }) => {
+          ran(name)
+          return Response.json({ route: name, sub: auth?.subject ?? null })
+        },
+        { verifier, ...options },
+      )
     const routes: Record<string, ReturnType<typeof route>> = {
       '/user': route('user'),
       '/admin': route('admin', { roles: 'admin' }),
