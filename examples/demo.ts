@@ -60,6 +60,9 @@ interface Service {
 }
 const services: Service[] = []
 let stopping = false
+/** The auth service's SQLite file lives here; removed at the end. */
+let dataDir: string | undefined
+const removeDataDir = () => dataDir && rmSync(dataDir, { recursive: true, force: true })
 
 function start(name: string, command: string, argv: string[], port: number, env: Record<string, string>): Service {
   const child = spawn(command, argv, {
@@ -113,7 +116,9 @@ async function stopAll(): Promise<void> {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.log(`\n${signal}: stopping services…`)
-    void stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143))
+    void stopAll()
+      .then(removeDataDir)
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143))
   })
 }
 
@@ -410,7 +415,7 @@ async function main(): Promise<number> {
     buildNextIfNeeded()
   }
 
-  const dataDir = mkdtempSync(join(tmpdir(), 'bearer-guard-demo-'))
+  dataDir = mkdtempSync(join(tmpdir(), 'bearer-guard-demo-'))
   const secretEnv: Record<string, string> = args.hs256 ? { AUTH_SECRET_KEY: HS256_SECRET } : {}
   const srcEnv: Record<string, string> = args.src ? { TSX_TSCONFIG_PATH: join(EXAMPLES, 'tsconfig.json') } : {}
   const tsx = (file: string) => ['--import', 'tsx', join(EXAMPLES, file)]
@@ -439,7 +444,9 @@ async function main(): Promise<number> {
     }
     await Promise.all([...apis.values()].map((s) => waitReady(s)))
 
-    console.log(`\nauth service ${auth.url} (${args.hs256 ? 'HS256 shared secret' : 'ES256, JWKS'})`)
+    const keys = args.hs256 ? 'HS256 shared secret' : 'ES256 keys from discovery + JWKS'
+    const revocations = process.env.REDIS_URL ? 'Redis (REDIS_URL)' : `polled every ${POLL_MS} ms`
+    console.log(`\nauth service ${auth.url} · ${keys} · revocations ${revocations}`)
     for (const [f, s] of apis) console.log(`  ${f.padEnd(8)} ${s.url}`)
     console.log(`walking the scenario (the expiry step waits ~${SHORT_TTL + CLOCK_TOLERANCE + 1} s)…`)
 
@@ -467,7 +474,7 @@ async function main(): Promise<number> {
     return ok ? 0 : 1
   } finally {
     await stopAll()
-    rmSync(dataDir, { recursive: true, force: true })
+    removeDataDir()
   }
 }
 

@@ -23,11 +23,15 @@ let closeRedis = async () => {}
 if (config.redisUrl) {
   const { Redis } = await import('ioredis')
   const { createRedisRevocationStore } = await import('bearer-guard/redis')
-  const redis = createRedisRevocationStore({ client: new Redis(config.redisUrl) })
+  const client = new Redis(config.redisUrl)
+  const redis = createRedisRevocationStore({ client })
   publishRevocations = async (revoked) => {
     for (const { jti, exp } of revoked) await redis.revoke(jti, new Date(exp * 1000))
   }
-  closeRedis = async () => void (await redis.close?.())
+  closeRedis = async () => {
+    await redis.close?.()
+    await client.quit()
+  }
 }
 
 const service = await startAuthService(config, { port, publishRevocations })

@@ -46,12 +46,19 @@ export function resourceSettings(defaultPort: number, env: Record<string, string
 
 /** bearer-guard/redis, loaded only when REDIS_URL is set (ioredis is an optional dependency). */
 function redisRevocations(url: string): RevocationStore {
-  const store = Promise.all([import('ioredis'), import('bearer-guard/redis')]).then(
-    ([{ Redis }, { createRedisRevocationStore }]) => createRedisRevocationStore({ client: new Redis(url) }),
+  const ready = Promise.all([import('ioredis'), import('bearer-guard/redis')]).then(
+    ([{ Redis }, { createRedisRevocationStore }]) => {
+      const client = new Redis(url)
+      return { client, store: createRedisRevocationStore({ client }) }
+    },
   )
   return {
-    isRevoked: async (jti, claims) => (await store).isRevoked(jti, claims),
-    revoke: async (jti, expiresAt) => (await store).revoke(jti, expiresAt),
-    close: async () => (await store).close?.(),
+    isRevoked: async (jti, claims) => (await ready).store.isRevoked(jti, claims),
+    revoke: async (jti, expiresAt) => (await ready).store.revoke(jti, expiresAt),
+    async close() {
+      const { client, store } = await ready
+      await store.close?.() // closes its own subscriber connection, not our client
+      await client.quit()
+    },
   }
 }
