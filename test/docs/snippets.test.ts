@@ -1,0 +1,80 @@
+/**
+ * Every fenced TypeScript block in docs/**\/*.md compiles against src/ (see ./snippets.ts for the
+ * `ignore` fence, `<!-- snippet:skip -->` and `<!-- snippet:prelude -->` conventions).
+ */
+import { fileURLToPath } from 'node:url'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { checkSnippets, collectSnippets, extractSnippets, formatErrors, markdownFiles, type SnippetError } from './snippets.js'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+describe('the snippet extractor and checker', () => {
+  const md = [
+    '# Title', //                                   1
+    '```ts', //                                     2
+    "import { createVerifier } from 'bearer-guard'", // 3
+    "const v = createVerifier({ issuer: 'https://a.example', audience: 'b' })", // 4
+    'const n: number = v', //                       5
+    '```', //                                       6
+    '```ts ignore', //                              7
+    'app.use(requireAuth(verifier))', //            8
+    '```', //                                       9
+    '<!-- snippet:skip -->', //                     10
+    '```typescript', //                             11
+    'partial(', //                                  12
+    '```', //                                       13
+    '<!-- snippet:prelude', //                      14
+    'const count: number = 1', //                   15
+    '-->', //                                       16
+    '', //                                          17
+    '```ts', //                                     18
+    'const s: string = count', //                   19
+    '```', //                                       20
+    '````md', //                                    21
+    '```ts', //                                     22
+    'not checked: inside another fence', //         23
+    '```', //                                       24
+    '````', //                                      25
+    '```js', //                                     26
+    'not typescript', //                            27
+    '```', //                                       28
+  ].join('\n')
+
+  it('extracts ts blocks with their first line, honours ignore, snippet:skip and snippet:prelude', () => {
+    const { snippets, skipped } = extractSnippets('docs/x.md', md)
+    expect(snippets.map((s) => s.line)).toEqual([3, 19])
+    expect(snippets[1]?.prelude).toEqual({ code: 'const count: number = 1', line: 15 })
+    expect(skipped).toEqual([
+      { file: 'docs/x.md', line: 8 },
+      { file: 'docs/x.md', line: 12 },
+    ])
+  })
+
+  it('reports a snippet that does not compile as file:line, resolving bearer-guard to src/', () => {
+    const errors = checkSnippets(root, extractSnippets('docs/x.md', md).snippets)
+    expect(errors).toEqual([
+      { file: 'docs/x.md', line: 5, message: expect.stringMatching(/^TS2322: Type 'Verifier<.*' is not assignable to type 'number'/) },
+      { file: 'docs/x.md', line: 19, message: "TS2322: Type 'number' is not assignable to type 'string'." },
+    ])
+    expect(formatErrors(errors)).toMatch(/^docs\/x\.md:5: TS2322/)
+  }, 120_000)
+})
+
+describe('docs/**/*.md snippets', () => {
+  const files = markdownFiles(root)
+  const { snippets } = collectSnippets(root, files)
+  const withSnippets = files.filter((f) => snippets.some((s) => s.file === f))
+  let errors: SnippetError[] = []
+  beforeAll(() => {
+    errors = checkSnippets(root, snippets)
+  }, 180_000)
+
+  it('has TypeScript snippets to check', () => {
+    expect(snippets.length).toBeGreaterThan(0)
+  })
+
+  it.each(withSnippets)('%s: every ts snippet type-checks', (file) => {
+    const mine = errors.filter((e) => e.file === file)
+    expect(mine, `\n${formatErrors(mine)}\n`).toEqual([])
+  })
+})
