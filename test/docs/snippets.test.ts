@@ -50,6 +50,31 @@ describe('the snippet extractor and checker', () => {
     ])
   })
 
+  it('lets blocks of one page import a block named by a file comment or file=', () => {
+    const page = [
+      '```ts', //                                                          1
+      '// lib/auth.ts — one verifier per process', //                     2
+      "import { createVerifier } from 'bearer-guard'", //                 3
+      "export const verifier = createVerifier({ issuer: 'https://a.example', audience: 'b' })", // 4
+      '```', //                                                            5
+      '```ts file=lib/limits.ts', //                                       6
+      'export const limit = 10', //                                        7
+      '```', //                                                            8
+      '```ts', //                                                          9
+      '// app/api/me/route.ts', //                                         10
+      "import { verifier } from '@/lib/auth'", //                          11
+      "import { limit } from '../../../lib/limits.js'", //                 12
+      'const n: string = limit', //                                        13
+      'export const v = verifier', //                                      14
+      '```', //                                                            15
+    ].join('\n')
+    const { snippets } = extractSnippets('docs/y.md', page)
+    expect(snippets.map((s) => s.path)).toEqual(['lib/auth.ts', 'lib/limits.ts', 'app/api/me/route.ts'])
+    expect(checkSnippets(root, snippets)).toEqual([
+      { file: 'docs/y.md', line: 13, message: "TS2322: Type 'number' is not assignable to type 'string'." },
+    ])
+  }, 120_000)
+
   it('reports a snippet that does not compile as file:line, resolving bearer-guard to src/', () => {
     const errors = checkSnippets(root, extractSnippets('docs/x.md', md).snippets)
     expect(errors).toEqual([

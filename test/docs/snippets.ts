@@ -8,9 +8,12 @@
  *   intentionally partial.
  * - `<!-- snippet:prelude … -->` before a fence adds hidden code to that block only, e.g.
  *   `import express from 'express'` and `const app = express()`.
+ * - A block whose first line is a file comment (`// lib/auth.ts`, `// app/api/me/route.ts — …`) or
+ *   whose fence says `file=lib/auth.ts` is that file: other blocks of the same page can import it as
+ *   `'@/lib/auth'` or by a relative path (`'./lib/auth'`, `'../lib/auth.js'`).
  */
 import { readdirSync, readFileSync } from 'node:fs'
-import { join, relative, resolve, sep } from 'node:path'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import ts from 'typescript'
 
 export interface Snippet {
@@ -21,6 +24,8 @@ export interface Snippet {
   code: string
   /** Hidden code from `<!-- snippet:prelude -->`, and the 1-based line of its first line. */
   prelude?: { code: string; line: number }
+  /** The file this block stands for (`lib/auth.ts`), from `file=` or a first-line `// path.ts` comment. */
+  path?: string
 }
 
 export interface SkippedSnippet {
@@ -37,6 +42,8 @@ export interface SnippetError {
 const OPEN = /^(\s*)(`{3,}|~{3,})\s*(ts|typescript|tsx|mts)(?:\s+(.*))?$/
 const SKIP_COMMENT = /^\s*<!--\s*snippet:skip\s*-->\s*$/
 const PRELUDE_START = /^\s*<!--\s*snippet:prelude\s*$/
+const FILE_INFO = /\b(?:file|title)="?([\w@./[\]()-]+\.m?tsx?)"?/
+const FILE_COMMENT = /^\/\/\s*([\w@./[\]()-]+\.m?tsx?)(?:\s|$)/
 
 /** The TypeScript blocks of one Markdown text. */
 export function extractSnippets(file: string, markdown: string): { snippets: Snippet[]; skipped: SkippedSnippet[] } {
@@ -82,8 +89,9 @@ export function extractSnippets(file: string, markdown: string): { snippets: Sni
       if (isClosingFence(l, fence)) break
       body.push(l.startsWith(indent) ? l.slice(indent.length) : l.trimStart())
     }
+    const path = FILE_INFO.exec(info)?.[1] ?? FILE_COMMENT.exec(body[0] ?? '')?.[1]
     if (skipNext || /\bignore\b/.test(info)) skipped.push({ file, line: first })
-    else snippets.push({ file, line: first, code: body.join('\n'), ...(prelude ? { prelude } : {}) })
+    else snippets.push({ file, line: first, code: body.join('\n'), ...(prelude ? { prelude } : {}), ...(path ? { path } : {}) })
     prelude = undefined
     skipNext = false
   }
@@ -137,12 +145,17 @@ function compilerOptions(root: string): ts.CompilerOptions {
  */
 export function checkSnippets(root: string, snippets: readonly Snippet[]): SnippetError[] {
   const options = compilerOptions(root)
-  const virtual = new Map<string, { snippet: Snippet; text: string; preludeLines: number }>()
+  const virtual = new Map<string, { snippet: Snippet; text: string; preludeLines: number; base: string }>()
   snippets.forEach((snippet, n) => {
-    const name = resolve(root, '.snippets', `${snippet.file.replace(/[/.]/g, '_')}_L${snippet.line}_${n}.ts`)
+    const base = resolve(root, '.snippets', snippet.file.replace(/[/.]/g, '_'))
+    let name = resolve(base, `__L${snippet.line}_${n}.ts`)
+    if (snippet.path && !snippet.path.startsWith('..')) {
+      const wanted = resolve(base, snippet.path)
+      name = virtual.has(wanted) ? resolve(base, `__dup${n}`, snippet.path) : wanted
+    }
     const preludeLines = snippet.prelude ? snippet.prelude.code.split('\n').length : 0
     const text = `${snippet.prelude ? `${snippet.prelude.code}\n` : ''}${snippet.code}\nexport {}\n`
-    virtual.set(name, { snippet, text, preludeLines })
+    virtual.set(name, { snippet, text, preludeLines, base })
   })
   const host = ts.createCompilerHost(options, true)
   const { fileExists, readFile, getSourceFile } = host
@@ -152,6 +165,19 @@ export function checkSnippets(root: string, snippets: readonly Snippet[]): Snipp
     const v = virtual.get(resolve(f))
     return v ? ts.createSourceFile(f, v.text, lang, true, ts.ScriptKind.TS) : getSourceFile.call(host, f, lang, onError, create)
   }
+  // '@/x' and relative imports between the blocks of one page resolve to that page's virtual files
+  const findVirtual = (path: string) =>
+    [path, path.replace(/\.(m?js|jsx)$/, '') + '.ts', `${path}.ts`, `${path}.tsx`, join(path, 'index.ts')].find((p) => virtual.has(p))
+  host.resolveModuleNames = (names, containing) =>
+    names.map((name) => {
+      const from = virtual.get(resolve(containing))
+      if (from && (name.startsWith('@/') || name.startsWith('.'))) {
+        const target = name.startsWith('@/') ? resolve(from.base, name.slice(2)) : resolve(dirname(containing), name)
+        const hit = findVirtual(target)
+        if (hit) return { resolvedFileName: hit, extension: ts.Extension.Ts, isExternalLibraryImport: false }
+      }
+      return ts.resolveModuleName(name, containing, options, host).resolvedModule
+    })
   const program = ts.createProgram({ rootNames: [...virtual.keys()], options, host })
   const errors: SnippetError[] = []
   for (const [name, v] of virtual) {
