@@ -102,6 +102,24 @@ describe('claims', () => {
     })
   })
 
+  describe('issuer and audience predicates', () => {
+    it('accepts iss when the issuer function returns true, with the claims', async () => {
+      const issuerFn = vi.fn((iss: string, claims: JWTPayload) => iss === `https://login.test/${String(claims.tid)}/v2.0`)
+      const options = { issuer: issuerFn, keys: issuer.jwks() }
+      await expect(verify({ iss: 'https://login.test/t1/v2.0', tid: 't1' }, options)).resolves.toBeDefined()
+      const error = await reject({ iss: 'https://login.test/t2/v2.0', tid: 't1' }, options)
+      expect(error.reason).toBe('iss "https://login.test/t2/v2.0" rejected by the issuer function')
+      expect((await reject({ iss: undefined }, options)).reason).toBe('iss missing')
+    })
+
+    it('accepts a token when the audience function returns true', async () => {
+      const audience = (aud: readonly string[], claims: JWTPayload) => aud.length === 0 && claims.client_id === 'app'
+      await expect(verify({ aud: undefined, client_id: 'app' }, { audience })).resolves.toMatchObject({ audience: [] })
+      const error = await reject({ aud: undefined, client_id: 'other' }, { audience })
+      expect(error.reason).toBe('aud [] rejected by the audience function')
+    })
+  })
+
   describe('exp, nbf, iat and clockTolerance', () => {
     it('requires a numeric exp', async () => {
       expect((await reject({ exp: undefined })).reason).toBe('exp missing')
