@@ -145,7 +145,8 @@ function compilerOptions(root: string): ts.CompilerOptions {
  */
 export function checkSnippets(root: string, snippets: readonly Snippet[]): SnippetError[] {
   const options = compilerOptions(root)
-  const virtual = new Map<string, { snippet: Snippet; text: string; preludeLines: number; base: string }>()
+  // dir: where the block's relative imports start (its logical path, even for a duplicate name)
+  const virtual = new Map<string, { snippet: Snippet; text: string; preludeLines: number; base: string; dir: string }>()
   snippets.forEach((snippet, n) => {
     const base = resolve(root, '.snippets', snippet.file.replace(/[/.]/g, '_'))
     let name = resolve(base, `__L${snippet.line}_${n}.ts`)
@@ -155,7 +156,8 @@ export function checkSnippets(root: string, snippets: readonly Snippet[]): Snipp
     }
     const preludeLines = snippet.prelude ? snippet.prelude.code.split('\n').length : 0
     const text = `${snippet.prelude ? `${snippet.prelude.code}\n` : ''}${snippet.code}\nexport {}\n`
-    virtual.set(name, { snippet, text, preludeLines, base })
+    const dir = snippet.path && !snippet.path.startsWith('..') ? dirname(resolve(base, snippet.path)) : base
+    virtual.set(name, { snippet, text, preludeLines, base, dir })
   })
   const host = ts.createCompilerHost(options, true)
   const { fileExists, readFile, getSourceFile } = host
@@ -172,7 +174,7 @@ export function checkSnippets(root: string, snippets: readonly Snippet[]): Snipp
     names.map((name) => {
       const from = virtual.get(resolve(containing))
       if (from && (name.startsWith('@/') || name.startsWith('.'))) {
-        const target = name.startsWith('@/') ? resolve(from.base, name.slice(2)) : resolve(dirname(containing), name)
+        const target = name.startsWith('@/') ? resolve(from.base, name.slice(2)) : resolve(from.dir, name)
         const hit = findVirtual(target)
         if (hit) return { resolvedFileName: hit, extension: ts.Extension.Ts, isExternalLibraryImport: false }
       }
