@@ -166,7 +166,6 @@ const sigBytes = (f: (sig: Uint8Array, c: Ctx) => Uint8Array): Recipe => async (
 }
 const pss = (t: PssTweak): Recipe => async (c) => `${c.h}.${c.p}.${b64(await pssSign(c.rsa as Rsa, `${c.h}.${c.p}`, c.alg.slice(2), t))}`
 const vectorSignature: Recipe = (c) => `${c.h}.${c.p}.${(c.vector.jws as string).split('.')[2]}`
-const withHeader = (header: Record<string, unknown>): Recipe => (c) => signed(c, b64json(header))
 
 const RECIPES: Record<string, Recipe> = {
   rejectsModifiedSignature: async (c) => {
