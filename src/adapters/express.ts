@@ -31,8 +31,12 @@ declare global {
 }
 
 type Ctx = [req: Request, res: Response]
-/** `onError` may send a response (`res.headersSent`) or return a truthy value: either replaces the default. */
+/**
+ * `onError` replaces the default answer when it sends a response or returns a truthy value
+ * (meaning: it has answered, or will); it may throw to hand the error to the error middleware.
+ */
 export type ExpressAuthOptions = AdapterOptions<Ctx, unknown>
+/** Options of `requireRole`/`requireScopes`/`requireClaims`: `any`, `realm`, `onError`, `onFailure`. */
 export type ExpressGuardOptions = GuardOptions<Ctx, unknown>
 
 /**
@@ -79,7 +83,7 @@ export function requireRole(roles: string | readonly string[], options: ExpressG
 /**
  * 401 without a prior `requireAuth`, 403 with `scope="…"` unless `req.auth` has the scope(s).
  *
- * @example
+ * @example Creating an order needs the `orders:write` scope.
  * ```ts
  * import { requireScopes } from 'bearer-guard/express'
  * app.post('/orders', requireAuth(verifier), requireScopes('orders:write'), handler)
@@ -95,7 +99,7 @@ export function requireScopes(
 /**
  * 401 without a prior `requireAuth`, 403 unless the claims match (`{ claim: value }` or a predicate).
  *
- * @example
+ * @example Only tokens of the `acme` tenant.
  * ```ts
  * import { requireClaims } from 'bearer-guard/express'
  * app.get('/t/acme', requireAuth(verifier), requireClaims({ tenant: 'acme' }), handler)

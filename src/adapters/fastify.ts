@@ -35,8 +35,12 @@ declare module 'fastify' {
 /** A `preHandler` / `onRequest` hook. */
 export type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
 type Ctx = [request: FastifyRequest, reply: FastifyReply]
-/** `onError` may send through `reply` or return a non-nullish value: either replaces the default. */
+/**
+ * `onError` replaces the default answer when it sends through `reply` (return `reply`) or returns a
+ * truthy value (meaning: it has answered, or will).
+ */
 export type FastifyAuthOptions = AdapterOptions<Ctx, unknown>
+/** Options of `requireRole`/`requireScopes`/`requireClaims`: `any`, `realm`, `onError`, `onFailure`. */
 export type FastifyGuardOptions = GuardOptions<Ctx, unknown>
 /** Plugin options: verifier options or `{ verifier }`, plus the defaults of `app.requireAuth()`. */
 export type BearerGuardOptions = (VerifierOptions | { verifier: Verifier<any> }) &
@@ -56,7 +60,7 @@ async function plugin(app: FastifyInstance, options: BearerGuardOptions): Promis
  * The plugin: validates the options at `register` (bad options reject it), declares `request.auth`
  * and adds `app.requireAuth()`.
  *
- * @example
+ * @example Register once, then protect routes with `app.requireAuth()` and the guards.
  * ```ts
  * import Fastify from 'fastify'
  * import bearerGuard, { requireRole } from 'bearer-guard/fastify'
@@ -71,7 +75,7 @@ export default bearerGuard
 /**
  * The hook behind `app.requireAuth()`, for a verifier other than the plugin's (register the plugin too).
  *
- * @example
+ * @example A second authorization server for some routes.
  * ```ts
  * import { requireAuth } from 'bearer-guard/fastify'
  * app.get('/partner', { onRequest: requireAuth(partnerVerifier) }, handler)
@@ -95,7 +99,7 @@ export function requireAuth(
 /**
  * 401 without a prior `requireAuth`, 403 `insufficient_scope` unless the role(s) are present.
  *
- * @example
+ * @example One of two roles suffices with `{ any: true }`.
  * ```ts
  * import { requireRole } from 'bearer-guard/fastify'
  * app.get('/ops', { preHandler: [app.requireAuth(), requireRole(['admin', 'ops'], { any: true })] }, h)
@@ -108,7 +112,7 @@ export function requireRole(roles: string | readonly string[], options: FastifyG
 /**
  * 401 without a prior `requireAuth`, 403 with `scope="…"` unless the scope(s) are present.
  *
- * @example
+ * @example Creating an order needs the `orders:write` scope.
  * ```ts
  * import { requireScopes } from 'bearer-guard/fastify'
  * app.post('/orders', { preHandler: [app.requireAuth(), requireScopes('orders:write')] }, handler)
@@ -124,7 +128,7 @@ export function requireScopes(
 /**
  * 401 without a prior `requireAuth`, 403 unless the claims match (`{ claim: value }` or a predicate).
  *
- * @example
+ * @example Only tokens of the `acme` tenant.
  * ```ts
  * import { requireClaims } from 'bearer-guard/fastify'
  * app.get('/t/acme', { preHandler: [app.requireAuth(), requireClaims({ tenant: 'acme' })] }, handler)

@@ -29,16 +29,17 @@ export type AuthVariables<C = RegisteredClaims> = { auth: AuthContext<C> }
 export type OptionalAuthVariables<C = RegisteredClaims> = { auth: AuthContext<C> | undefined }
 
 type Ctx = [c: Context]
-/** `onError` may return a `Response`, which replaces the default answer. */
 type Answer = Response | undefined | void
+/** Options of `requireAuth`. `onError` may return a `Response`, which replaces the default answer. */
 export type HonoAuthOptions = AdapterOptions<Ctx, Answer | Promise<Answer>>
+/** Options of `requireRole`/`requireScopes`/`requireClaims`: `any`, `realm`, `onError`, `onFailure`. */
 export type HonoGuardOptions = GuardOptions<Ctx, Answer | Promise<Answer>>
 
 /**
  * Verifies the bearer token and sets `c.var.auth`. A failure throws an `HTTPException` whose
  * `getResponse()` is the RFC 6750 answer (`cause`: the `AuthError`), unless `onError` returns a `Response`.
  *
- * @example
+ * @example Protect `/api/*`; chained calls keep `c.var.auth` typed.
  * ```ts
  * import { Hono } from 'hono'
  * import { requireAuth } from 'bearer-guard/hono'
@@ -82,7 +83,7 @@ export function requireAuth<C>(
 /**
  * 401 without a prior `requireAuth`, 403 `insufficient_scope` unless the role(s) are present.
  *
- * @example
+ * @example Admins only.
  * ```ts
  * import { requireAuth, requireRole } from 'bearer-guard/hono'
  * app.get('/admin', requireAuth(verifier), requireRole('admin'), (c) => c.text('hi'))
@@ -95,7 +96,7 @@ export function requireRole(roles: string | readonly string[], options: HonoGuar
 /**
  * 401 without a prior `requireAuth`, 403 with `scope="…"` unless the scope(s) are present.
  *
- * @example
+ * @example Creating an order needs the `orders:write` scope.
  * ```ts
  * import { requireScopes } from 'bearer-guard/hono'
  * app.post('/orders', requireAuth(verifier), requireScopes('orders:write'), handler)
@@ -108,7 +109,7 @@ export function requireScopes(scopes: string | readonly string[], options: HonoG
 /**
  * 401 without a prior `requireAuth`, 403 unless the claims match (`{ claim: value }` or a predicate).
  *
- * @example
+ * @example Only tokens of the `acme` tenant.
  * ```ts
  * import { requireClaims } from 'bearer-guard/hono'
  * app.get('/t/acme', requireAuth(verifier), requireClaims({ tenant: 'acme' }), handler)

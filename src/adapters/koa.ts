@@ -33,14 +33,15 @@ export interface AuthState<C = RegisteredClaims> {
 }
 
 type Ctx = [ctx: ParameterizedContext<any, any, any>]
-/** `onError` may set `ctx.body` or return a non-nullish value: either replaces the default answer. */
+/** `onError` replaces the default answer when it sets `ctx.body` or returns a truthy value. */
 export type KoaAuthOptions = AdapterOptions<Ctx, unknown>
+/** Options of `requireRole`/`requireScopes`/`requireClaims`: `any`, `realm`, `onError`, `onFailure`. */
 export type KoaGuardOptions = GuardOptions<Ctx, unknown>
 
 /**
  * Verifies the bearer token and sets `ctx.state.auth`; answers failures per RFC 6750.
  *
- * @example
+ * @example Protect everything below; handlers read `ctx.state.auth`.
  * ```ts
  * import Koa from 'koa'
  * import { requireAuth } from 'bearer-guard/koa'
@@ -70,7 +71,7 @@ export function requireAuth<C = RegisteredClaims>(
 /**
  * 401 without a prior `requireAuth`, 403 `insufficient_scope` unless the role(s) are present.
  *
- * @example
+ * @example Admins only.
  * ```ts
  * import { requireRole } from 'bearer-guard/koa'
  * router.get('/admin', requireAuth(verifier), requireRole('admin'), handler)
@@ -83,7 +84,7 @@ export function requireRole(roles: string | readonly string[], options: KoaGuard
 /**
  * 401 without a prior `requireAuth`, 403 with `scope="…"` unless the scope(s) are present.
  *
- * @example
+ * @example Creating an order needs the `orders:write` scope.
  * ```ts
  * import { requireScopes } from 'bearer-guard/koa'
  * router.post('/orders', requireAuth(verifier), requireScopes('orders:write'), handler)
@@ -96,7 +97,7 @@ export function requireScopes(scopes: string | readonly string[], options: KoaGu
 /**
  * 401 without a prior `requireAuth`, 403 unless the claims match (`{ claim: value }` or a predicate).
  *
- * @example
+ * @example Only tokens of the `acme` tenant.
  * ```ts
  * import { requireClaims } from 'bearer-guard/koa'
  * router.get('/t/acme', requireAuth(verifier), requireClaims({ tenant: 'acme' }), handler)

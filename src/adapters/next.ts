@@ -35,7 +35,9 @@ export interface WithAuthOptions<C = RegisteredClaims>
   verifier: Verifier<C> | VerifierOptions
 }
 /** Next's route context: `{ params: Promise<…> }` (Next 16 also generates `RouteContext<'/path'>`). */
-export type NextRouteContext<P = Record<string, string | string[] | undefined>> = { params: Promise<P> }
+export type NextRouteContext<P = Record<string, string | string[] | undefined>> = {
+  params: Promise<P>
+}
 type Handler<C, X, A> = (
   request: NextRequest,
   context: X & { auth: A },
