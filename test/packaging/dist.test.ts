@@ -1,0 +1,104 @@
+/**
+ * The built package as users get it: ESM and CJS entries load, AuthError is one class across
+ * subpaths (tsup `splitting: true`), and importing one adapter loads no other framework.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { beforeAll, describe, expect, it } from 'vitest'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+const dist = join(root, 'dist')
+const require = createRequire(import.meta.url)
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  exports: Record<string, string | { import: { default: string }; require: { default: string } }>
+}
+const subpaths = Object.entries(pkg.exports).filter(([k]) => k !== './package.json') as [
+  string,
+  { import: { default: string }; require: { default: string } },
+][]
+
+const FRAMEWORKS = ['express', 'fastify', 'fastify-plugin', 'koa', 'hono', 'next', 'msw', 'ioredis', 'redis']
+const ALLOWED: Record<string, string[]> = {
+  '.': [],
+  './express': ['express'],
+  './fastify': ['fastify', 'fastify-plugin'],
+  './koa': ['koa'],
+  './hono': ['hono'],
+  './next': ['next'],
+  './testing': ['msw'],
+  './redis': ['ioredis', 'redis'],
+  './presets': [],
+}
+
+/** Bare module specifiers a built file loads, following its relative chunks. */
+function externals(file: string, seen = new Set<string>()): Set<string> {
+  const out = new Set<string>()
+  if (seen.has(file)) return out
+  seen.add(file)
+  const code = readFileSync(file, 'utf8')
+  const specifiers = [
+    ...code.matchAll(/\brequire\(["']([^"']+)["']\)/g),
+    ...code.matchAll(/\bfrom\s*["']([^"']+)["']/g),
+    ...code.matchAll(/\bimport\s*\(\s*["']([^"']+)["']\s*\)/g),
+    ...code.matchAll(/^import\s*["']([^"']+)["']/gm),
+  ].map((m) => m[1] as string)
+  for (const s of specifiers) {
+    if (s.startsWith('.')) {
+      for (const r of externals(resolve(dirname(file), s), seen)) out.add(r)
+    } else {
+      out.add(s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : (s.split('/')[0] as string))
+    }
+  }
+  return out
+}
+
+beforeAll(() => {
+  if (!existsSync(join(dist, 'index.js')) || !existsSync(join(dist, 'index.cjs'))) {
+    execFileSync('npx', ['tsup'], { cwd: root, stdio: 'ignore', timeout: 180_000 })
+  }
+}, 200_000)
+
+describe('the built package', () => {
+  it.each(subpaths)('loads %s from ESM and CJS', async (_name, entry) => {
+    const esm = await import(pathToFileURL(join(root, entry.import.default)).href)
+    const cjs = require(join(root, entry.require.default))
+    expect(Object.keys(esm).length).toBeGreaterThan(0)
+    expect(Object.keys(cjs).sort()).toEqual(Object.keys(esm).sort())
+  })
+
+  it.each(subpaths)('%s loads no framework but its own', (name, entry) => {
+    for (const file of [entry.import.default, entry.require.default]) {
+      const loaded = [...externals(join(root, file))].filter((m) => FRAMEWORKS.includes(m))
+      expect(loaded.filter((m) => !(ALLOWED[name] ?? []).includes(m)), `${file}`).toEqual([])
+    }
+  })
+
+  it('defines AuthError once per format, shared by every subpath', () => {
+    for (const ext of ['.js', '.cjs']) {
+      const files = subpaths.map(([, e]) => join(root, ext === '.js' ? e.import.default : e.require.default))
+      const chunks = new Set<string>()
+      for (const f of files) {
+        const code = readFileSync(f, 'utf8')
+        for (const m of code.matchAll(/["'](\.\.?\/[^"']*chunk[^"']*)["']/g)) chunks.add(resolve(dirname(f), m[1] as string))
+      }
+      const definitions = [...new Set([...files, ...chunks])].filter((f) =>
+        /\b(?:class AuthError|AuthError = class) extends Error\b/.test(readFileSync(f, 'utf8')),
+      )
+      expect(definitions, `AuthError definitions in ${ext}`).toHaveLength(1)
+    }
+  })
+
+  it('keeps instanceof and isAuthError across the CJS subpaths and across ESM/CJS copies', async () => {
+    const core = require(join(dist, 'index.cjs'))
+    const esm = await import(pathToFileURL(join(dist, 'index.js')).href)
+    const error = new core.InvalidTokenError({ reason: 'test' })
+    expect(error).toBeInstanceOf(core.AuthError)
+    // a second copy of the package (ESM next to CJS) still recognizes it by its brand
+    expect(error instanceof esm.AuthError).toBe(false)
+    expect(esm.isAuthError(error)).toBe(true)
+    expect(esm.isAuthError(new Error('x'))).toBe(false)
+  })
+})
