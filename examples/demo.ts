@@ -64,7 +64,13 @@ let stopping = false
 let dataDir: string | undefined
 const removeDataDir = () => dataDir && rmSync(dataDir, { recursive: true, force: true })
 
-function start(name: string, command: string, argv: string[], port: number, env: Record<string, string>): Service {
+function start(
+  name: string,
+  command: string,
+  argv: string[],
+  port: number,
+  env: Record<string, string>,
+): Service {
   const child = spawn(command, argv, {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), NEXT_TELEMETRY_DISABLED: '1' },
@@ -94,7 +100,8 @@ async function stopAll(): Promise<void> {
     services.map(
       ({ child }) =>
         new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return resolve()
+          if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined)
+            return resolve()
           const kill = (signal: NodeJS.Signals) => {
             try {
               process.kill(-child.pid!, signal)
@@ -150,7 +157,11 @@ async function waitReady(service: Service, timeoutMs = 60_000): Promise<void> {
   throw new Error(`${service.name} did not become ready:\n${tail(service)}`)
 }
 
-const tail = (s: Service, n = 15) => s.log.slice(-n).map((l) => `    ${l}`).join('\n')
+const tail = (s: Service, n = 15) =>
+  s.log
+    .slice(-n)
+    .map((l) => `    ${l}`)
+    .join('\n')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 function fail(message: string): never {
@@ -164,26 +175,39 @@ function newestMtime(path: string): number {
   if (!existsSync(path)) return 0
   const stat = statSync(path)
   if (!stat.isDirectory()) return stat.mtimeMs
-  return Math.max(0, ...readdirSync(path).filter((n) => n !== '.next').map((n) => newestMtime(join(path, n))))
+  return Math.max(
+    0,
+    ...readdirSync(path)
+      .filter((n) => n !== '.next')
+      .map((n) => newestMtime(join(path, n))),
+  )
 }
 
 /** `next build` once; again only when the app, the shared helpers or the library changed. */
 function buildNextIfNeeded(): void {
   const buildId = join(NEXT_APP, '.next', 'BUILD_ID')
   const inputs = [NEXT_APP, join(EXAMPLES, 'shared'), join(ROOT, 'dist')]
-  if (!args.rebuild && existsSync(buildId) && statSync(buildId).mtimeMs > Math.max(...inputs.map(newestMtime))) {
+  if (
+    !args.rebuild &&
+    existsSync(buildId) &&
+    statSync(buildId).mtimeMs > Math.max(...inputs.map(newestMtime))
+  ) {
     console.log('Next.js app is up to date (examples/next/.next); --rebuild to force')
     return
   }
   console.log('building the Next.js app (next build examples/next)…')
   const started = Date.now()
-  const result = spawnSync(process.execPath, [join(ROOT, 'node_modules/next/dist/bin/next'), 'build', NEXT_APP], {
-    cwd: ROOT,
-    // CI=1: if a package Next needs is missing, fail with its message instead of letting Next
-    // `npm install` it into the repository's package.json
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', CI: '1' },
-    encoding: 'utf8',
-  })
+  const result = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/next/dist/bin/next'), 'build', NEXT_APP],
+    {
+      cwd: ROOT,
+      // CI=1: if a package Next needs is missing, fail with its message instead of letting Next
+      // `npm install` it into the repository's package.json
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', CI: '1' },
+      encoding: 'utf8',
+    },
+  )
   if (result.status !== 0) fail(`next build failed:\n${result.stdout}\n${result.stderr}`)
   console.log(`  built in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 }
@@ -251,12 +275,18 @@ function record(framework: Framework, s: Step, answer: Answer | Error): Answer |
     return undefined
   }
   const problem =
-    answer.status !== s.expected ? `expected ${s.expected}, got ${answer.status} ${JSON.stringify(answer.body)}` : s.check?.(answer)
+    answer.status !== s.expected
+      ? `expected ${s.expected}, got ${answer.status} ${JSON.stringify(answer.body)}`
+      : s.check?.(answer)
   row.set(framework, { status: answer.status, ok: !problem, problem })
   return answer
 }
 
-async function expect(framework: Framework, s: Step, request: () => Promise<Answer>): Promise<Answer | undefined> {
+async function expect(
+  framework: Framework,
+  s: Step,
+  request: () => Promise<Answer>,
+): Promise<Answer | undefined> {
   try {
     return record(framework, s, await request())
   } catch (error) {
@@ -265,7 +295,11 @@ async function expect(framework: Framework, s: Step, request: () => Promise<Answ
 }
 
 /** Revocation reaches resource services within one poll: retry briefly until the answer is final. */
-async function eventually(request: () => Promise<Answer>, expected: number, withinMs = 3000): Promise<Answer> {
+async function eventually(
+  request: () => Promise<Answer>,
+  expected: number,
+  withinMs = 3000,
+): Promise<Answer> {
   const deadline = Date.now() + withinMs
   for (;;) {
     const answer = await request()
@@ -275,8 +309,11 @@ async function eventually(request: () => Promise<Answer>, expected: number, with
 }
 
 const describes = (text: string) => (a: Answer) =>
-  a.body.error_description === text ? undefined : `error_description ${JSON.stringify(a.body.error_description)}, expected "${text}"`
-const isUser = (name: string) => (a: Answer) => (a.body.username === name ? undefined : `username ${String(a.body.username)}`)
+  a.body.error_description === text
+    ? undefined
+    : `error_description ${JSON.stringify(a.body.error_description)}, expected "${text}"`
+const isUser = (name: string) => (a: Answer) =>
+  a.body.username === name ? undefined : `username ${String(a.body.username)}`
 
 const S = {
   publicRoot: step('GET / (public)', 200),
@@ -291,7 +328,11 @@ const S = {
   shortExpired: step('  … GET /users/me after expiry', 401, describes('token expired')),
   refresh: step('  … POST /refresh_token → new pair', 200),
   refreshedMe: step('  … GET /users/me with the new token', 200, isUser('alice')),
-  reuse: step('  … old refresh token reused → rejected', 401, describes('refresh token reuse detected, session revoked')),
+  reuse: step(
+    '  … old refresh token reused → rejected',
+    401,
+    describes('refresh token reuse detected, session revoked'),
+  ),
   familyRefresh: step('  … new refresh token (family revoked)', 401),
   familyAccess: step('  … new access token (family revoked)', 401, describes('token revoked')),
   revoke: step('bob POST /revoke (his access token)', 200),
@@ -300,7 +341,11 @@ const S = {
   rotatedNew: step('after key rotation: token signed after', 200),
 }
 
-async function scenario(framework: Framework, api: string, auth: string): Promise<{ oldToken?: string }> {
+async function scenario(
+  framework: Framework,
+  api: string,
+  auth: string,
+): Promise<{ oldToken?: string }> {
   const login = (username: string, clientId = 'seed-client') =>
     call(`${auth}/token`, form({ username, password: `password_${username}`, client_id: clientId }))
 
@@ -321,16 +366,21 @@ async function scenario(framework: Framework, api: string, auth: string): Promis
   if (short) {
     const first = tokensOf(short)
     await expect(framework, S.shortFresh, () => call(`${api}/users/me`, bearer(first.access_token)))
-    const exp = JSON.parse(Buffer.from(first.access_token.split('.')[1]!, 'base64url').toString()).exp as number
+    const exp = JSON.parse(Buffer.from(first.access_token.split('.')[1]!, 'base64url').toString())
+      .exp as number
     await sleep(Math.max(0, (exp + CLOCK_TOLERANCE + 1) * 1000 - Date.now()))
-    await expect(framework, S.shortExpired, () => call(`${api}/users/me`, bearer(first.access_token)))
+    await expect(framework, S.shortExpired, () =>
+      call(`${api}/users/me`, bearer(first.access_token)),
+    )
 
     const refreshWith = (token: string) =>
       call(`${auth}/refresh_token`, { ...form({ client_id: 'short-lived' }), ...withBearer(token) })
     const refreshed = await expect(framework, S.refresh, () => refreshWith(first.refresh_token))
     if (refreshed) {
       const second = tokensOf(refreshed)
-      await expect(framework, S.refreshedMe, () => call(`${api}/users/me`, bearer(second.access_token)))
+      await expect(framework, S.refreshedMe, () =>
+        call(`${api}/users/me`, bearer(second.access_token)),
+      )
       // reuse detection: the first refresh token comes back → the whole family is revoked
       await expect(framework, S.reuse, () => refreshWith(first.refresh_token))
       await expect(framework, S.familyRefresh, () => refreshWith(second.refresh_token))
@@ -342,23 +392,39 @@ async function scenario(framework: Framework, api: string, auth: string): Promis
 
   // RFC 7009: revoke bob's access token; resource services refuse it before it expires
   await expect(framework, S.revoke, () =>
-    call(`${auth}/revoke`, form({ token: bobAt, token_type_hint: 'access_token', client_id: 'seed-client' })),
+    call(
+      `${auth}/revoke`,
+      form({ token: bobAt, token_type_hint: 'access_token', client_id: 'seed-client' }),
+    ),
   )
-  await expect(framework, S.revokedAdmin, () => eventually(() => call(`${api}/admin/data`, bearer(bobAt)), 401))
+  await expect(framework, S.revokedAdmin, () =>
+    eventually(() => call(`${api}/admin/data`, bearer(bobAt)), 401),
+  )
   return { oldToken: aliceAt }
 }
 
 /** Form body plus a bearer header, for the seed's /refresh_token. */
 function withBearer(token: string): RequestInit {
-  return { headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${token}` } }
+  return {
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Bearer ${token}`,
+    },
+  }
 }
 
-async function afterRotation(framework: Framework, api: string, auth: string, oldToken: string): Promise<void> {
+async function afterRotation(
+  framework: Framework,
+  api: string,
+  auth: string,
+  oldToken: string,
+): Promise<void> {
   await expect(framework, S.rotatedOld, () => call(`${api}/users/me`, bearer(oldToken)))
   const fresh = await call(`${auth}/token`, form({ username: 'alice', password: 'password_alice' }))
   const token = tokensOf(fresh).access_token ?? ''
   await expect(framework, S.rotatedNew, async () => {
-    if (kidOf(token) === kidOf(oldToken)) throw new Error(`still signed with the old key ${kidOf(token)}`)
+    if (kidOf(token) === kidOf(oldToken))
+      throw new Error(`still signed with the old key ${kidOf(token)}`)
     return call(`${api}/users/me`, bearer(token))
   })
 }
@@ -374,12 +440,24 @@ function printTable(skipped: Set<string>): boolean {
   const width = 9
   const line = (cells: string[]) => cells.join('')
   console.log()
-  console.log(line(['step'.padEnd(label), 'expect'.padEnd(expectCol), ...frameworks.map((f) => f.padEnd(width))]))
+  console.log(
+    line([
+      'step'.padEnd(label),
+      'expect'.padEnd(expectCol),
+      ...frameworks.map((f) => f.padEnd(width)),
+    ]),
+  )
   console.log('-'.repeat(label + expectCol + width * frameworks.length))
   let allOk = true
   for (const s of steps) {
     if (skipped.has(s.label)) {
-      console.log(line([s.label.padEnd(label), '—'.padEnd(expectCol), ...frameworks.map(() => '—'.padEnd(width))]))
+      console.log(
+        line([
+          s.label.padEnd(label),
+          '—'.padEnd(expectCol),
+          ...frameworks.map(() => '—'.padEnd(width)),
+        ]),
+      )
       continue
     }
     const row = results.get(s.label)
@@ -409,7 +487,8 @@ function printProblems(): void {
 
 async function main(): Promise<number> {
   const distReady = existsSync(join(ROOT, 'dist', 'index.js'))
-  if (!distReady && !args.src) fail('dist/ is missing: run `npm run build` first (or `npm run demo`, which does)')
+  if (!distReady && !args.src)
+    fail('dist/ is missing: run `npm run build` first (or `npm run demo`, which does)')
   if (frameworks.includes('next')) {
     if (!distReady) fail('the Next.js app needs dist/: run `npm run build`')
     buildNextIfNeeded()
@@ -417,7 +496,9 @@ async function main(): Promise<number> {
 
   dataDir = mkdtempSync(join(tmpdir(), 'bearer-guard-demo-'))
   const secretEnv: Record<string, string> = args.hs256 ? { AUTH_SECRET_KEY: HS256_SECRET } : {}
-  const srcEnv: Record<string, string> = args.src ? { TSX_TSCONFIG_PATH: join(EXAMPLES, 'tsconfig.json') } : {}
+  const srcEnv: Record<string, string> = args.src
+    ? { TSX_TSCONFIG_PATH: join(EXAMPLES, 'tsconfig.json') }
+    : {}
   const tsx = (file: string) => ['--import', 'tsx', join(EXAMPLES, file)]
 
   try {
@@ -432,13 +513,32 @@ async function main(): Promise<number> {
     })
     await waitReady(auth)
 
-    const resourceEnv = { ...secretEnv, ...srcEnv, AUTH_URL: auth.url, REVOCATION_POLL_MS: String(POLL_MS) }
+    const resourceEnv = {
+      ...secretEnv,
+      ...srcEnv,
+      AUTH_URL: auth.url,
+      REVOCATION_POLL_MS: String(POLL_MS),
+    }
     const apis = new Map<Framework, Service>()
     for (const framework of frameworks) {
       const port = await freePort()
       const service =
         framework === 'next'
-          ? start('next', process.execPath, [join(ROOT, 'node_modules/next/dist/bin/next'), 'start', NEXT_APP, '-p', String(port), '-H', '127.0.0.1'], port, resourceEnv)
+          ? start(
+              'next',
+              process.execPath,
+              [
+                join(ROOT, 'node_modules/next/dist/bin/next'),
+                'start',
+                NEXT_APP,
+                '-p',
+                String(port),
+                '-H',
+                '127.0.0.1',
+              ],
+              port,
+              resourceEnv,
+            )
           : start(framework, process.execPath, tsx(`${framework}/server.ts`), port, resourceEnv)
       apis.set(framework, service)
     }
@@ -448,7 +548,9 @@ async function main(): Promise<number> {
     const revocations = process.env.REDIS_URL ? 'Redis (REDIS_URL)' : `polled every ${POLL_MS} ms`
     console.log(`\nauth service ${auth.url} · ${keys} · revocations ${revocations}`)
     for (const [f, s] of apis) console.log(`  ${f.padEnd(8)} ${s.url}`)
-    console.log(`walking the scenario (the expiry step waits ~${SHORT_TTL + CLOCK_TOLERANCE + 1} s)…`)
+    console.log(
+      `walking the scenario (the expiry step waits ~${SHORT_TTL + CLOCK_TOLERANCE + 1} s)…`,
+    )
 
     const phase1 = await Promise.all(frameworks.map((f) => scenario(f, apis.get(f)!.url, auth.url)))
 
@@ -460,7 +562,9 @@ async function main(): Promise<number> {
       auth.child.kill('SIGUSR2') // the auth service rotates: `next` key (already published) starts signing
       await sleep(300)
       await Promise.all(
-        frameworks.map((f, i) => afterRotation(f, apis.get(f)!.url, auth.url, phase1[i]!.oldToken ?? '')),
+        frameworks.map((f, i) =>
+          afterRotation(f, apis.get(f)!.url, auth.url, phase1[i]!.oldToken ?? ''),
+        ),
       )
     }
 

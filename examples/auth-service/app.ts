@@ -136,7 +136,13 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
   // -- issuing tokens ---------------------------------------------------------------------------
 
   /** Signs an access token (RFC 9068 claims) and records its jti under the session family. */
-  async function tokenResponse(user: User, clientId: string, scope: string, familyId: string, refreshToken: string) {
+  async function tokenResponse(
+    user: User,
+    clientId: string,
+    scope: string,
+    familyId: string,
+    refreshToken: string,
+  ) {
     const now = Math.floor(Date.now() / 1000)
     const ttl = config.clients[clientId]!.accessTokenTtl
     const jti = randomUUID()
@@ -183,7 +189,11 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
     // text for "no such user" and "wrong password", so the answer does not reveal which it was
     if (!user) throw new OAuthError(400, 'invalid_grant', 'incorrect username or password')
     const scope = grantedScope(user, params.get('scope'))
-    const { familyId, refreshToken } = store.startFamily({ username: user.username, clientId, scope })
+    const { familyId, refreshToken } = store.startFamily({
+      username: user.username,
+      clientId,
+      scope,
+    })
     config.log(`login ${user.username} (client ${clientId})`)
     return tokenResponse(user, clientId, scope, familyId, refreshToken)
   }
@@ -205,7 +215,9 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
     if (!result.ok) {
       if (result.reason === 'reused') {
         await deps.publishRevocations?.(result.revokedJtis)
-        config.log(`refresh token reuse detected: session revoked (${result.revokedJtis.length} access tokens)`)
+        config.log(
+          `refresh token reuse detected: session revoked (${result.revokedJtis.length} access tokens)`,
+        )
         throw fail('refresh token reuse detected, session revoked')
       }
       throw fail(
@@ -234,7 +246,11 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
       const token = required(params, 'refresh_token')
       return c.json(await refreshGrant(token, clientOf(params), false))
     }
-    throw new OAuthError(400, 'unsupported_grant_type', 'grant_type must be password or refresh_token')
+    throw new OAuthError(
+      400,
+      'unsupported_grant_type',
+      'grant_type must be password or refresh_token',
+    )
   })
 
   app.post('/refresh_token', rateLimited, limitBody, async (c) => {
@@ -260,7 +276,9 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
         material instanceof Uint8Array
           ? await jwtVerify(token, material, options)
           : await jwtVerify(token, createLocalJWKSet(material), options)
-      return typeof payload.jti === 'string' && typeof payload.exp === 'number' ? payload : undefined
+      return typeof payload.jti === 'string' && typeof payload.exp === 'number'
+        ? payload
+        : undefined
     } catch {
       return undefined
     }
@@ -330,7 +348,8 @@ async function readForm(c: Context, { optional = false } = {}): Promise<URLSearc
   const params = new URLSearchParams(body)
   for (const key of new Set(params.keys())) {
     // RFC 6749 §3.2: parameters must not be repeated (which copy would we believe?)
-    if (params.getAll(key).length > 1) throw new OAuthError(400, 'invalid_request', `repeated parameter: ${safe(key)}`)
+    if (params.getAll(key).length > 1)
+      throw new OAuthError(400, 'invalid_request', `repeated parameter: ${safe(key)}`)
   }
   return params
 }
@@ -338,7 +357,8 @@ async function readForm(c: Context, { optional = false } = {}): Promise<URLSearc
 function required(params: URLSearchParams, name: string, maxChars = MAX_PARAM_CHARS): string {
   const value = params.get(name)
   if (!value) throw new OAuthError(400, 'invalid_request', `missing parameter: ${name}`)
-  if (value.length > maxChars) throw new OAuthError(400, 'invalid_request', `parameter too long: ${name}`)
+  if (value.length > maxChars)
+    throw new OAuthError(400, 'invalid_request', `parameter too long: ${name}`)
   return value
 }
 
@@ -383,7 +403,11 @@ export interface RunningAuthService {
  */
 export async function startAuthService(
   config: AuthServiceConfig,
-  { port = 8001, host = '127.0.0.1', publishRevocations }: {
+  {
+    port = 8001,
+    host = '127.0.0.1',
+    publishRevocations,
+  }: {
     port?: number
     host?: string
     publishRevocations?: AuthServiceDeps['publishRevocations']
@@ -393,7 +417,14 @@ export async function startAuthService(
   const store = openTokenStore(config.databaseFile, config.refreshTokenTtl)
   const users = await createDemoUsers()
   let issuer = config.issuer ?? ''
-  const app = createAuthApp({ config, issuer: () => issuer, users, keys, store, publishRevocations })
+  const app = createAuthApp({
+    config,
+    issuer: () => issuer,
+    users,
+    keys,
+    store,
+    publishRevocations,
+  })
 
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s))

@@ -15,7 +15,14 @@
  * In the seed's HS256 mode there is one shared secret and nothing to publish: rotating a shared
  * secret means redeploying every service, one of the reasons to prefer asymmetric keys.
  */
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose'
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  type JWK,
+  type JWTPayload,
+} from 'jose'
 
 type KeyState = 'next' | 'active' | 'retired'
 
@@ -68,7 +75,9 @@ export async function createKeyRing(): Promise<KeyRing> {
     },
     sign: (claims) => {
       const key = active()
-      return new SignJWT(claims).setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'at+jwt' }).sign(key.privateKey)
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'at+jwt' })
+        .sign(key.privateKey)
     },
     jwks: (now = Date.now()) => published(now),
     verificationKeys: (now = Date.now()) => published(now),
@@ -92,7 +101,8 @@ export function createSecretKeyRing(secret: string): KeyRing {
   return {
     algorithm: 'HS256',
     activeKid: undefined,
-    sign: (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(key),
+    sign: (claims) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(key),
     jwks: () => ({ keys: [] }),
     verificationKeys: () => key,
     async rotate() {

@@ -13,7 +13,8 @@ export interface RateLimiter {
 }
 
 export function createRateLimiter(perMinute: number, maxKeys = 10_000): RateLimiter {
-  if (!(perMinute >= 1)) throw new Error('the rate limit must allow at least one request per minute')
+  if (!(perMinute >= 1))
+    throw new Error('the rate limit must allow at least one request per minute')
   const ratePerMs = perMinute / 60_000
   const buckets = new Map<string, { tokens: number; at: number }>()
 

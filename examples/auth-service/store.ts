@@ -91,12 +91,18 @@ export function openTokenStore(file: string, refreshTokenTtl: number) {
       `INSERT INTO refresh_tokens (token_hash, family_id, username, client_id, scope, created_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
-    findRefresh: db.prepare<[string], RefreshRow>(`SELECT * FROM refresh_tokens WHERE token_hash = ?`),
-    markUsed: db.prepare(`UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL`),
+    findRefresh: db.prepare<[string], RefreshRow>(
+      `SELECT * FROM refresh_tokens WHERE token_hash = ?`,
+    ),
+    markUsed: db.prepare(
+      `UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL`,
+    ),
     revokeFamily: db.prepare(
       `UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL`,
     ),
-    insertAccess: db.prepare(`INSERT INTO access_tokens (jti, family_id, expires_at) VALUES (?, ?, ?)`),
+    insertAccess: db.prepare(
+      `INSERT INTO access_tokens (jti, family_id, expires_at) VALUES (?, ?, ?)`,
+    ),
     familyAccess: db.prepare<[string, number], { jti: string; expires_at: number }>(
       `SELECT jti, expires_at FROM access_tokens WHERE family_id = ? AND expires_at > ?`,
     ),
@@ -116,7 +122,13 @@ export function openTokenStore(file: string, refreshTokenTtl: number) {
   function issue(grant: RefreshGrant, now: number): string {
     const token = randomBytes(32).toString('base64url')
     q.insertRefresh.run(
-      hashToken(token), grant.familyId, grant.username, grant.clientId, grant.scope, now, now + refreshTokenTtl,
+      hashToken(token),
+      grant.familyId,
+      grant.username,
+      grant.clientId,
+      grant.scope,
+      now,
+      now + refreshTokenTtl,
     )
     return token
   }
@@ -150,13 +162,19 @@ export function openTokenStore(file: string, refreshTokenTtl: number) {
       const row = q.findRefresh.get(tokenHash)
       if (!row) return { ok: false, reason: 'unknown' }
       if (row.revoked_at !== null) return { ok: false, reason: 'revoked' }
-      if (row.used_at !== null) return { ok: false, reason: 'reused', revokedJtis: revokeFamily(row.family_id, now) }
+      if (row.used_at !== null)
+        return { ok: false, reason: 'reused', revokedJtis: revokeFamily(row.family_id, now) }
       // bound to the client it was issued to (RFC 6749 §6); a mismatch is not proof of theft, so
       // the token is refused without burning the family
       if (row.client_id !== clientId) return { ok: false, reason: 'wrong_client' }
       if (row.expires_at <= now) return { ok: false, reason: 'expired' }
       q.markUsed.run(now, tokenHash)
-      const grant = { familyId: row.family_id, username: row.username, clientId: row.client_id, scope: row.scope }
+      const grant = {
+        familyId: row.family_id,
+        username: row.username,
+        clientId: row.client_id,
+        scope: row.scope,
+      }
       return { ok: true, grant, refreshToken: issue(grant, now) }
     }),
 

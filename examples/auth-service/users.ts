@@ -33,7 +33,14 @@ function scryptAsync(password: string, salt: Buffer, options: ScryptOptions): Pr
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16)
   const hash = await scryptAsync(password, salt, COST)
-  return ['scrypt', COST.N, COST.r, COST.p, salt.toString('base64url'), hash.toString('base64url')].join('$')
+  return [
+    'scrypt',
+    COST.N,
+    COST.r,
+    COST.p,
+    salt.toString('base64url'),
+    hash.toString('base64url'),
+  ].join('$')
 }
 
 /** Checks a password against a stored hash in constant time. A malformed hash never matches. */
@@ -61,7 +68,12 @@ export async function createDemoUsers(): Promise<UserDirectory> {
   const users = new Map<string, User>()
   const seed = [
     { username: 'alice', password: 'password_alice', roles: ['user'], scopes: ['profile'] },
-    { username: 'bob', password: 'password_bob', roles: ['user', 'admin'], scopes: ['profile', 'admin'] },
+    {
+      username: 'bob',
+      password: 'password_bob',
+      roles: ['user', 'admin'],
+      scopes: ['profile', 'admin'],
+    },
   ]
   for (const { password, ...user } of seed) {
     users.set(user.username, { ...user, passwordHash: await hashPassword(password) })

@@ -37,7 +37,10 @@ app.get('/users/me', (req, res) => {
 })
 
 app.get('/admin/data', requireRole('admin'), (req, res) => {
-  res.json({ message: `Welcome, Admin ${req.auth!.subject}! Here is sensitive data.`, data: [1, 2, 3] })
+  res.json({
+    message: `Welcome, Admin ${req.auth!.subject}! Here is sensitive data.`,
+    data: [1, 2, 3],
+  })
 })
 
 app.listen(env.port, '127.0.0.1', () => {

@@ -34,10 +34,14 @@ app.get('/users/me', { preHandler: app.requireAuth() }, async (request) => ({
   roles: request.auth!.roles,
 }))
 
-app.get('/admin/data', { preHandler: [app.requireAuth(), requireRole('admin')] }, async (request) => ({
-  message: `Welcome, Admin ${request.auth!.subject}! Here is sensitive data.`,
-  data: [1, 2, 3],
-}))
+app.get(
+  '/admin/data',
+  { preHandler: [app.requireAuth(), requireRole('admin')] },
+  async (request) => ({
+    message: `Welcome, Admin ${request.auth!.subject}! Here is sensitive data.`,
+    data: [1, 2, 3],
+  }),
+)
 
 await app.listen({ port: env.port, host: '127.0.0.1' })
 console.log(`[fastify] listening on http://127.0.0.1:${env.port}, trusting ${env.authUrl}`)

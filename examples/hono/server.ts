@@ -35,7 +35,10 @@ const auth = requireAuth(verifier)
 app.get('/users/me', auth, (c) => c.json({ username: c.var.auth.subject, roles: c.var.auth.roles }))
 
 app.get('/admin/data', auth, requireRole('admin'), (c) =>
-  c.json({ message: `Welcome, Admin ${c.var.auth.subject}! Here is sensitive data.`, data: [1, 2, 3] }),
+  c.json({
+    message: `Welcome, Admin ${c.var.auth.subject}! Here is sensitive data.`,
+    data: [1, 2, 3],
+  }),
 )
 
 serve({ fetch: app.fetch, port: env.port, hostname: '127.0.0.1' }, () => {

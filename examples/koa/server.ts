@@ -32,7 +32,8 @@ const app = new Koa()
 function route(path: string, ...middleware: Middleware[]): Middleware {
   return async (ctx, next) => {
     if (ctx.method !== 'GET' || ctx.path !== path) return next()
-    const run = (i: number): Promise<void> => Promise.resolve(middleware[i]?.(ctx, () => run(i + 1)))
+    const run = (i: number): Promise<void> =>
+      Promise.resolve(middleware[i]?.(ctx, () => run(i + 1)))
     await run(0)
   }
 }
@@ -52,7 +53,10 @@ app.use(
 
 app.use(
   route('/admin/data', requireAuth(verifier), requireRole('admin'), (ctx) => {
-    ctx.body = { message: `Welcome, Admin ${ctx.state.auth!.subject}! Here is sensitive data.`, data: [1, 2, 3] }
+    ctx.body = {
+      message: `Welcome, Admin ${ctx.state.auth!.subject}! Here is sensitive data.`,
+      data: [1, 2, 3],
+    }
   }),
 )
 

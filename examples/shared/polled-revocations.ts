@@ -31,7 +31,9 @@ interface Page {
   cursor: number
 }
 
-export function createPolledRevocationStore(options: PolledRevocationStoreOptions): RevocationStore & {
+export function createPolledRevocationStore(
+  options: PolledRevocationStoreOptions,
+): RevocationStore & {
   close(): void
 } {
   const { url, interval = 1000, maxStaleness = 30_000, timeout = 2000 } = options
@@ -44,7 +46,9 @@ export function createPolledRevocationStore(options: PolledRevocationStoreOption
   async function pollOnce(): Promise<void> {
     // follow the cursor until a short page says we are up to date
     for (;;) {
-      const response = await fetch(`${url}?after=${cursor}`, { signal: AbortSignal.timeout(timeout) })
+      const response = await fetch(`${url}?after=${cursor}`, {
+        signal: AbortSignal.timeout(timeout),
+      })
       if (!response.ok) throw new Error(`revocation list answered ${response.status}`)
       const page = (await response.json()) as Page
       if (!Array.isArray(page.revoked) || !Number.isSafeInteger(page.cursor)) {

@@ -23,13 +23,17 @@ export interface ResourceSettings {
   revocation: RevocationStore
 }
 
-export function resourceSettings(defaultPort: number, env: Record<string, string | undefined> = process.env): ResourceSettings {
+export function resourceSettings(
+  defaultPort: number,
+  env: Record<string, string | undefined> = process.env,
+): ResourceSettings {
   // strict: false so frameworks' own flags (if any) pass through
   const { values } = parseArgs({
     options: { port: { type: 'string' }, 'auth-url': { type: 'string' } },
     strict: false,
   })
-  const authUrl = String(values['auth-url'] ?? env.AUTH_URL ?? 'http://127.0.0.1:8001').replace(/\/+$/, '')
+  const url = String(values['auth-url'] ?? env.AUTH_URL ?? 'http://127.0.0.1:8001')
+  const authUrl = url.replace(/\/+$/, '') // the issuer has no trailing slash
   return {
     port: Number(values.port ?? env.PORT ?? defaultPort),
     authUrl,

@@ -10,7 +10,11 @@ import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createVerifier, TokenRevokedError } from 'bearer-guard'
 import { startAuthService, type RunningAuthService } from '../../examples/auth-service/app.js'
-import { checkSecret, configFromEnv, type AuthServiceConfig } from '../../examples/auth-service/config.js'
+import {
+  checkSecret,
+  configFromEnv,
+  type AuthServiceConfig,
+} from '../../examples/auth-service/config.js'
 import { createRateLimiter } from '../../examples/auth-service/rate-limit.js'
 import { hashPassword, verifyPassword } from '../../examples/auth-service/users.js'
 import { createPolledRevocationStore } from '../../examples/shared/polled-revocations.js'
@@ -18,7 +22,13 @@ import { createPolledRevocationStore } from '../../examples/shared/polled-revoca
 const SECRET = 'a-test-secret-that-is-at-least-32-bytes'
 
 function config(overrides: Partial<AuthServiceConfig> = {}): AuthServiceConfig {
-  return { ...configFromEnv({}), databaseFile: ':memory:', rateLimitPerMinute: 1000, log: () => {}, ...overrides }
+  return {
+    ...configFromEnv({}),
+    databaseFile: ':memory:',
+    rateLimitPerMinute: 1000,
+    log: () => {},
+    ...overrides,
+  }
 }
 
 interface Answer {
@@ -27,7 +37,11 @@ interface Answer {
   body: Record<string, any>
 }
 
-async function post(url: string, fields: Record<string, string> | string, headers: Record<string, string> = {}): Promise<Answer> {
+async function post(
+  url: string,
+  fields: Record<string, string> | string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const body = typeof fields === 'string' ? fields : new URLSearchParams(fields).toString()
   const res = await fetch(url, {
     method: 'POST',
@@ -43,7 +57,8 @@ async function get(url: string): Promise<Answer> {
   return { status: res.status, headers: res.headers, body: await res.json() }
 }
 
-const decode = (jwt: string, part: 0 | 1) => JSON.parse(Buffer.from(jwt.split('.')[part]!, 'base64url').toString())
+const decode = (jwt: string, part: 0 | 1) =>
+  JSON.parse(Buffer.from(jwt.split('.')[part]!, 'base64url').toString())
 
 describe('auth service (ES256)', () => {
   let service: RunningAuthService
@@ -66,16 +81,30 @@ describe('auth service (ES256)', () => {
     expect(res.status).toBe(200)
     expect(res.headers.get('cache-control')).toBe('no-store')
     expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 900, scope: 'profile' })
-    expect(decode(res.body.access_token, 0)).toMatchObject({ alg: 'ES256', typ: 'at+jwt', kid: service.keys.activeKid })
+    expect(decode(res.body.access_token, 0)).toMatchObject({
+      alg: 'ES256',
+      typ: 'at+jwt',
+      kid: service.keys.activeKid,
+    })
     const claims = decode(res.body.access_token, 1)
-    expect(claims).toMatchObject({ iss: service.issuer, aud: 'demo-api', sub: 'alice', roles: ['user'], client_id: 'seed-client' })
+    expect(claims).toMatchObject({
+      iss: service.issuer,
+      aud: 'demo-api',
+      sub: 'alice',
+      roles: ['user'],
+      client_id: 'seed-client',
+    })
     expect(claims.exp - claims.iat).toBe(900)
     expect(typeof claims.jti).toBe('string')
     expect(res.body.refresh_token).toMatch(/^[\w-]{43}$/) // 32 random bytes, opaque
   })
 
   it('issues tokens a bearer-guard verifier accepts through discovery and the JWKS', async () => {
-    const verifier = createVerifier({ issuer: service.issuer, audience: 'demo-api', tokenType: 'at+jwt' })
+    const verifier = createVerifier({
+      issuer: service.issuer,
+      audience: 'demo-api',
+      tokenType: 'at+jwt',
+    })
     const bob = await login('bob')
     const auth = await verifier.verifyAccessToken(bob.body.access_token)
     expect(auth.subject).toBe('bob')
@@ -86,7 +115,9 @@ describe('auth service (ES256)', () => {
   it('stores refresh tokens only as SHA-256 hashes', async () => {
     const { body } = await login('alice')
     const db = new Database(join(dir, 'auth.db'), { readonly: true })
-    const rows = db.prepare('SELECT token_hash FROM refresh_tokens').all() as { token_hash: string }[]
+    const rows = db.prepare('SELECT token_hash FROM refresh_tokens').all() as {
+      token_hash: string
+    }[]
     db.close()
     const hash = createHash('sha256').update(body.refresh_token).digest('base64url')
     expect(rows.map((r) => r.token_hash)).toContain(hash)
@@ -98,32 +129,56 @@ describe('auth service (ES256)', () => {
     const unknown = await post(`${service.url}/token`, { username: 'mallory', password: 'nope' })
     expect(wrong.status).toBe(400)
     expect(unknown.status).toBe(400)
-    expect(wrong.body).toEqual({ error: 'invalid_grant', error_description: 'incorrect username or password' })
+    expect(wrong.body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'incorrect username or password',
+    })
     expect(unknown.body).toEqual(wrong.body)
   })
 
   it('rotates the refresh token on every use, on /token and on the seed’s /refresh_token', async () => {
     const first = (await login('alice')).body
-    const second = await post(`${service.url}/token`, { grant_type: 'refresh_token', refresh_token: first.refresh_token })
+    const second = await post(`${service.url}/token`, {
+      grant_type: 'refresh_token',
+      refresh_token: first.refresh_token,
+    })
     expect(second.status).toBe(200)
     expect(second.body.refresh_token).not.toBe(first.refresh_token)
-    const third = await post(`${service.url}/refresh_token`, '', { authorization: `Bearer ${second.body.refresh_token}` })
+    const third = await post(`${service.url}/refresh_token`, '', {
+      authorization: `Bearer ${second.body.refresh_token}`,
+    })
     expect(third.status).toBe(200)
     expect(third.body.refresh_token).not.toBe(second.body.refresh_token)
     // same session, same user
-    expect(decode(third.body.access_token, 1)).toMatchObject({ sub: 'alice', sid: decode(first.access_token, 1).sid })
+    expect(decode(third.body.access_token, 1)).toMatchObject({
+      sub: 'alice',
+      sid: decode(first.access_token, 1).sid,
+    })
   })
 
   it('revokes the whole family when a rotated refresh token is reused', async () => {
     const first = (await login('alice')).body
-    const second = (await post(`${service.url}/token`, { grant_type: 'refresh_token', refresh_token: first.refresh_token })).body
+    const second = (
+      await post(`${service.url}/token`, {
+        grant_type: 'refresh_token',
+        refresh_token: first.refresh_token,
+      })
+    ).body
 
-    const reuse = await post(`${service.url}/token`, { grant_type: 'refresh_token', refresh_token: first.refresh_token })
+    const reuse = await post(`${service.url}/token`, {
+      grant_type: 'refresh_token',
+      refresh_token: first.refresh_token,
+    })
     expect(reuse.status).toBe(400)
-    expect(reuse.body).toEqual({ error: 'invalid_grant', error_description: 'refresh token reuse detected, session revoked' })
+    expect(reuse.body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'refresh token reuse detected, session revoked',
+    })
 
     // the descendant is dead too…
-    const next = await post(`${service.url}/refresh_token`, '', { authorization: `Bearer ${second.refresh_token}` })
+    const next = await post(`${service.url}/refresh_token`, '', {
+      authorization: `Bearer ${second.refresh_token}`,
+    })
     expect(next.status).toBe(401)
     expect(next.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/)
     expect(next.body.error_description).toBe('refresh token revoked')
@@ -131,13 +186,22 @@ describe('auth service (ES256)', () => {
     // …and both access tokens of the family are on the revocation list
     const { body } = await get(`${service.url}/revocations?after=0`)
     const jtis = body.revoked.map((r: { jti: string }) => r.jti)
-    expect(jtis).toEqual(expect.arrayContaining([decode(first.access_token, 1).jti, decode(second.access_token, 1).jti]))
+    expect(jtis).toEqual(
+      expect.arrayContaining([
+        decode(first.access_token, 1).jti,
+        decode(second.access_token, 1).jti,
+      ]),
+    )
   })
 
   it('answers reuse on the seed’s /refresh_token with 401 and a Bearer challenge', async () => {
     const first = (await login('bob')).body
-    await post(`${service.url}/refresh_token`, '', { authorization: `Bearer ${first.refresh_token}` })
-    const reuse = await post(`${service.url}/refresh_token`, '', { authorization: `Bearer ${first.refresh_token}` })
+    await post(`${service.url}/refresh_token`, '', {
+      authorization: `Bearer ${first.refresh_token}`,
+    })
+    const reuse = await post(`${service.url}/refresh_token`, '', {
+      authorization: `Bearer ${first.refresh_token}`,
+    })
     expect(reuse.status).toBe(401)
     expect(reuse.body.error).toBe('invalid_token')
     expect(reuse.headers.get('www-authenticate')).toContain('error="invalid_token"')
@@ -146,7 +210,10 @@ describe('auth service (ES256)', () => {
   it('binds a refresh token to its client without burning the family on a mismatch', async () => {
     const short = (await login('alice', { client_id: 'short-lived' })).body
     expect(short.expires_in).toBe(3)
-    const other = await post(`${service.url}/token`, { grant_type: 'refresh_token', refresh_token: short.refresh_token })
+    const other = await post(`${service.url}/token`, {
+      grant_type: 'refresh_token',
+      refresh_token: short.refresh_token,
+    })
     expect(other.status).toBe(400)
     expect(other.body.error_description).toBe('refresh token was issued to another client')
     const own = await post(`${service.url}/token`, {
@@ -159,12 +226,20 @@ describe('auth service (ES256)', () => {
 
   it('revokes an access token (RFC 7009) and resource services refuse it via the polled list', async () => {
     // maxStaleness 0: the store syncs before every answer (the services poll in the background)
-    const revocation = createPolledRevocationStore({ url: `${service.url}/revocations`, maxStaleness: 0 })
+    const revocation = createPolledRevocationStore({
+      url: `${service.url}/revocations`,
+      maxStaleness: 0,
+    })
     const verifier = createVerifier({ issuer: service.issuer, audience: 'demo-api', revocation })
     const { access_token } = (await login('bob')).body
-    await expect(verifier.verifyAccessToken(access_token)).resolves.toMatchObject({ subject: 'bob' })
+    await expect(verifier.verifyAccessToken(access_token)).resolves.toMatchObject({
+      subject: 'bob',
+    })
 
-    const res = await post(`${service.url}/revoke`, { token: access_token, token_type_hint: 'access_token' })
+    const res = await post(`${service.url}/revoke`, {
+      token: access_token,
+      token_type_hint: 'access_token',
+    })
     expect(res.status).toBe(200)
     await expect(verifier.verifyAccessToken(access_token)).rejects.toBeInstanceOf(TokenRevokedError)
     revocation.close()
@@ -185,13 +260,19 @@ describe('auth service (ES256)', () => {
 
   it('logs out: the access token and its session are revoked', async () => {
     const { access_token, refresh_token } = (await login('alice')).body
-    const out = await fetch(`${service.url}/logout`, { method: 'POST', headers: { authorization: `Bearer ${access_token}` } })
+    const out = await fetch(`${service.url}/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access_token}` },
+    })
     expect(out.status).toBe(204)
     const { body } = await get(`${service.url}/revocations?after=0`)
     expect(body.revoked.map((r: { jti: string }) => r.jti)).toContain(decode(access_token, 1).jti)
     const res = await post(`${service.url}/token`, { grant_type: 'refresh_token', refresh_token })
     expect(res.body.error_description).toBe('refresh token revoked')
-    const again = await fetch(`${service.url}/logout`, { method: 'POST', headers: { authorization: 'Bearer x.y.z' } })
+    const again = await fetch(`${service.url}/logout`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer x.y.z' },
+    })
     expect(again.status).toBe(401)
   })
 
@@ -214,7 +295,9 @@ describe('auth service (ES256)', () => {
     await service.keys.rotate(900)
     const newKid = service.keys.activeKid
     expect(newKid).toBe(before.find((kid) => kid !== oldKid)) // the key that was `next`
-    const after = (await get(`${service.url}/jwks.json`)).body.keys.map((k: { kid: string }) => k.kid)
+    const after = (await get(`${service.url}/jwks.json`)).body.keys.map(
+      (k: { kid: string }) => k.kid,
+    )
     expect(after).toEqual(expect.arrayContaining([oldKid, newKid]))
     expect(after).toHaveLength(3) // retired + active + new next
 
@@ -233,20 +316,79 @@ describe('auth service (ES256)', () => {
 
   describe('bad input gets a clean OAuth2 error, never a crash', () => {
     const cases: [string, () => Promise<Answer>, number, string][] = [
-      ['JSON instead of a form', () => post(`${service.url}/token`, '{}', { 'content-type': 'application/json' }), 415, 'invalid_request'],
-      ['no username', () => post(`${service.url}/token`, { password: 'x' }), 400, 'invalid_request'],
-      ['a repeated parameter', () => post(`${service.url}/token`, 'username=alice&username=bob&password=x'), 400, 'invalid_request'],
-      ['an unknown grant type', () => post(`${service.url}/token`, { grant_type: 'client_credentials' }), 400, 'unsupported_grant_type'],
+      [
+        'JSON instead of a form',
+        () => post(`${service.url}/token`, '{}', { 'content-type': 'application/json' }),
+        415,
+        'invalid_request',
+      ],
+      [
+        'no username',
+        () => post(`${service.url}/token`, { password: 'x' }),
+        400,
+        'invalid_request',
+      ],
+      [
+        'a repeated parameter',
+        () => post(`${service.url}/token`, 'username=alice&username=bob&password=x'),
+        400,
+        'invalid_request',
+      ],
+      [
+        'an unknown grant type',
+        () => post(`${service.url}/token`, { grant_type: 'client_credentials' }),
+        400,
+        'unsupported_grant_type',
+      ],
       ['an unknown client', () => login('alice', { client_id: 'evil' }), 401, 'invalid_client'],
       ['a scope the user lacks', () => login('alice', { scope: 'admin' }), 400, 'invalid_scope'],
-      ['a body over 4 KiB', () => post(`${service.url}/token`, { username: 'a'.repeat(5000), password: 'x' }), 413, 'invalid_request'],
-      ['a password over 256 bytes', () => post(`${service.url}/token`, { username: 'alice', password: 'p'.repeat(300) }), 400, 'invalid_request'],
-      ['a refresh token over 512 chars', () => post(`${service.url}/token`, { grant_type: 'refresh_token', refresh_token: 'r'.repeat(600) }), 400, 'invalid_request'],
-      ['an unknown refresh token', () => post(`${service.url}/token`, { grant_type: 'refresh_token', refresh_token: 'nope' }), 400, 'invalid_grant'],
-      ['/refresh_token without a token', () => post(`${service.url}/refresh_token`, ''), 401, 'invalid_token'],
-      ['/refresh_token with Basic auth', () => post(`${service.url}/refresh_token`, '', { authorization: 'Basic YTpi' }), 401, 'invalid_token'],
+      [
+        'a body over 4 KiB',
+        () => post(`${service.url}/token`, { username: 'a'.repeat(5000), password: 'x' }),
+        413,
+        'invalid_request',
+      ],
+      [
+        'a password over 256 bytes',
+        () => post(`${service.url}/token`, { username: 'alice', password: 'p'.repeat(300) }),
+        400,
+        'invalid_request',
+      ],
+      [
+        'a refresh token over 512 chars',
+        () =>
+          post(`${service.url}/token`, {
+            grant_type: 'refresh_token',
+            refresh_token: 'r'.repeat(600),
+          }),
+        400,
+        'invalid_request',
+      ],
+      [
+        'an unknown refresh token',
+        () => post(`${service.url}/token`, { grant_type: 'refresh_token', refresh_token: 'nope' }),
+        400,
+        'invalid_grant',
+      ],
+      [
+        '/refresh_token without a token',
+        () => post(`${service.url}/refresh_token`, ''),
+        401,
+        'invalid_token',
+      ],
+      [
+        '/refresh_token with Basic auth',
+        () => post(`${service.url}/refresh_token`, '', { authorization: 'Basic YTpi' }),
+        401,
+        'invalid_token',
+      ],
       ['/revoke without a token', () => post(`${service.url}/revoke`, {}), 400, 'invalid_request'],
-      ['a negative revocation cursor', () => get(`${service.url}/revocations?after=-1`), 400, 'invalid_request'],
+      [
+        'a negative revocation cursor',
+        () => get(`${service.url}/revocations?after=-1`),
+        400,
+        'invalid_request',
+      ],
       ['an unknown path', () => get(`${service.url}/nope`), 404, 'not_found'],
     ]
     it.each(cases)('%s → %i %s', async (_name, request, status, error) => {
@@ -311,18 +453,35 @@ describe('auth service (the seed’s HS256 mode)', () => {
   afterAll(() => service.close())
 
   it('signs HS256 tokens that a verifier with the shared secret accepts, and publishes no keys', async () => {
-    const { body } = await post(`${service.url}/token`, { username: 'bob', password: 'password_bob' })
+    const { body } = await post(`${service.url}/token`, {
+      username: 'bob',
+      password: 'password_bob',
+    })
     expect(decode(body.access_token, 0)).toEqual({ alg: 'HS256', typ: 'at+jwt' })
-    const verifier = createVerifier({ issuer: service.issuer, audience: 'demo-api', secret: SECRET, tokenType: 'at+jwt' })
-    await expect(verifier.verifyAccessToken(body.access_token)).resolves.toMatchObject({ subject: 'bob' })
+    const verifier = createVerifier({
+      issuer: service.issuer,
+      audience: 'demo-api',
+      secret: SECRET,
+      tokenType: 'at+jwt',
+    })
+    await expect(verifier.verifyAccessToken(body.access_token)).resolves.toMatchObject({
+      subject: 'bob',
+    })
     expect((await get(`${service.url}/jwks.json`)).body).toEqual({ keys: [] })
-    expect((await get(`${service.url}/.well-known/openid-configuration`)).body.jwks_uri).toBeUndefined()
+    expect(
+      (await get(`${service.url}/.well-known/openid-configuration`)).body.jwks_uri,
+    ).toBeUndefined()
   })
 
   it('revokes HS256 access tokens too', async () => {
-    const { body } = await post(`${service.url}/token`, { username: 'alice', password: 'password_alice' })
+    const { body } = await post(`${service.url}/token`, {
+      username: 'alice',
+      password: 'password_alice',
+    })
     await post(`${service.url}/revoke`, { token: body.access_token })
-    const list = (await get(`${service.url}/revocations?after=0`)).body.revoked.map((r: { jti: string }) => r.jti)
+    const list = (await get(`${service.url}/revocations?after=0`)).body.revoked.map(
+      (r: { jti: string }) => r.jti,
+    )
     expect(list).toContain(decode(body.access_token, 1).jti)
   })
 

@@ -2,6 +2,9 @@
 import { withAuth } from 'bearer-guard/next'
 import { verifier } from '../../../lib/auth'
 
-export const GET = withAuth(async (_request, { auth }) => Response.json({ username: auth.subject, roles: auth.roles }), {
-  verifier,
-})
+export const GET = withAuth(
+  async (_request, { auth }) => Response.json({ username: auth.subject, roles: auth.roles }),
+  {
+    verifier,
+  },
+)
