@@ -75,6 +75,27 @@ describe('the snippet extractor and checker', () => {
     ])
   }, 120_000)
 
+  it("keeps one page's declare module augmentation out of the other pages", () => {
+    const augmenting = [
+      '```ts',
+      "import type { Register } from 'bearer-guard'",
+      "declare module 'bearer-guard' { interface Register { claims: { tenant: string } } }",
+      'export type R = Register',
+      '```',
+    ].join('\n')
+    const plain = [
+      '```ts',
+      "import type { AuthContext } from 'bearer-guard'",
+      "declare const auth: AuthContext",
+      'const t: string = auth.claims.tenant',
+      '```',
+    ].join('\n')
+    const snippets = [...extractSnippets('docs/a.md', augmenting).snippets, ...extractSnippets('docs/b.md', plain).snippets]
+    expect(checkSnippets(root, snippets)).toEqual([
+      { file: 'docs/b.md', line: 4, message: expect.stringMatching(/^TS2322: Type 'unknown' is not assignable to type 'string'/) },
+    ])
+  }, 120_000)
+
   it('reports a snippet that does not compile as file:line, resolving bearer-guard to src/', () => {
     const errors = checkSnippets(root, extractSnippets('docs/x.md', md).snippets)
     expect(errors).toEqual([

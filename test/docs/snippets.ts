@@ -144,7 +144,18 @@ function compilerOptions(root: string): ts.CompilerOptions {
  * (so `node_modules` and the tsconfig `paths` resolve as for a file of the repo).
  */
 export function checkSnippets(root: string, snippets: readonly Snippet[]): SnippetError[] {
+  // a page that augments types (`declare module 'bearer-guard'`, `declare global`) gets a program
+  // of its own, so its augmentation does not leak into other pages; the rest share one program
+  const augmenting = new Set(snippets.filter((s) => /\bdeclare\s+(module|global)\b/.test(s.code)).map((s) => s.file))
+  const groups = [snippets.filter((s) => !augmenting.has(s.file)), ...[...augmenting].map((f) => snippets.filter((s) => s.file === f))]
   const options = compilerOptions(root)
+  return groups
+    .filter((g) => g.length > 0)
+    .flatMap((g) => checkGroup(root, options, g))
+    .sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1))
+}
+
+function checkGroup(root: string, options: ts.CompilerOptions, snippets: readonly Snippet[]): SnippetError[] {
   // dir: where the block's relative imports start (its logical path, even for a duplicate name)
   const virtual = new Map<string, { snippet: Snippet; text: string; preludeLines: number; base: string; dir: string }>()
   snippets.forEach((snippet, n) => {
@@ -197,7 +208,7 @@ export function checkSnippets(root: string, snippets: readonly Snippet[]): Snipp
       })
     }
   }
-  return errors.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1))
+  return errors
 }
 
 /** `file:line: message` lines. */
