@@ -17,7 +17,7 @@ export {
   isAuthError,
   DEFAULT_REALM,
 } from './core/errors.js'
-export { toErrorResponse, toWebResponse } from './core/http.js'
+export { toErrorResponse, toWebResponse, webResponse } from './core/http.js'
 export {
   hasRole,
   hasScopes,
@@ -31,12 +31,19 @@ export {
 } from './core/guards.js'
 export { readClaim } from './core/claim-path.js'
 export { createMemoryRevocationStore } from './core/revocation.js'
-export { toVerifier, authenticateRequest, resolveFailure, FORWARDED_IDENTITY_HEADERS } from './core/adapter.js'
+export {
+  toVerifier,
+  authenticateRequest,
+  resolveFailure,
+  resolveWebFailure,
+  nodeAuthorization,
+  FORWARDED_IDENTITY_HEADERS,
+} from './core/adapter.js'
 
 export type { AuthErrorCode, AuthErrorStatus } from './core/errors.js'
 export type { ErrorResponse } from './core/http.js'
 export type { MatchOptions, ClaimRequirement, Guard } from './core/guards.js'
-export type { AdapterOptions, GuardOptions } from './core/adapter.js'
+export type { AdapterOptions, GuardOptions, FailureOptions } from './core/adapter.js'
 export type { MemoryRevocationStoreOptions } from './core/revocation.js'
 export type {
   Algorithm,

@@ -6,6 +6,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import {
   authenticateRequest,
+  nodeAuthorization,
   resolveFailure,
   toVerifier,
   type AdapterOptions,
@@ -58,8 +59,7 @@ export function requireAuth(
   const v = toVerifier<RegisteredClaims>(verifier)
   return async function bearerGuardAuth(req, res, next) {
     try {
-      const header = req.headersDistinct?.authorization ?? req.headers.authorization
-      req.auth = await authenticateRequest(v, header, options.optional)
+      req.auth = await authenticateRequest(v, nodeAuthorization(req), options.optional)
     } catch (error) {
       return fail(error, options, req, res, next)
     }
@@ -130,13 +130,9 @@ async function fail(
   res: Response,
   next: NextFunction,
 ) {
-  const { onError } = options
-  const handled =
-    onError &&
-    (async (e: Parameters<typeof onError>[0]) =>
-      (await onError(e, req, res)) || res.headersSent || undefined)
+  const answered = (r: unknown) => !!r || res.headersSent
   try {
-    const out = await resolveFailure(error, { ...options, onError: handled }, req, res)
+    const out = await resolveFailure(error, { ...options, answered }, req, res)
     if ('response' in out && !res.headersSent) {
       res
         .status(out.response.status)

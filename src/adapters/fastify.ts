@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import {
   authenticateRequest,
+  nodeAuthorization,
   resolveFailure,
   toVerifier,
   type AdapterOptions,
@@ -88,7 +89,7 @@ export function requireAuth(
   const v = toVerifier(verifier)
   return async function bearerGuardAuth(request, reply) {
     try {
-      const header = request.raw.headersDistinct?.authorization ?? request.headers.authorization
+      const header = nodeAuthorization(request.raw)
       request.auth = (await authenticateRequest(v, header, options.optional)) ?? null
     } catch (error) {
       return fail(error, options, request, reply)
@@ -157,12 +158,8 @@ async function fail(
   request: FastifyRequest,
   reply: FastifyReply,
 ) {
-  const { onError } = options
-  const handled =
-    onError &&
-    (async (e: Parameters<typeof onError>[0]) =>
-      (await onError(e, request, reply)) || reply.sent || undefined)
-  const out = await resolveFailure(error, { ...options, onError: handled }, request, reply)
+  const answered = (r: unknown) => !!r || reply.sent
+  const out = await resolveFailure(error, { ...options, answered }, request, reply)
   if ('response' in out && !reply.sent) {
     reply
       .code(out.response.status)

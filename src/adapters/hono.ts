@@ -9,7 +9,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import {
   authenticateRequest,
-  resolveFailure,
+  resolveWebFailure,
   toVerifier,
   type AdapterOptions,
   type GuardOptions,
@@ -137,16 +137,7 @@ function check(guard: Guard, options: HonoGuardOptions) {
 }
 
 async function fail(error: unknown, options: HonoGuardOptions, c: Context): Promise<Response> {
-  const { onError } = options
-  const custom =
-    onError &&
-    (async (e: Parameters<typeof onError>[0]) => {
-      const res = await onError(e, c)
-      return res instanceof Response ? res : undefined
-    })
-  const out = await resolveFailure(error, { ...options, onError: custom }, c)
-  if ('custom' in out) return out.custom as Response
-  const { status, headers, body } = out.response
-  const res = new Response(JSON.stringify(body), { status, headers })
-  throw new HTTPException(status as ContentfulStatusCode, { res, cause: error })
+  const { response, custom } = await resolveWebFailure(error, options, c)
+  if (custom) return response
+  throw new HTTPException(response.status as ContentfulStatusCode, { res: response, cause: error })
 }

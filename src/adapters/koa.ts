@@ -6,6 +6,7 @@
 import type { DefaultState, Middleware, ParameterizedContext } from 'koa'
 import {
   authenticateRequest,
+  nodeAuthorization,
   resolveFailure,
   toVerifier,
   type AdapterOptions,
@@ -58,8 +59,7 @@ export function requireAuth<C = RegisteredClaims>(
   const v = toVerifier<C>(verifier)
   return async function bearerGuardAuth(ctx, next) {
     try {
-      const header = ctx.req.headersDistinct?.authorization ?? ctx.get('authorization')
-      const auth = await authenticateRequest(v, header || undefined, options.optional)
+      const auth = await authenticateRequest(v, nodeAuthorization(ctx.req), options.optional)
       ctx.state.auth = auth as AuthState['auth'] & typeof auth
     } catch (error) {
       return fail(error, options, ctx)
@@ -122,13 +122,9 @@ function check(guard: Guard, options: KoaGuardOptions): Middleware {
 }
 
 async function fail(error: unknown, options: KoaGuardOptions, ctx: Ctx[0]): Promise<void> {
-  const { onError } = options
   const before = ctx.body
-  const handled =
-    onError &&
-    (async (e: Parameters<typeof onError>[0]) =>
-      (await onError(e, ctx)) || ctx.body !== before || undefined)
-  const out = await resolveFailure(error, { ...options, onError: handled }, ctx)
+  const answered = (r: unknown) => !!r || ctx.body !== before
+  const out = await resolveFailure(error, { ...options, answered }, ctx)
   if (!('response' in out)) return
   ctx.status = out.response.status
   ctx.set(out.response.headers)

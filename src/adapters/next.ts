@@ -7,7 +7,7 @@ import { NextResponse, type NextRequest } from 'next/server'
 import {
   authenticateRequest,
   FORWARDED_IDENTITY_HEADERS,
-  resolveFailure,
+  resolveWebFailure,
   toVerifier,
   type AdapterOptions,
 } from '../core/adapter.js'
@@ -155,17 +155,7 @@ async function authorize<C>(
     for (const guard of guards) guard(auth)
     return { auth }
   } catch (error) {
-    const { onError } = options
-    const custom =
-      onError &&
-      (async (e: Parameters<typeof onError>[0]) => {
-        const res = await onError(e, request)
-        return res instanceof Response ? res : undefined
-      })
-    const out = await resolveFailure(error, { ...options, onError: custom }, request)
-    if ('custom' in out) return out.custom as Response
-    const { status, headers, body } = out.response
-    return new Response(JSON.stringify(body), { status, headers })
+    return (await resolveWebFailure(error, options, request)).response
   }
 }
 

@@ -5,7 +5,7 @@
  * @module bearer-guard
  */
 import { isAuthError, MissingTokenError, type AuthError } from './errors.js'
-import { toErrorResponse, type ErrorResponse } from './http.js'
+import { toErrorResponse, webResponse, type ErrorResponse } from './http.js'
 import { createVerifier, isVerifier } from './verifier.js'
 import type { AuthContext, Verifier, VerifierOptions } from './types.js'
 
@@ -58,23 +58,57 @@ export async function authenticateRequest<C>(
   }
 }
 
+/** What `resolveFailure` needs: the adapter's options, and how to tell that `onError` answered. */
+export interface FailureOptions<Ctx extends unknown[], R> {
+  realm?: string
+  onError?: (error: AuthError, ...ctx: Ctx) => R
+  onFailure?: (error: AuthError, ...ctx: Ctx) => void
+  /** Whether `onError`'s result is an answer. Default: anything but `undefined`/`null`. */
+  answered?: (result: Awaited<R>) => boolean
+}
+
 /**
  * Runs the hooks for a failure and returns what the adapter should send: `{ custom }` when
- * `onError` produced something, else `{ response }` (the default answer).
+ * `onError` answered, else `{ response }` (the default answer).
  * Non-`AuthError`s are rethrown for the host framework to handle.
  */
 export async function resolveFailure<Ctx extends unknown[], R>(
   error: unknown,
-  options: { realm?: string; onError?: (error: AuthError, ...ctx: Ctx) => R; onFailure?: (error: AuthError, ...ctx: Ctx) => void },
+  options: FailureOptions<Ctx, R>,
   ...ctx: Ctx
 ): Promise<{ custom: Awaited<R> } | { response: ErrorResponse }> {
   if (!isAuthError(error)) throw error
   options.onFailure?.(error, ...ctx)
   if (options.onError) {
     const custom = await options.onError(error, ...ctx)
-    if (custom !== undefined && custom !== null) return { custom }
+    const answered = options.answered ? options.answered(custom) : custom !== undefined && custom !== null
+    if (answered) return { custom }
   }
   return { response: toErrorResponse(error, { realm: options.realm }) }
+}
+
+/**
+ * `resolveFailure` for Web-standard adapters (Hono, Next.js): `onError` answers by returning a
+ * `Response`; `custom` tells whether the response is `onError`'s or the default one.
+ */
+export async function resolveWebFailure<Ctx extends unknown[]>(
+  error: unknown,
+  options: Omit<FailureOptions<Ctx, unknown>, 'answered'>,
+  ...ctx: Ctx
+): Promise<{ response: Response; custom: boolean }> {
+  const out = await resolveFailure(error, { ...options, answered: (r) => r instanceof Response }, ...ctx)
+  return 'custom' in out ? { response: out.custom as Response, custom: true } : { response: webResponse(out.response), custom: false }
+}
+
+/**
+ * The Authorization header of a Node `IncomingMessage` (Express, Koa, Fastify): every line of it,
+ * so that two Authorization headers are refused (400) instead of silently using the first.
+ */
+export function nodeAuthorization(req: {
+  headers: { authorization?: string }
+  headersDistinct?: Record<string, string[] | undefined>
+}): string | readonly string[] | undefined {
+  return req.headersDistinct?.authorization ?? req.headers.authorization
 }
 
 /**

@@ -34,6 +34,10 @@ export function toErrorResponse(error: AuthError, options: { realm?: string } = 
 
 /** The same answer as a Web `Response` (Hono, Next.js, edge handlers). */
 export function toWebResponse(error: AuthError, options: { realm?: string } = {}): Response {
-  const { status, headers, body } = toErrorResponse(error, options)
+  return webResponse(toErrorResponse(error, options))
+}
+
+/** An `ErrorResponse` as a Web `Response`. */
+export function webResponse({ status, headers, body }: ErrorResponse): Response {
   return new Response(JSON.stringify(body), { status, headers })
 }
