@@ -35,6 +35,7 @@ export default defineConfig({
           include: ['test/core/**/*.test.ts'],
           exclude: ['test/core/**/*.node.test.ts'],
           environment: 'edge-runtime',
+          setupFiles: ['test/setup/edge-runtime.ts'],
           testTimeout: 20_000,
         },
       },
