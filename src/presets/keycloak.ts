@@ -41,7 +41,7 @@ export interface KeycloakPresetOptions {
  *
  * Subpath export `'bearer-guard/presets'`.
  *
- * @example Protect an API registered as the `orders-api` client of realm `main`.
+ * @example Protect an API registered as the orders-api client of realm main.
  * ```ts
  * import { createVerifier } from 'bearer-guard'
  * import { keycloak } from 'bearer-guard/presets'
