@@ -30,6 +30,7 @@ import {
   VERIFIER_BRAND,
   type Algorithm,
   type AuthContext,
+  type ClaimSource,
   type JWSHeaderParameters,
   type JWTPayload,
   type RegisteredClaims,
@@ -149,6 +150,63 @@ function deepFreeze<T>(value: T, depth = 0): T {
   return value
 }
 
+/**
+ * `readList` (claim-path.ts) without its intermediate arrays and `Set`: the same strings in the same
+ * order — from claim paths, a space-delimited string or an array of strings, empty ones dropped,
+ * duplicates removed keeping the first. A function source goes to `readList` itself.
+ */
+function listClaim(payload: JWTPayload, source: ClaimSource): string[] {
+  if (typeof source === 'function') return readList(payload, source)
+  const out: string[] = []
+  if (typeof source === 'string') addStrings(out, readClaim(payload, source))
+  else for (const path of source as readonly string[]) addStrings(out, readClaim(payload, path))
+  if (out.length < 2) return out
+  if (out.length > 16) return [...new Set(out)]
+  for (let i = 1; i < out.length; i++) {
+    if (out.lastIndexOf(out[i] as string, i - 1) !== -1) return [...new Set(out)]
+  }
+  return out
+}
+
+function addStrings(out: string[], value: unknown): void {
+  if (typeof value === 'string') {
+    let start = 0
+    while (start < value.length) {
+      let end = value.indexOf(' ', start)
+      if (end === -1) end = value.length
+      if (end > start) out.push(value.slice(start, end))
+      start = end + 1
+    }
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i]
+      if (typeof v === 'string' && v.length > 0) out.push(v)
+    }
+  }
+}
+
+function intersects(a: readonly string[], b: readonly string[]): boolean {
+  for (let i = 0; i < a.length; i++) if (b.includes(a[i] as string)) return true
+  return false
+}
+
+/** Deep-freezes a JSON.parse result: a tree (no shared or cyclic nodes), none of it frozen yet. */
+function freezeJson<T>(value: T, depth = 0): T {
+  Object.freeze(value)
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i]
+      if (typeof v === 'object' && v !== null && depth < 32) freezeJson(v, depth + 1)
+    }
+  } else {
+    for (const k in value) {
+      const v: unknown = value[k]
+      if (typeof v === 'object' && v !== null && depth < 32) freezeJson(v, depth + 1)
+    }
+  }
+  return value
+}
+
 /** A protected header's checks that do not depend on the issuer; the header comes back frozen. */
 function parseHeader(h: string): JWSHeaderParameters {
   const header = decodeJsonObject(h) as JWSHeaderParameters | undefined
@@ -159,7 +217,7 @@ function parseHeader(h: string): JWSHeaderParameters {
   if (header.crit !== undefined) throw invalid('header has crit: no extensions are supported')
   if (header.b64 !== undefined && header.b64 !== true) throw invalid('b64 other than true is not allowed in a JWT')
   if (header.kid !== undefined && typeof header.kid !== 'string') throw invalid('kid is not a string')
-  return deepFreeze(header)
+  return freezeJson(header)
 }
 
 /**
@@ -224,9 +282,11 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   // 16 lookups hit, over the last 1024), a token is cached on its second verification only, so a
   // stream of never-repeated tokens does not fill the cache, and the heap's old generation, with
   // entries nobody reads: measured, that made distinct tokens slower with the cache than without.
-  // `seen` holds small hashes, never tokens; a collision only admits a token early.
+  // `seen` holds small hashes, never tokens; a collision only admits a token early. A token whose
+  // hash is not in `seen` was not verified since `seen` was last cleared: the cache lookup (which
+  // hashes the whole token) is skipped; after a clear, a cached token is simply verified once more.
   const seen = new Set<number>()
-  const seenMax = normalized.cache ? Math.max(1024, normalized.cache.max) : 0
+  const seenMax = normalized.cache ? Math.max(2048, 2 * normalized.cache.max) : 0
   let lookups = 0
   let hits = 0
   let churn = false
@@ -322,11 +382,12 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     }
 
     const signature = decodeBase64url(s)
-    const data = asciiBytes(token.slice(0, d2))
     let ok: boolean | Promise<boolean>
     if (rt.hmac) {
-      ok = rt.hmac(alg as Algorithm, data, signature)
+      // the signing input goes as its string: the MAC encodes it without a buffer of its own
+      ok = rt.hmac(alg as Algorithm, token.slice(0, d2), signature)
     } else {
+      const data = asciiBytes(token.slice(0, d2))
       const kid = header.kid
       const keys = (rt.select as NonNullable<IssuerRuntime['select']>)(kid, alg as Algorithm)
       ok = Array.isArray(keys)
@@ -375,7 +436,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     const aud = payload.aud
     if (typeof aud === 'string') audience = [aud]
     else if (Array.isArray(aud)) {
-      if (!aud.every((a) => typeof a === 'string')) throw invalid('aud has a non-string member', 'aud')
+      for (let i = 0; i < aud.length; i++) if (typeof aud[i] !== 'string') throw invalid('aud has a non-string member', 'aud')
       audience = aud
     } else if (aud !== undefined) throw invalid('aud is neither a string nor an array', 'aud')
     if (typeof cfg.audience === 'function') {
@@ -385,7 +446,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     } else if (cfg.audience !== false) {
       if (aud === undefined) throw invalid('aud missing', 'aud')
       const accepted = cfg.audience
-      if (!audience.some((a) => accepted.includes(a))) {
+      if (!intersects(audience, accepted)) {
         throw invalid(`aud mismatch: got ${JSON.stringify(audience).slice(0, 200)}, expected ${accepted.join(' or ')}`, 'aud')
       }
     }
@@ -419,15 +480,15 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     const ctx: AuthContext<unknown> = {
       token,
       header,
-      claims: deepFreeze(claims),
+      claims: claims === payload ? freezeJson(payload) : deepFreeze(claims),
       subject,
       issuer: typeof payload.iss === 'string' ? payload.iss : undefined,
       audience: Object.freeze(audience) as string[],
-      scopes: Object.freeze(readList(payload, cfg.scopesClaim)) as string[],
-      roles: Object.freeze(readList(payload, cfg.rolesClaim)) as string[],
+      scopes: Object.freeze(listClaim(payload, cfg.scopesClaim)) as string[],
+      roles: Object.freeze(listClaim(payload, cfg.rolesClaim)) as string[],
       expiresAt: new Date(exp * 1000),
-      ...(iat !== undefined ? { issuedAt: new Date((iat as number) * 1000) } : {}),
     }
+    if (iat !== undefined) ctx.issuedAt = new Date((iat as number) * 1000)
     Object.freeze(ctx)
     const entry: CacheEntry = { ctx, payload, rt, exp, iat: iat as number | undefined }
     // revocation needs the raw payload's jti even when a schema transformed the claims
@@ -436,8 +497,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   }
 
   /** Caches a verified token: at once, or under churn from its second verification on (see `seen`). */
-  function admit(token: string, entry: CacheEntry): void {
-    const hash = tokenHash(token)
+  function admit(token: string, hash: number, entry: CacheEntry): void {
     if (!seen.has(hash)) {
       if (seen.size >= seenMax) seen.clear()
       seen.add(hash)
@@ -449,11 +509,13 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   }
 
   async function verifyAccessToken(token: string): Promise<AuthContext<ClaimsOf<S>>> {
+    let hash = 0
     try {
       if (typeof token !== 'string') throw invalid(`token of type ${typeof token}`)
       if (token.length > maxLength) throw invalid(`token of ${token.length} bytes exceeds maxTokenLength ${maxLength}`)
       if (cache) {
-        const hit = cache.get(token)
+        hash = tokenHash(token)
+        const hit = seen.has(hash) ? cache.get(token) : undefined
         if (++lookups === 1024) {
           churn = (hits + (hit ? 1 : 0)) * 16 < lookups
           lookups = hits = 0
@@ -468,7 +530,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
       }
       const fresh = verifyFresh(token)
       const entry = fresh instanceof Promise ? await fresh : fresh
-      if (cache) admit(token, entry)
+      if (cache) admit(token, hash, entry)
       return entry.ctx as AuthContext<ClaimsOf<S>>
     } catch (error) {
       if (error instanceof AuthError || isAuthError(error)) throw error

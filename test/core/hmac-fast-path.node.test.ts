@@ -1,0 +1,39 @@
+import { createHmac, randomBytes } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { createHmacVerifier } from '../../src/core/crypto.js'
+
+// The node:crypto HMAC path hashes over precomputed key pads (crypto.hash) instead of createHmac:
+// it must decide exactly as createHmac does, for every key length around the block sizes.
+describe('HMAC verification on node:crypto', () => {
+  const keyLengths = [0, 1, 32, 63, 64, 65, 127, 128, 129, 300]
+  const dataLengths = [0, 1, 100, 600, 3000, 9000]
+
+  for (const alg of ['HS256', 'HS384', 'HS512'] as const) {
+    it(`accepts exactly createHmac's ${alg} MAC, for keys of ${keyLengths.join(', ')} bytes`, () => {
+      for (const keyLength of keyLengths) {
+        const secret = randomBytes(keyLength)
+        const verify = createHmacVerifier(secret)
+        for (const dataLength of dataLengths) {
+          const data = randomBytes(dataLength)
+          const mac = createHmac(`sha${alg.slice(2)}`, secret).update(data).digest()
+          expect(verify(alg, data, mac)).toBe(true)
+          for (const i of [0, mac.length >> 1, mac.length - 1]) {
+            const bad = Buffer.from(mac)
+            bad[i] = (bad[i] as number) ^ 0x01
+            expect(verify(alg, data, bad)).toBe(false)
+          }
+          expect(verify(alg, data, mac.subarray(1))).toBe(false)
+        }
+      }
+    })
+  }
+
+  it('keeps verifying correctly after a longer input grew its buffer', () => {
+    const secret = randomBytes(32)
+    const verify = createHmacVerifier(secret)
+    for (const length of [10, 5000, 10, 20000, 3]) {
+      const data = randomBytes(length)
+      expect(verify('HS256', data, createHmac('sha256', secret).update(data).digest())).toBe(true)
+    }
+  })
+})
