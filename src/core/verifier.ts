@@ -39,7 +39,7 @@ import {
 } from './types.js'
 
 /** The claims type a verifier yields: the zod schema's output, else the registered claims. */
-export type ClaimsOf<S> = S extends ZodType ? output<S> : RegisteredClaims
+export type ClaimsOf<S> = [S] extends [ZodType] ? output<S> : RegisteredClaims
 
 /** Largest NumericDate (seconds) a `Date` can hold: `expiresAt`/`issuedAt` must stay valid. */
 const MAX_TIME = 8.64e12

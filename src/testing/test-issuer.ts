@@ -16,6 +16,7 @@ import {
   type JWSHeaderParameters,
 } from 'jose'
 import type { HttpHandler } from 'msw'
+import type { ZodType } from 'zod'
 import type { IssuerOptions } from '../core/types.js'
 import { toSeconds } from './duration.js'
 import type { LoopbackServer } from './node-server.js'
@@ -150,7 +151,10 @@ export interface TestIssuer {
    * `jwksUri`; `'discovery'`: nothing, found from the issuer). HS* issuers always give `secret`.
    * `overrides` are merged last.
    */
-  verifierOptions(mode?: VerifierMode, overrides?: Partial<IssuerOptions>): IssuerOptions
+  verifierOptions<S extends ZodType | undefined = undefined>(
+    mode?: VerifierMode,
+    overrides?: Partial<IssuerOptions<S>>,
+  ): IssuerOptions<S>
   /** msw 2 handlers serving discovery and JWKS at the issuer URL. msw is imported lazily. */
   mswHandlers(): Promise<HttpHandler[]>
   /** Web handler serving discovery (OIDC and RFC 8414) and JWKS; matches on the path only. */
@@ -420,8 +424,11 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       keys.unshift(next)
       return { kid }
     },
-    verifierOptions(mode = 'keys', overrides = {}) {
-      const base: IssuerOptions = { issuer: issuerUrl, audience, algorithms: [algorithm] }
+    verifierOptions<S extends ZodType | undefined = undefined>(
+      mode: VerifierMode = 'keys',
+      overrides: Partial<IssuerOptions<S>> = {},
+    ): IssuerOptions<S> {
+      const base: IssuerOptions<S> = { issuer: issuerUrl, audience, algorithms: [algorithm] }
       const key = current()
       if (key.secret !== undefined) return { ...base, secret: key.secret, ...overrides }
       if (mode === 'keys') return { ...base, keys: jwks(), ...overrides }
