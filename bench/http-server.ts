@@ -1,0 +1,90 @@
+/**
+ * One HTTP server for the HTTP benchmark, run in its own process so that autocannon (in the
+ * parent) and the server do not share an event loop.
+ *
+ * `node --import tsx bench/http-server.ts <express|fastify> <none|bg|peer>`; reads JWKS_URI,
+ * listens on 127.0.0.1 (free port) and prints `{"port":…,"note":…}` on one line when ready.
+ */
+import express from 'express'
+import { auth as auth0 } from 'express-oauth2-jwt-bearer'
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
+import { createRemoteJWKSet, jwtVerify } from 'jose'
+import type { AddressInfo } from 'node:net'
+import { AUDIENCE, ISSUER } from './lib/fixtures.js'
+import { loadBearerGuard, loadExpressAdapter, loadFastifyAdapter } from './lib/target.js'
+
+const [framework, mode] = process.argv.slice(2) as ['express' | 'fastify', 'none' | 'bg' | 'peer']
+const jwksUri = process.env.JWKS_URI as string
+const options = { issuer: ISSUER, audience: AUDIENCE, jwksUri, algorithms: ['RS256' as const] }
+
+async function verifier() {
+  const { createVerifier } = await loadBearerGuard()
+  const v = createVerifier(options)
+  await v.warmUp()
+  return v
+}
+
+async function startExpress(): Promise<{ port: number; note: string }> {
+  const app = express()
+  app.disable('x-powered-by')
+  let note = ''
+  const handler = (req: express.Request, res: express.Response) => {
+    const r = req as { auth?: { subject?: string; payload?: { sub?: string } } }
+    res.json({ ok: true, sub: r.auth?.subject ?? r.auth?.payload?.sub })
+  }
+  if (mode === 'bg') {
+    const { requireAuth } = await loadExpressAdapter()
+    app.get('/orders', requireAuth(await verifier()), handler)
+    note = 'bearer-guard/express requireAuth'
+  } else if (mode === 'peer') {
+    app.get('/orders', auth0({ issuer: ISSUER, audience: AUDIENCE, jwksUri, tokenSigningAlg: 'RS256' }), handler)
+    note = 'express-oauth2-jwt-bearer auth()'
+  } else {
+    app.get('/orders', handler)
+  }
+  const server = app.listen(0, '127.0.0.1')
+  await new Promise((resolve) => server.once('listening', resolve))
+  return { port: (server.address() as AddressInfo).port, note }
+}
+
+async function startFastify(): Promise<{ port: number; note: string }> {
+  const app = Fastify({ logger: false })
+  let note = ''
+  const handler = async (request: FastifyRequest) => {
+    const r = request as unknown as { auth?: { subject?: string } | null; user?: { sub?: string } }
+    return { ok: true, sub: r.auth?.subject ?? r.user?.sub }
+  }
+  if (mode === 'bg') {
+    const { bearerGuard } = await loadFastifyAdapter()
+    await app.register(bearerGuard, { verifier: await verifier() })
+    const guarded = app as unknown as { requireAuth(): (req: FastifyRequest, reply: FastifyReply) => Promise<unknown> }
+    app.get('/orders', { preHandler: guarded.requireAuth() }, handler)
+    note = 'bearer-guard/fastify plugin, app.requireAuth()'
+  } else if (mode === 'peer') {
+    // what a Fastify user writes by hand with jose (no @fastify/jwt installed here)
+    const jwks = createRemoteJWKSet(new URL(jwksUri))
+    await jwks.reload()
+    app.decorateRequest('user', null)
+    const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const header = request.headers.authorization
+      if (!header?.startsWith('Bearer ')) return reply.code(401).send({ error: 'missing_token' })
+      try {
+        const { payload } = await jwtVerify(header.slice(7), jwks, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['RS256'] })
+        ;(request as unknown as { user: unknown }).user = payload
+      } catch {
+        return reply.code(401).send({ error: 'invalid_token' })
+      }
+    }
+    app.get('/orders', { preHandler }, handler)
+    note = 'hand-written jose preHandler (createRemoteJWKSet + jwtVerify)'
+  } else {
+    app.get('/orders', handler)
+  }
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return { port: (app.server.address() as AddressInfo).port, note }
+}
+
+const ready = framework === 'express' ? await startExpress() : await startFastify()
+process.stdout.write(`${JSON.stringify(ready)}\n`)
+process.on('disconnect', () => process.exit(0))
+process.on('SIGTERM', () => process.exit(0))

@@ -1,0 +1,225 @@
+/**
+ * HTTP benchmark: autocannon on loopback against Express and Fastify servers, each server in its own
+ * process (bench/http-server.ts), RS256 tokens. Per round and framework: no auth, bearer-guard and
+ * the peer middleware, with one token repeated, a pool of 1,000 tokens cycled (1,000 active users:
+ * each token is seen many times), and, for bearer-guard, tokens never seen before (one per request).
+ * Ratios are req/s over the same round's no-auth req/s; the table shows medians over rounds.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { createFixture, signToken, signTokens, startJwksServer, type AlgFixture } from './lib/fixtures.js'
+import { median } from './lib/stats.js'
+
+export type Framework = 'express' | 'fastify'
+export type Mode = 'none' | 'bg' | 'peer'
+export type Tokens = 'same' | 'pool' | 'fresh'
+
+export interface HttpOptions {
+  rounds: number
+  /** Seconds per run. */
+  duration: number
+  connections: number
+  /** Requests per never-seen-token run (one new token each). */
+  freshRequests: number
+  frameworks?: readonly Framework[]
+  log?: (line: string) => void
+}
+
+export interface HttpCell {
+  framework: Framework
+  mode: Mode
+  tokens: Tokens
+  /** Median req/s. */
+  rps: number
+  /** Median of per-round ratios to no auth. */
+  ratio: number
+  /** Median p50 latency (ms). */
+  p50: number
+  /** Median server CPU per request (µs). */
+  cpuUs: number
+  /** Median of per-round no-auth CPU / this CPU: the req/s ratio if the server alone were the limit. */
+  cpuRatio: number
+  rounds: number
+}
+
+export interface HttpResult {
+  cells: HttpCell[]
+  notes: Record<string, string>
+  connections: number
+  duration: number
+  freshRequests: number
+  seconds: number
+}
+
+const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url))
+
+interface Server {
+  port: number
+  note: string
+  child: ChildProcess
+}
+
+async function startServer(framework: Framework, mode: Mode, jwksUri: string): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER, framework, mode], {
+    env: { ...process.env, JWKS_URI: jwksUri, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! })
+    rl.once('line', resolve)
+    child.once('exit', (code) => reject(new Error(`${framework}/${mode} server exited with ${code}`)))
+  })
+  const { port, note } = JSON.parse(line) as { port: number; note: string }
+  return { port, note, child }
+}
+
+interface Load {
+  rps: number
+  p50: number
+  total: number
+  /** Server CPU (user + system) per request, µs; NaN where /proc is missing. */
+  cpuUs: number
+}
+
+/** CPU time of a process in µs, from /proc (Linux); NaN elsewhere. */
+function cpuOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100
+  } catch {
+    return Number.NaN
+  }
+}
+
+/**
+ * One autocannon run. Requests are pre-built per connection (no per-request `setupRequest`, which
+ * made the client, not the server, the bottleneck): one token → every connection sends it; several
+ * → each connection cycles its own disjoint slice, so with `amount` equal to the number of tokens
+ * every token is sent exactly once.
+ */
+async function load(server: Server, tokens: readonly string[], opts: { duration?: number; amount?: number; connections: number }): Promise<Load> {
+  const port = server.port
+  const cpu0 = cpuOf(server.child.pid)
+  const per = Math.max(1, Math.floor(tokens.length / opts.connections))
+  const request = (token: string) => ({ method: 'GET' as const, path: '/orders', headers: { authorization: `Bearer ${token}` } })
+  let client = 0
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: opts.connections,
+    ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration }),
+    requests: [request(tokens[0] as string)],
+    setupClient: (c: { setRequests(r: unknown[]): void }) => {
+      if (tokens.length === 1) return
+      const k = client++
+      c.setRequests(tokens.slice(k * per, (k + 1) * per).map(request))
+    },
+  })
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`port ${port}: ${result.non2xx} non-2xx answers, ${result.errors} errors`)
+  }
+  const cpuUs = (cpuOf(server.child.pid) - cpu0) / result.requests.total
+  return { rps: result.requests.total / result.duration, p50: result.latency.p50, total: result.requests.total, cpuUs }
+}
+
+export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
+  const log = options.log ?? (() => {})
+  const t0 = performance.now()
+  const frameworks = options.frameworks ?? (['express', 'fastify'] as const)
+  const fixture: AlgFixture = createFixture('RS256')
+  const jwks = await startJwksServer([fixture])
+  const same = [signToken(fixture)]
+  const pool = signTokens(fixture, 1000)
+  // every never-seen token is signed now: signing during the runs would load the client
+  const freshCount = Math.ceil(options.freshRequests / options.connections) * options.connections
+  const freshAll = signTokens(fixture, freshCount * options.rounds * frameworks.length)
+  let freshNext = 0
+  const result: HttpResult = {
+    cells: [],
+    notes: {},
+    connections: options.connections,
+    duration: options.duration,
+    freshRequests: options.freshRequests,
+    seconds: 0,
+  }
+  const servers = new Map<string, Server>()
+  try {
+    for (const fw of frameworks) {
+      for (const mode of ['none', 'bg', 'peer'] as const) {
+        const server = await startServer(fw, mode, jwks.jwksUri('RS256'))
+        servers.set(`${fw}/${mode}`, server)
+        if (server.note) result.notes[`${fw}/${mode}`] = server.note
+        // warm-up: JIT, JWKS, keep-alive sockets
+        await load(server, pool, { duration: 1, connections: options.connections })
+      }
+    }
+    const samples = new Map<string, { rps: number[]; ratio: number[]; p50: number[]; cpu: number[]; cpuRatio: number[] }>()
+    const add = (key: string, l: Load, base: Load): void => {
+      let s = samples.get(key)
+      if (!s) samples.set(key, (s = { rps: [], ratio: [], p50: [], cpu: [], cpuRatio: [] }))
+      s.rps.push(l.rps)
+      s.ratio.push(l.rps / base.rps)
+      s.p50.push(l.p50)
+      s.cpu.push(l.cpuUs)
+      s.cpuRatio.push(base.cpuUs / l.cpuUs)
+    }
+    for (let r = 0; r < options.rounds; r++) {
+      for (const fw of frameworks) {
+        const run = (mode: Mode, tokens: readonly string[], amount?: number) =>
+          load(servers.get(`${fw}/${mode}`)!, tokens, { duration: options.duration, amount, connections: options.connections })
+        const fresh = freshAll.slice(freshNext, (freshNext += freshCount))
+        const none = await run('none', same)
+        add(`${fw}/none/same`, none, none)
+        const plan: [Mode, Tokens, readonly string[], number?][] = [
+          ['bg', 'same', same],
+          ['peer', 'same', same],
+          ['bg', 'pool', pool],
+          ['peer', 'pool', pool],
+          ['bg', 'fresh', fresh, fresh.length],
+        ]
+        const line = [`round ${r + 1} ${fw}: none ${none.rps.toFixed(0)}/s`]
+        for (const [mode, kind, tokens, amount] of plan) {
+          const l = await run(mode, tokens, amount)
+          add(`${fw}/${mode}/${kind}`, l, none)
+          line.push(`${mode}/${kind} ${(l.rps / none.rps).toFixed(2)} (cpu ${(none.cpuUs / l.cpuUs).toFixed(2)})`)
+        }
+        log(line.join('  '))
+      }
+    }
+    for (const [key, s] of samples) {
+      const [framework, mode, tokens] = key.split('/') as [Framework, Mode, Tokens]
+      result.cells.push({
+        framework,
+        mode,
+        tokens,
+        rps: median(s.rps),
+        ratio: median(s.ratio),
+        p50: median(s.p50),
+        cpuUs: median(s.cpu),
+        cpuRatio: median(s.cpuRatio),
+        rounds: s.rps.length,
+      })
+    }
+  } finally {
+    for (const s of servers.values()) s.child.kill('SIGTERM')
+    await jwks.close()
+  }
+  result.seconds = (performance.now() - t0) / 1000
+  return result
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await runHttpBench({
+    rounds: Number(process.env.ROUNDS ?? 2),
+    duration: Number(process.env.DURATION ?? 2),
+    connections: 50,
+    freshRequests: Number(process.env.FRESH ?? 5000),
+    log: console.log,
+  })
+  for (const c of r.cells) {
+    console.log(c.framework, c.mode, c.tokens, c.rps.toFixed(0), c.ratio.toFixed(2), `p50 ${c.p50}ms`, `cpu ${c.cpuUs.toFixed(1)}µs ${c.cpuRatio.toFixed(2)}`)
+  }
+  console.log(`http: ${r.seconds.toFixed(1)} s`)
+}

@@ -1,0 +1,155 @@
+/**
+ * Micro benchmark: one verification at a time, in this process, against the node:crypto floor.
+ *
+ * For each algorithm: one pool of never-seen tokens, sliced per round, so no verifier (they are
+ * built once and kept across rounds) ever sees a pool token twice; and one token repeated. Each
+ * contender's distinct-token time is divided by the floor measured right before it on the same
+ * slice, so a ratio never mixes two moments of a noisy machine; the table shows medians over rounds.
+ */
+import {
+  ALGS,
+  createFixture,
+  floorVerifier,
+  predecode,
+  signToken,
+  signTokens,
+  startJwksServer,
+  type AlgFixture,
+  type BenchAlg,
+} from './lib/fixtures.js'
+import { CONTENDERS, type VerifyFn } from './lib/peers.js'
+import { median, perOp, perOpRepeated } from './lib/stats.js'
+
+export interface MicroOptions {
+  rounds: number
+  /** Floor time per distinct-token sample, per contender and round (ms). */
+  sampleMs: number
+  /** Time per same-token sample (ms). */
+  sameMs: number
+  algs?: readonly BenchAlg[]
+  contenders?: readonly string[]
+  log?: (line: string) => void
+}
+
+export interface MicroCell {
+  alg: BenchAlg
+  contender: string
+  /** Median µs per verification. */
+  distinctUs: number
+  sameUs: number
+  /** Median of the per-round ratios to the floor. */
+  distinctRatio: number
+  sameRatio: number
+  rounds: number
+}
+
+export interface MicroResult {
+  floorUs: Record<string, number>
+  /** Tokens per distinct sample, per algorithm. */
+  sample: Record<string, number>
+  cells: MicroCell[]
+  labels: Record<string, string>
+  seconds: number
+}
+
+export async function runMicroBench(options: MicroOptions): Promise<MicroResult> {
+  const log = options.log ?? (() => {})
+  const t0 = performance.now()
+  const algs = options.algs ?? ALGS
+  const contenders = CONTENDERS.filter((c) => !options.contenders || options.contenders.includes(c.id))
+  const fixtures = algs.map(createFixture)
+  const server = await startJwksServer(fixtures)
+  const result: MicroResult = { floorUs: {}, sample: {}, cells: [], labels: {}, seconds: 0 }
+  for (const c of contenders) result.labels[c.id] = c.label
+  try {
+    for (const f of fixtures) await benchAlg(f, server.jwksUri(f.alg))
+  } finally {
+    await server.close()
+  }
+  result.seconds = (performance.now() - t0) / 1000
+  return result
+
+  async function benchAlg(f: AlgFixture, jwksUri: string): Promise<void> {
+    const floor = floorVerifier(f)
+    // size the samples from a quick floor estimate
+    const probe = signTokens(f, 50).map(predecode)
+    await perOp(floor, probe)
+    const estimate = await perOp(floor, [...probe, ...probe, ...probe, ...probe])
+    const n = Math.max(200, Math.min(4000, Math.round((options.sampleMs * 1000) / estimate)))
+    const warmCount = Math.min(n, 500)
+    const ts = performance.now()
+    const pool = signTokens(f, options.rounds * n + warmCount)
+    const decoded = pool.map(predecode)
+    const same = signToken(f)
+    log(`${f.alg}: ${pool.length} tokens signed in ${((performance.now() - ts) / 1000).toFixed(1)} s, ${n} per sample`)
+    result.sample[f.alg] = n
+
+    const active = contenders.filter((c) => c.supports(f.alg))
+    const verifiers = new Map<string, VerifyFn>()
+    for (const c of active) {
+      const verify = await c.create(f, jwksUri)
+      // sanity: a valid token verifies (a contender that rejects would look very fast)
+      await verify(same)
+      verifiers.set(c.id, verify)
+    }
+    // warm-up: JIT and caches in their steady state, on tokens the samples never use
+    const warm = pool.slice(options.rounds * n)
+    const warmDecoded = decoded.slice(options.rounds * n)
+    assertFloor(floor, warmDecoded)
+    for (const c of active) {
+      const verify = verifiers.get(c.id) as VerifyFn
+      await perOp(verify, warm)
+      await perOpRepeated(verify, same, 5)
+    }
+
+    const samples = new Map<string, { d: number[]; s: number[]; dr: number[]; sr: number[] }>()
+    const floors: number[] = []
+    for (let r = 0; r < options.rounds; r++) {
+      const slice = pool.slice(r * n, (r + 1) * n)
+      const sliceDecoded = decoded.slice(r * n, (r + 1) * n)
+      // rotate the order each round: no contender always runs first or last
+      const order = active.map((_, i) => active[(i + r) % active.length]!)
+      for (const c of order) {
+        const verify = verifiers.get(c.id) as VerifyFn
+        const floorUs = await perOp(floor, sliceDecoded)
+        const d = await perOp(verify, slice)
+        const s = await perOpRepeated(verify, same, options.sameMs)
+        floors.push(floorUs)
+        let entry = samples.get(c.id)
+        if (!entry) samples.set(c.id, (entry = { d: [], s: [], dr: [], sr: [] }))
+        entry.d.push(d)
+        entry.s.push(s)
+        entry.dr.push(d / floorUs)
+        entry.sr.push(s / floorUs)
+      }
+    }
+    result.floorUs[f.alg] = median(floors)
+    for (const c of active) {
+      const e = samples.get(c.id)!
+      const cell: MicroCell = {
+        alg: f.alg,
+        contender: c.id,
+        distinctUs: median(e.d),
+        sameUs: median(e.s),
+        distinctRatio: median(e.dr),
+        sameRatio: median(e.sr),
+        rounds: e.d.length,
+      }
+      result.cells.push(cell)
+      log(`  ${f.alg} ${c.id.padEnd(14)} distinct ${cell.distinctUs.toFixed(1).padStart(7)} µs ${cell.distinctRatio.toFixed(2)}×   same ${cell.sameUs.toFixed(2).padStart(7)} µs ${cell.sameRatio.toFixed(3)}×`)
+    }
+    log(`  ${f.alg} floor ${result.floorUs[f.alg]!.toFixed(1)} µs`)
+  }
+}
+
+function assertFloor(floor: (d: ReturnType<typeof predecode>) => boolean, inputs: ReturnType<typeof predecode>[]): void {
+  for (const d of inputs) if (!floor(d)) throw new Error('floor verifier rejected a valid token')
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rounds = Number(process.env.ROUNDS ?? 3)
+  const algs = process.env.ALGS?.split(',') as BenchAlg[] | undefined
+  const contenders = process.env.ONLY?.split(',')
+  const r = await runMicroBench({ rounds, sampleMs: 40, sameMs: 30, algs, contenders, log: console.log })
+  console.log(`micro: ${r.seconds.toFixed(1)} s`)
+}
