@@ -282,11 +282,14 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   // 16 lookups hit, over the last 1024), a token is cached on its second verification only, so a
   // stream of never-repeated tokens does not fill the cache, and the heap's old generation, with
   // entries nobody reads: measured, that made distinct tokens slower with the cache than without.
-  // `seen` holds small hashes, never tokens; a collision only admits a token early. A token whose
-  // hash is not in `seen` was not verified since `seen` was last cleared: the cache lookup (which
-  // hashes the whole token) is skipped; after a clear, a cached token is simply verified once more.
-  const seen = new Set<number>()
-  const seenMax = normalized.cache ? Math.max(2048, 2 * normalized.cache.max) : 0
+  // `seen` is a direct-mapped table of small token hashes (never tokens), fixed in size: a collision
+  // only admits a token early, or forgets one. A token whose hash is not in `seen` was not verified
+  // recently: the cache lookup (which hashes the whole token) is skipped; should its slot have been
+  // reused meanwhile, a cached token is simply verified once more.
+  let seenSize = 2048
+  while (normalized.cache && seenSize < 2 * normalized.cache.max && seenSize < 1 << 22) seenSize *= 2
+  const seen = new Int32Array(normalized.cache ? seenSize : 0)
+  const seenMask = seenSize - 1
   let lookups = 0
   let hits = 0
   let churn = false
@@ -498,9 +501,9 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
 
   /** Caches a verified token: at once, or under churn from its second verification on (see `seen`). */
   function admit(token: string, hash: number, entry: CacheEntry): void {
-    if (!seen.has(hash)) {
-      if (seen.size >= seenMax) seen.clear()
-      seen.add(hash)
+    const slot = hash & seenMask
+    if (seen[slot] !== hash + 1) {
+      seen[slot] = hash + 1
       if (churn) return
     }
     // an entry never outlives its token, nor the JWKS freshness window
@@ -515,7 +518,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
       if (token.length > maxLength) throw invalid(`token of ${token.length} bytes exceeds maxTokenLength ${maxLength}`)
       if (cache) {
         hash = tokenHash(token)
-        const hit = seen.has(hash) ? cache.get(token) : undefined
+        const hit = seen[hash & seenMask] === hash + 1 ? cache.get(token) : undefined
         if (++lookups === 1024) {
           churn = (hits + (hit ? 1 : 0)) * 16 < lookups
           lookups = hits = 0
