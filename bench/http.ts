@@ -136,6 +136,7 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
   const freshCount = Math.ceil(options.freshRequests / options.connections) * options.connections
   const freshAll = signTokens(fixture, freshCount * options.rounds * frameworks.length)
   let freshNext = 0
+  const warmFresh = signTokens(fixture, 2000 * 3 * frameworks.length)
   const result: HttpResult = {
     cells: [],
     notes: {},
@@ -151,8 +152,9 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
         const server = await startServer(fw, mode, jwks.jwksUri('RS256'))
         servers.set(`${fw}/${mode}`, server)
         if (server.note) result.notes[`${fw}/${mode}`] = server.note
-        // warm-up: JIT, JWKS, keep-alive sockets
+        // warm-up: JIT (cache hits and full verifications), JWKS, keep-alive sockets
         await load(server, pool, { duration: 1, connections: options.connections })
+        await load(server, warmFresh.splice(0, 2000), { amount: 2000, connections: options.connections })
       }
     }
     const samples = new Map<string, { rps: number[]; ratio: number[]; p50: number[]; cpu: number[]; cpuRatio: number[] }>()

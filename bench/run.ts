@@ -1,0 +1,73 @@
+/**
+ * `npm run bench`: the micro benchmark, the HTTP benchmark and (when present) the revocation bench,
+ * in one run; writes docs/performance.md.
+ *
+ * Environment: `BENCH_TARGET=dist` measures the built package (after `npm run build`); `BENCH_QUICK=1`
+ * runs fewer, shorter rounds (a smoke test; numbers not for the docs); `BENCH_ONLY=micro|http`
+ * runs one part; `BENCH_OUT=<path>` writes the report elsewhere.
+ */
+import { existsSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { runHttpBench, type HttpResult } from './http.js'
+import { runMicroBench, type MicroResult } from './micro.js'
+import { renderReport, type RevocationRow } from './report.js'
+import { target } from './lib/target.js'
+
+const quick = process.env.BENCH_QUICK === '1'
+const only = process.env.BENCH_ONLY
+const out = process.env.BENCH_OUT ?? fileURLToPath(new URL('../docs/performance.md', import.meta.url))
+const log = (line: string): void => console.log(line)
+const t0 = performance.now()
+
+let micro: MicroResult | undefined
+let http: HttpResult | undefined
+let revocation: RevocationRow[] | undefined
+
+if (only !== 'http') {
+  log(`micro benchmark (${target})`)
+  micro = await runMicroBench({ rounds: quick ? 2 : 5, sampleMs: quick ? 15 : 40, sameMs: quick ? 10 : 25, log })
+  log(`micro: ${micro.seconds.toFixed(0)} s`)
+}
+if (only !== 'micro') {
+  log(`HTTP benchmark (${target})`)
+  http = await runHttpBench({
+    rounds: quick ? 1 : 3,
+    duration: quick ? 1 : 2,
+    connections: 50,
+    freshRequests: quick ? 2000 : 6000,
+    log,
+  })
+  log(`HTTP: ${http.seconds.toFixed(0)} s`)
+}
+if (!only && existsSync(fileURLToPath(new URL('./revocation.ts', import.meta.url)))) {
+  try {
+    const mod = (await import('./revocation.js')) as { runRevocationBench?: () => Promise<RevocationRow[]> }
+    if (mod.runRevocationBench) {
+      log('revocation bench')
+      revocation = await mod.runRevocationBench()
+    }
+  } catch (error) {
+    log(`revocation bench failed: ${(error as Error).message}`)
+  }
+}
+
+const seconds = (performance.now() - t0) / 1000
+const report = renderReport({
+  micro,
+  http,
+  revocation,
+  seconds,
+  target,
+  quick,
+  machine: {
+    cpu: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}`,
+    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    load: os.loadavg().map((l) => l.toFixed(1)).join(' / '),
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+  },
+})
+writeFileSync(out, report)
+log(`wrote ${out} (${seconds.toFixed(0)} s in all)`)
