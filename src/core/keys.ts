@@ -87,6 +87,9 @@ export function keyFromJwk(input: unknown): KeyResult {
         return { skipped: 'EC coordinates of the wrong size' }
       }
       if (alg !== undefined && alg !== curve.alg) return { skipped: `EC ${String(jwk.crv)} key with alg ${String(alg)}` }
+      if (!isOnCurve(jwk.crv as string, decodeBase64url(jwk.x), decodeBase64url(jwk.y))) {
+        return { skipped: 'cannot import: the point is not on the curve' }
+      }
       crv = jwk.crv as string
       pub = { kty: 'EC', crv, x: jwk.x, y: jwk.y }
       break
@@ -151,6 +154,10 @@ export function importStaticKeys(input: KeyInput, algorithms: readonly Algorithm
         throw new TypeError(`bearer-guard: invalid option "keys": cannot read the PEM key (${(error as Error).message})`)
       }
       return fromJwks([jwk])
+    }
+    // without node:crypto the import is asynchronous; refuse what is not even a DER structure now
+    if (!looksLikePem(input)) {
+      throw new TypeError('bearer-guard: invalid option "keys": cannot read the PEM key (not a PEM-encoded DER structure)')
     }
     return pemToJwkWeb(input, algorithms).then((jwk) => fromJwks([jwk]))
   }
@@ -246,4 +253,60 @@ function isCryptoKey(v: unknown): v is CryptoKey {
 function isKeyObject(v: unknown): boolean {
   return typeof v === 'object' && v !== null && typeof (v as { export?: unknown }).export === 'function' &&
     typeof (v as { asymmetricKeyType?: unknown }).asymmetricKeyType === 'string'
+}
+
+/** Short Weierstrass parameters (a = p - 3) of the NIST curves JWS uses. */
+const CURVE_PARAMS: Record<string, { p: bigint; b: bigint }> = {
+  'P-256': {
+    p: 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n,
+    b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
+  },
+  'P-384': {
+    p: 2n ** 384n - 2n ** 128n - 2n ** 96n + 2n ** 32n - 1n,
+    b: 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn,
+  },
+  'P-521': {
+    p: 2n ** 521n - 1n,
+    b: 0x0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00n,
+  },
+}
+
+function toBigInt(bytes: Uint8Array): bigint {
+  let n = 0n
+  for (const byte of bytes) n = (n << 8n) | BigInt(byte)
+  return n
+}
+
+/**
+ * True when (x, y) is a point of the curve: y² = x³ - 3x + b (mod p), with x, y < p. Checked on
+ * every backend, so an invalid-curve key is skipped when the JWKS is read, not at first use.
+ */
+export function isOnCurve(crv: string, xBytes: Uint8Array, yBytes: Uint8Array): boolean {
+  const params = CURVE_PARAMS[crv]
+  if (!params) return false
+  const { p, b } = params
+  const x = toBigInt(xBytes)
+  const y = toBigInt(yBytes)
+  if (x >= p || y >= p) return false
+  return (y * y - (x * x * x - 3n * x + b)) % p === 0n
+}
+
+/** A PEM block whose body is base64 of a DER SEQUENCE with a consistent length. */
+function looksLikePem(pem: string): boolean {
+  const match = /-----BEGIN ([A-Z ]+)-----([A-Za-z0-9+/=\s]+)-----END \1-----/.exec(pem)
+  if (!match) return false
+  let der: string
+  try {
+    der = atob((match[2] as string).replace(/\s+/g, ''))
+  } catch {
+    return false
+  }
+  if (der.length < 2 || der.charCodeAt(0) !== 0x30) return false
+  const first = der.charCodeAt(1)
+  if (first < 0x80) return der.length === 2 + first
+  const count = first & 0x7f
+  if (count === 0 || count > 4 || der.length < 2 + count) return false
+  let length = 0
+  for (let i = 0; i < count; i++) length = length * 256 + der.charCodeAt(2 + i)
+  return der.length === 2 + count + length
 }
