@@ -57,6 +57,9 @@ interface IssuerRuntime {
 }
 
 interface CacheEntry {
+  token: string
+  /** Epoch ms after which the entry is not served (the cache's TTL). */
+  until: number
   ctx: AuthContext<unknown>
   /** The raw payload: revocation reads its `jti` even when a schema transformed the claims. */
   payload: JWTPayload
@@ -64,6 +67,14 @@ interface CacheEntry {
   exp: number
   iat: number | undefined
 }
+
+/**
+ * `Bearer <compact JWS>`: a header of this form is what `extractBearer` would read as the string after
+ * `Bearer ` (one space, no whitespace or commas, b64token characters), so it is taken without it.
+ */
+const BEARER_JWS = /^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+/** extractBearer's limit on the header length. */
+const MAX_BEARER_HEADER = 16 * 1024
 
 /** Parsed, checked protected headers kept by their exact base64url text (one issuer uses a few). */
 const HEADER_CACHE_MAX = 64
@@ -276,7 +287,14 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   const single = normalized.multi ? undefined : runtimes[0]
   const maxLength = normalized.maxTokenLength
   const cache = normalized.cache
-    ? new LRUCache<string, CacheEntry>({ max: normalized.cache.max, ttlAutopurge: false })
+    ? new LRUCache<string, CacheEntry>({
+        max: normalized.cache.max,
+        ttlAutopurge: false,
+        dispose: (entry, token) => {
+          const slot = tokenHash(token) & seenMask
+          if (front[slot] === entry) front[slot] = undefined
+        },
+      })
     : undefined
   // Admission. While tokens repeat, a verified token is cached at once. Under churn (fewer than 1 in
   // 16 lookups hit, over the last 1024), a token is cached on its second verification only, so a
@@ -290,6 +308,17 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   while (normalized.cache && seenSize < 2 * normalized.cache.max && seenSize < 1 << 22) seenSize *= 2
   const seen = new Int32Array(normalized.cache ? seenSize : 0)
   const seenMask = seenSize - 1
+  // Hits are served from `front` first: per `seen` slot, the entry last found or cached there. It
+  // compares the whole token (never the hash alone) and the deadline, and skips the LRU's lookup,
+  // which hashes the whole token on each request (a request's header is always a new string).
+  // The LRU's `dispose` takes evicted entries out of `front`.
+  const front: (CacheEntry | undefined)[] = normalized.cache ? new Array<CacheEntry | undefined>(seenSize) : []
+
+  /** The cached entry of exactly this token, if `front` has it and it is not past its TTL. */
+  function frontHit(token: string, slot: number): CacheEntry | undefined {
+    const e = front[slot]
+    return e !== undefined && e.token === token && e.until > Date.now() ? e : undefined
+  }
   let lookups = 0
   let hits = 0
   let churn = false
@@ -493,7 +522,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     }
     if (iat !== undefined) ctx.issuedAt = new Date((iat as number) * 1000)
     Object.freeze(ctx)
-    const entry: CacheEntry = { ctx, payload, rt, exp, iat: iat as number | undefined }
+    const entry: CacheEntry = { token, until: 0, ctx, payload, rt, exp, iat: iat as number | undefined }
     // revocation needs the raw payload's jti even when a schema transformed the claims
     const pending = checkRevocation(rt, payload)
     return pending === undefined ? entry : pending.then(() => entry)
@@ -507,8 +536,13 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
       if (churn) return
     }
     // an entry never outlives its token, nor the JWKS freshness window
-    const ttl = Math.min((entry.exp + entry.rt.cfg.clockTolerance) * 1000 - Date.now(), entry.rt.cfg.jwks.cacheMaxAge * 1000)
-    if (ttl > 0) (cache as LRUCache<string, CacheEntry>).set(token, entry, { ttl })
+    const now = Date.now()
+    const ttl = Math.min((entry.exp + entry.rt.cfg.clockTolerance) * 1000 - now, entry.rt.cfg.jwks.cacheMaxAge * 1000)
+    if (ttl > 0) {
+      entry.until = now + ttl
+      ;(cache as LRUCache<string, CacheEntry>).set(token, entry, { ttl })
+      front[slot] = entry
+    }
   }
 
   async function verifyAccessToken(token: string): Promise<AuthContext<ClaimsOf<S>>> {
@@ -518,7 +552,12 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
       if (token.length > maxLength) throw invalid(`token of ${token.length} bytes exceeds maxTokenLength ${maxLength}`)
       if (cache) {
         hash = tokenHash(token)
-        const hit = seen[hash & seenMask] === hash + 1 ? cache.get(token) : undefined
+        const slot = hash & seenMask
+        let hit = frontHit(token, slot)
+        if (hit === undefined && seen[slot] === hash + 1) {
+          hit = cache.get(token)
+          if (hit !== undefined) front[slot] = hit
+        }
         if (++lookups === 1024) {
           churn = (hits + (hit ? 1 : 0)) * 16 < lookups
           lookups = hits = 0
@@ -544,6 +583,15 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   const verifier: Verifier<ClaimsOf<S>> = {
     verifyAccessToken,
     authenticate(authorization) {
+      // one header given as a list (Node's headersDistinct) reads as that header, as in extractBearer
+      const value = typeof authorization === 'string' || !Array.isArray(authorization) || authorization.length !== 1 ? authorization : authorization[0]
+      if (typeof value === 'string' && value.length <= MAX_BEARER_HEADER && value.startsWith('Bearer ')) {
+        const token = value.slice(7)
+        // a cached token is a compact JWS, so extractBearer would give this same string
+        if ((cache && frontHit(token, tokenHash(token) & seenMask)) || BEARER_JWS.test(value)) {
+          return verifyAccessToken(token)
+        }
+      }
       let token: string
       try {
         token = extractBearer(authorization)
