@@ -22,8 +22,11 @@ export interface HttpOptions {
   /** Seconds per run. */
   duration: number
   connections: number
-  /** Requests per never-seen-token run (one new token each). */
-  freshRequests: number
+  /**
+   * Never-seen tokens signed per framework and round: more than a run can send, so that no token
+   * repeats (a run that sends more reports the repeated share).
+   */
+  freshTokens: Record<Framework, number>
   frameworks?: readonly Framework[]
   log?: (line: string) => void
 }
@@ -40,6 +43,8 @@ export interface HttpCell {
   p50: number
   /** Median server CPU per request (µs). */
   cpuUs: number
+  /** Largest share of requests, over the rounds, that reused a token of the run (never-seen runs). */
+  repeated: number
   /** Median of per-round no-auth CPU / this CPU: the req/s ratio if the server alone were the limit. */
   cpuRatio: number
   rounds: number
@@ -50,7 +55,7 @@ export interface HttpResult {
   notes: Record<string, string>
   connections: number
   duration: number
-  freshRequests: number
+  freshTokens: Record<Framework, number>
   seconds: number
 }
 
@@ -77,6 +82,8 @@ async function startServer(framework: Framework, mode: Mode, jwksUri: string): P
 }
 
 interface Load {
+  /** Requests beyond the number of distinct tokens given, as a share of all. */
+  repeated: number
   rps: number
   p50: number
   total: number
@@ -121,7 +128,8 @@ async function load(server: Server, tokens: readonly string[], opts: { duration?
     throw new Error(`port ${port}: ${result.non2xx} non-2xx answers, ${result.errors} errors`)
   }
   const cpuUs = (cpuOf(server.child.pid) - cpu0) / result.requests.total
-  return { rps: result.requests.total / result.duration, p50: result.latency.p50, total: result.requests.total, cpuUs }
+  const repeated = tokens.length > 1 ? Math.max(0, result.requests.total - per * opts.connections) / result.requests.total : 0
+  return { rps: result.requests.total / result.duration, p50: result.latency.p50, total: result.requests.total, cpuUs, repeated }
 }
 
 export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
@@ -133,16 +141,17 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
   const same = [signToken(fixture)]
   const pool = signTokens(fixture, 1000)
   // every never-seen token is signed now: signing during the runs would load the client
-  const freshCount = Math.ceil(options.freshRequests / options.connections) * options.connections
-  const freshAll = signTokens(fixture, freshCount * options.rounds * frameworks.length)
-  let freshNext = 0
+  const freshSets = new Map<string, string[]>()
+  for (const fw of frameworks) {
+    for (let r = 0; r < options.rounds; r++) freshSets.set(`${fw}/${r}`, signTokens(fixture, options.freshTokens[fw]))
+  }
   const warmFresh = signTokens(fixture, 2000 * 3 * frameworks.length)
   const result: HttpResult = {
     cells: [],
     notes: {},
     connections: options.connections,
     duration: options.duration,
-    freshRequests: options.freshRequests,
+    freshTokens: options.freshTokens,
     seconds: 0,
   }
   const servers = new Map<string, Server>()
@@ -157,10 +166,11 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
         await load(server, warmFresh.splice(0, 2000), { amount: 2000, connections: options.connections })
       }
     }
-    const samples = new Map<string, { rps: number[]; ratio: number[]; p50: number[]; cpu: number[]; cpuRatio: number[] }>()
+    const samples = new Map<string, { rps: number[]; ratio: number[]; p50: number[]; cpu: number[]; cpuRatio: number[]; repeated: number[] }>()
     const add = (key: string, l: Load, base: Load): void => {
       let s = samples.get(key)
-      if (!s) samples.set(key, (s = { rps: [], ratio: [], p50: [], cpu: [], cpuRatio: [] }))
+      if (!s) samples.set(key, (s = { rps: [], ratio: [], p50: [], cpu: [], cpuRatio: [], repeated: [] }))
+      s.repeated.push(l.repeated)
       s.rps.push(l.rps)
       s.ratio.push(l.rps / base.rps)
       s.p50.push(l.p50)
@@ -171,21 +181,25 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
       for (const fw of frameworks) {
         const run = (mode: Mode, tokens: readonly string[], amount?: number) =>
           load(servers.get(`${fw}/${mode}`)!, tokens, { duration: options.duration, amount, connections: options.connections })
-        const fresh = freshAll.slice(freshNext, (freshNext += freshCount))
-        const none = await run('none', same)
-        add(`${fw}/none/same`, none, none)
-        const plan: [Mode, Tokens, readonly string[], number?][] = [
-          ['bg', 'same', same],
-          ['peer', 'same', same],
-          ['bg', 'pool', pool],
-          ['peer', 'pool', pool],
-          ['bg', 'fresh', fresh, fresh.length],
+        const fresh = freshSets.get(`${fw}/${r}`) as string[]
+        // each kind of token load has its own no-auth baseline: the client's work per request depends
+        // on it (one pre-built request, or many), and the client shares the CPUs with the server
+        const plan: [Tokens, readonly string[], Mode[], number?][] = [
+          ['same', same, ['bg', 'peer']],
+          ['pool', pool, ['bg', 'peer']],
+          // the no-auth server reads the same never-seen tokens; it has no cache to remember them
+          ['fresh', fresh, ['bg']],
         ]
-        const line = [`round ${r + 1} ${fw}: none ${none.rps.toFixed(0)}/s`]
-        for (const [mode, kind, tokens, amount] of plan) {
-          const l = await run(mode, tokens, amount)
-          add(`${fw}/${mode}/${kind}`, l, none)
-          line.push(`${mode}/${kind} ${(l.rps / none.rps).toFixed(2)} (cpu ${(none.cpuUs / l.cpuUs).toFixed(2)})`)
+        const line = [`round ${r + 1} ${fw}:`]
+        for (const [kind, tokens, modes, amount] of plan) {
+          const none = await run('none', tokens, amount)
+          add(`${fw}/none/${kind}`, none, none)
+          line.push(`${kind}: none ${none.rps.toFixed(0)}/s`)
+          for (const mode of modes) {
+            const l = await run(mode, tokens, amount)
+            add(`${fw}/${mode}/${kind}`, l, none)
+            line.push(`${mode} ${(l.rps / none.rps).toFixed(2)} (cpu ${(none.cpuUs / l.cpuUs).toFixed(2)})`)
+          }
         }
         log(line.join('  '))
       }
@@ -201,6 +215,7 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
         p50: median(s.p50),
         cpuUs: median(s.cpu),
         cpuRatio: median(s.cpuRatio),
+        repeated: Math.max(...s.repeated),
         rounds: s.rps.length,
       })
     }
@@ -217,7 +232,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     rounds: Number(process.env.ROUNDS ?? 2),
     duration: Number(process.env.DURATION ?? 2),
     connections: 50,
-    freshRequests: Number(process.env.FRESH ?? 5000),
+    freshTokens: { express: 8000, fastify: 24000 },
     log: console.log,
   })
   for (const c of r.cells) {

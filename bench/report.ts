@@ -180,21 +180,26 @@ function renderHttp(http: HttpResult, push: (...l: string[]) => void, targets: T
   const get = (fw: string, mode: string, tokens: string): HttpCell | undefined =>
     http.cells.find((c) => c.framework === fw && c.mode === mode && c.tokens === tokens)
   const fws = [...new Set(http.cells.map((c) => c.framework))]
-  const show = (c: HttpCell | undefined, base = false) =>
-    c ? `${base ? '1.00' : c.ratio.toFixed(2)} (${c.rps.toFixed(0)}/s, cpu ${base ? '1.00' : c.cpuRatio.toFixed(2)})` : '—'
+  const show = (c: HttpCell | undefined) =>
+    c
+      ? c.mode === 'none'
+        ? `${c.rps.toFixed(0)}/s`
+        : `${c.ratio.toFixed(2)} (${c.rps.toFixed(0)}/s, cpu ${c.cpuRatio.toFixed(2)}${c.tokens === 'fresh' && c.repeated > 0 ? `, ${(c.repeated * 100).toFixed(0)} % reused` : ''})`
+      : ''
   push(
     '## Over HTTP (autocannon, loopback, RS256)',
     '',
     `${http.connections} connections, ${http.duration} s per run, ${http.cells[0]?.rounds ?? 0} rounds; every server in its own process, autocannon in the`,
-    'bench process. Cell: req/s relative to no auth in the same round (median), then median req/s, then',
-    '"cpu": the server\'s CPU time per request without auth divided by that with auth (the req/s ratio',
-    'the server alone would allow; the client shares the 2 CPUs with it).',
+    'bench process. Cell: req/s relative to the no-auth server under the same token load in the same',
+    'round (median), then median req/s, then "cpu": the no-auth server\'s CPU time per request divided',
+    'by this server\'s (the req/s ratio the server alone would allow: the client shares the 2 CPUs).',
     '',
     '- **same**: one token repeated. **pool**: 1,000 tokens, each connection cycling 20 of them (1,000',
     '  active users: every token is seen many times, so a cache serves almost all of them).',
-    `- **never seen**: ${http.freshRequests} requests, each with its own new token (every request is a full`,
-    '  verification). Shown for bearer-guard; the peers cache nothing, so their pool column is already',
-    '  their never-seen cost.',
+    `- **never seen**: a new token per request (${Object.entries(http.freshTokens).map(([k, v]) => `${k} ${v}`).join(', ')} signed per round, each connection`,
+    '  sending its own slice; every bearer-guard request is a full verification). For bearer-guard only:',
+    '  the peers cache nothing, so their pool column is already their never-seen cost. A cell notes the',
+    '  share of requests that had to reuse a token when a run outran the tokens signed for it.',
     '',
     '| server | middleware | same | pool of 1,000 | never seen |',
     '| --- | --- | ---: | ---: | ---: |',
@@ -203,10 +208,8 @@ function renderHttp(http: HttpResult, push: (...l: string[]) => void, targets: T
     for (const mode of ['none', 'bg', 'peer']) {
       const label = MIDDLEWARE[fw]?.[mode] ?? mode
       const note = http.notes[`${fw}/${mode}`]
-      const base = mode === 'none'
-      push(
-        `| ${fw} | ${label}${note && mode === 'peer' ? '' : ''} | ${show(get(fw, mode, 'same'), base)} | ${base ? '' : show(get(fw, mode, 'pool'))} | ${mode === 'bg' ? show(get(fw, mode, 'fresh')) : ''} |`,
-      )
+      void note
+      push(`| ${fw} | ${label} | ${show(get(fw, mode, 'same'))} | ${show(get(fw, mode, 'pool'))} | ${show(get(fw, mode, 'fresh'))} |`)
     }
   }
   push('')

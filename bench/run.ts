@@ -35,7 +35,7 @@ if (only !== 'micro') {
     rounds: quick ? 1 : 3,
     duration: quick ? 1 : 2,
     connections: 50,
-    freshRequests: quick ? 2000 : 6000,
+    freshTokens: quick ? { express: 3000, fastify: 6000 } : { express: 8000, fastify: 24000 },
     log,
   })
   log(`HTTP: ${http.seconds.toFixed(0)} s`)
