@@ -119,10 +119,18 @@ describe('key sources', () => {
       expect(error.reason).toMatch(/alg "ES384" is not allowed \(allowed: ES256\)/)
     })
 
-    it('rejects an unreadable PEM on the Web Crypto backend at the first use', async () => {
+    it('rejects a PEM that is not DER on the Web Crypto backend at construction', () => {
       setCryptoBackend('web')
-      const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', algorithms: ['ES256'] })
-      await expect(verifier.warmUp()).rejects.toThrow(/cannot read the PEM key/)
+      expect(() =>
+        createVerifier({ issuer: ISS, audience: AUD, keys: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', algorithms: ['ES256'] }),
+      ).toThrow(/cannot read the PEM key \(not a PEM-encoded DER structure\)/)
+    })
+
+    it('rejects a DER structure that is no key on the Web Crypto backend at the first use', async () => {
+      setCryptoBackend('web')
+      // an empty SEQUENCE: well-formed DER, but no SubjectPublicKeyInfo (Web Crypto imports asynchronously)
+      const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: '-----BEGIN PUBLIC KEY-----\nMAA=\n-----END PUBLIC KEY-----', algorithms: ['ES256'] })
+      await expect(verifier.warmUp()).rejects.toThrow(/cannot read the PEM key for the allowed algorithms/)
     })
 
     it('verifies with a public CryptoKey', async () => {
