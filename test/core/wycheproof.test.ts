@@ -96,7 +96,15 @@ async function transferPkcs1(key: Rsa, vectorSig: Uint8Array, vectorInput: strin
       if (len > best.len) best = { len, emAt: i, hAt: j }
     }
   }
-  if (best.len >= 8) em.set(hNew.subarray(best.hAt, best.hAt + best.len), best.emAt)
+  // carry the mutation over as a difference: every byte where the old hash stood (or would stand)
+  // keeps its change, so a modified hash byte stays modified instead of matching by chance
+  if (best.len >= 8) {
+    const at = best.emAt - best.hAt
+    for (let j = 0; j < hOld.length; j++) {
+      const i = at + j
+      if (i >= 0 && i < em.length) em[i] = hNew[j]! ^ hOld[j]! ^ em[i]!
+    }
+  }
   const m = toInt(em)
   return toBytes(m < key.n ? rsaPrivate(key, m) : toInt(vectorSig), key.k)
 }
