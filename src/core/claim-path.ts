@@ -32,25 +32,46 @@ export function readClaim(claims: unknown, path: ClaimPath): unknown {
 
 /** Strings from a claim value: arrays of strings, or a space-delimited string (`scope`). Anything else: none. */
 export function toStringList(value: unknown): string[] {
-  if (typeof value === 'string') return value.split(' ').filter((s) => s.length > 0)
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string' && v.length > 0)
-  return []
+  const out: string[] = []
+  addStrings(out, value)
+  return out
 }
 
-/** Reads a list (roles or scopes) from one or more claim paths, or a function; duplicates removed. */
+/**
+ * Reads a list (roles or scopes) from one or more claim paths, or a function; duplicates removed,
+ * first occurrence kept. Runs on every fresh verification, so it builds no intermediate arrays.
+ */
 export function readList(claims: JWTPayload, source: ClaimSource): string[] {
   if (typeof source === 'function') {
     const out = source(claims)
     return Array.isArray(out) ? [...new Set(out.filter((v) => typeof v === 'string'))] : []
   }
-  if (typeof source === 'string') return dedupe(toStringList(readClaim(claims, source)))
-  const all: string[] = []
-  for (const path of source as readonly string[]) all.push(...toStringList(readClaim(claims, path)))
-  return dedupe(all)
+  const out: string[] = []
+  if (typeof source === 'string') addStrings(out, readClaim(claims, source))
+  else for (const path of source as readonly string[]) addStrings(out, readClaim(claims, path))
+  if (out.length < 2) return out
+  if (out.length > 16) return [...new Set(out)]
+  for (let i = 1; i < out.length; i++) {
+    if (out.lastIndexOf(out[i] as string, i - 1) !== -1) return [...new Set(out)]
+  }
+  return out
 }
 
-function dedupe(list: string[]): string[] {
-  return list.length < 2 ? list : [...new Set(list)]
+function addStrings(out: string[], value: unknown): void {
+  if (typeof value === 'string') {
+    let start = 0
+    while (start < value.length) {
+      let end = value.indexOf(' ', start)
+      if (end === -1) end = value.length
+      if (end > start) out.push(value.slice(start, end))
+      start = end + 1
+    }
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i]
+      if (typeof v === 'string' && v.length > 0) out.push(v)
+    }
+  }
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

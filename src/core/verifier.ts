@@ -30,7 +30,6 @@ import {
   VERIFIER_BRAND,
   type Algorithm,
   type AuthContext,
-  type ClaimSource,
   type JWSHeaderParameters,
   type JWTPayload,
   type RegisteredClaims,
@@ -159,41 +158,6 @@ function deepFreeze<T>(value: T, depth = 0): T {
     }
   }
   return value
-}
-
-/**
- * `readList` (claim-path.ts) without its intermediate arrays and `Set`: the same strings in the same
- * order — from claim paths, a space-delimited string or an array of strings, empty ones dropped,
- * duplicates removed keeping the first. A function source goes to `readList` itself.
- */
-function listClaim(payload: JWTPayload, source: ClaimSource): string[] {
-  if (typeof source === 'function') return readList(payload, source)
-  const out: string[] = []
-  if (typeof source === 'string') addStrings(out, readClaim(payload, source))
-  else for (const path of source as readonly string[]) addStrings(out, readClaim(payload, path))
-  if (out.length < 2) return out
-  if (out.length > 16) return [...new Set(out)]
-  for (let i = 1; i < out.length; i++) {
-    if (out.lastIndexOf(out[i] as string, i - 1) !== -1) return [...new Set(out)]
-  }
-  return out
-}
-
-function addStrings(out: string[], value: unknown): void {
-  if (typeof value === 'string') {
-    let start = 0
-    while (start < value.length) {
-      let end = value.indexOf(' ', start)
-      if (end === -1) end = value.length
-      if (end > start) out.push(value.slice(start, end))
-      start = end + 1
-    }
-  } else if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const v: unknown = value[i]
-      if (typeof v === 'string' && v.length > 0) out.push(v)
-    }
-  }
 }
 
 function intersects(a: readonly string[], b: readonly string[]): boolean {
@@ -516,8 +480,8 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
       subject,
       issuer: typeof payload.iss === 'string' ? payload.iss : undefined,
       audience: Object.freeze(audience) as string[],
-      scopes: Object.freeze(listClaim(payload, cfg.scopesClaim)) as string[],
-      roles: Object.freeze(listClaim(payload, cfg.rolesClaim)) as string[],
+      scopes: Object.freeze(readList(payload, cfg.scopesClaim)) as string[],
+      roles: Object.freeze(readList(payload, cfg.rolesClaim)) as string[],
       expiresAt: new Date(exp * 1000),
     }
     if (iat !== undefined) ctx.issuedAt = new Date((iat as number) * 1000)
