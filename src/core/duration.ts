@@ -1,5 +1,5 @@
 /**
- * Durations: seconds as a number, or strings like `'5s'`, `'10m'`, `'1h'`, `'2d'`, `'250ms'`.
+ * Durations: seconds as a number, or strings like `'5s'`, `'10m'`, `'1h'`, `'2d'`, `'1w'`, `'250ms'`.
  *
  * @module bearer-guard
  */
@@ -9,6 +9,7 @@ const UNITS: Record<string, number> = {
   m: 60, min: 60, mins: 60, minute: 60, minutes: 60,
   h: 3600, hr: 3600, hrs: 3600, hour: 3600, hours: 3600,
   d: 86400, day: 86400, days: 86400,
+  w: 604800, week: 604800, weeks: 604800,
 }
 const PATTERN = /^(\d+(?:\.\d+)?)\s*([a-z]+)?$/i
 

@@ -25,3 +25,10 @@ describe('parseDuration', () => {
     },
   )
 })
+
+describe('parseDuration with weeks', () => {
+  it('reads weeks, as the test issuer also does', () => {
+    expect(parseDuration('1w')).toBe(604800)
+    expect(parseDuration('2 weeks')).toBe(1209600)
+  })
+})
