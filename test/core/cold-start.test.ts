@@ -75,14 +75,3 @@ describe('cold start', () => {
     expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 })
   })
 })
-
-describe.skipIf(typeof (globalThis as { EdgeRuntime?: unknown }).EdgeRuntime !== 'undefined')('cold start over a real loopback server', () => {
-  it(`makes one discovery fetch and one JWKS fetch for ${BURST} concurrent verifications`, async () => {
-    const issuer = await createTestIssuer({ listen: true, algorithm: 'ES256' })
-    open.push(issuer)
-    const verifier = createVerifier(issuer.verifierOptions('discovery'))
-    const batch = await tokens(issuer, BURST)
-    await Promise.all(batch.map((t) => verifier.verifyAccessToken(t)))
-    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 })
-  })
-})
