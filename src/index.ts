@@ -40,7 +40,8 @@ export {
   FORWARDED_IDENTITY_HEADERS,
 } from './core/adapter.js'
 
-export type { AuthErrorCode, AuthErrorStatus } from './core/errors.js'
+export type { AuthErrorCode, AuthErrorStatus, AuthErrorInit } from './core/errors.js'
+export type { ClaimsOf } from './core/verifier.js'
 export type { ErrorResponse } from './core/http.js'
 export type { MatchOptions, ClaimRequirement, Guard } from './core/guards.js'
 export type { AdapterOptions, GuardOptions, FailureOptions } from './core/adapter.js'
