@@ -114,7 +114,8 @@ export function authProxy<C = RegisteredClaims>(options: AuthProxyOptions<C>) {
   return async function bearerGuardProxy(request: NextRequest): Promise<Response> {
     const headers = new Headers(request.headers)
     for (const name of FORWARDED_IDENTITY_HEADERS) headers.delete(name)
-    const raw = new URL(request.url).pathname
+    // the path Next routes (and config.matcher sees): basePath and locale prefix removed
+    const raw = request.nextUrl?.pathname ?? new URL(request.url).pathname
     const rule = rules.find((r) => r.test(raw) || r.test(decode(raw)))
     if (rule) {
       const result = await authorize(request, verifier, rule.guards, {

@@ -112,6 +112,20 @@ describe('authProxy (bearer-guard/next)', () => {
     expect((await proxy(request('/admin%2Fusers'))).status).toBe(401)
   })
 
+  it('matches rules against the path Next routes: basePath and locale prefixes removed, as config.matcher does', async () => {
+    const routed = new NextRequest('http://localhost:3000/base/admin/users', {
+      headers: bearer(userToken),
+      nextConfig: { basePath: '/base' },
+    })
+    const localized = new NextRequest('http://localhost:3000/fr/admin/users', {
+      headers: bearer(userToken),
+      nextConfig: { i18n: { locales: ['en', 'fr'], defaultLocale: 'en' } },
+    })
+    expect(routed.nextUrl.pathname).toBe('/admin/users')
+    expect((await proxy(routed)).status).toBe(403)
+    expect((await proxy(localized)).status).toBe(403)
+  })
+
   it('strips spoofed identity headers on every path, protected or not', async () => {
     const spoofed = Object.fromEntries(FORWARDED_IDENTITY_HEADERS.map((h) => [h, 'admin']))
     const res = await proxy(request('/about', { ...spoofed, 'x-kept': '1' }))
