@@ -10,7 +10,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import type { ZodType, output } from 'zod'
-import { asciiBytes, decodeBase64url, decodeJsonObject, isBase64url } from './base64url.js'
+import { asciiBytes, decodeCanonical, decodeJsonObject, isBase64url, parseJsonObject } from './base64url.js'
 import { readClaim, readList } from './claim-path.js'
 import { createHmacVerifier, verifyAsymmetric } from './crypto.js'
 import { discoverJwksUri } from './discovery.js'
@@ -287,6 +287,8 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   let hits = 0
   let churn = false
   const headerCache = new Map<string, JWSHeaderParameters>()
+  let lastHeaderText = ''
+  let lastHeader: JWSHeaderParameters | undefined
 
   function nowSeconds(): number {
     return Math.floor(Date.now() / 1000)
@@ -342,20 +344,28 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     const p = token.slice(d1 + 1, d2)
     const s = token.slice(d2 + 1)
     if (h === '' || p === '' || s === '') throw invalid('a part of the JWS is empty (unsigned tokens are not accepted)')
-    let header = headerCache.get(h)
+    // an issuer signs with one or two headers: comparing with the last one is cheaper than hashing
+    // the header string for the Map (a token's parts are always new strings)
+    let header = h === lastHeaderText ? lastHeader : headerCache.get(h)
+    if (header === undefined && !isBase64url(h)) throw invalid('a part of the JWS is not base64url')
+    // payload and signature: checked canonical while decoded (decodeCanonical answers as isBase64url)
+    const payloadBytes = decodeCanonical(p)
+    const signature = payloadBytes && decodeCanonical(s)
+    if (!signature) throw invalid('a part of the JWS is not base64url')
     if (header === undefined) {
-      if (!isBase64url(h) || !isBase64url(p) || !isBase64url(s)) throw invalid('a part of the JWS is not base64url')
       header = parseHeader(h)
       if (h.length <= HEADER_CACHE_MAX_LENGTH) {
         if (headerCache.size >= HEADER_CACHE_MAX) headerCache.clear()
         headerCache.set(h, header)
       }
-    } else if (!isBase64url(p) || !isBase64url(s)) {
-      throw invalid('a part of the JWS is not base64url')
+    }
+    if (h.length <= HEADER_CACHE_MAX_LENGTH) {
+      lastHeaderText = h
+      lastHeader = header
     }
     const alg = header.alg as string
 
-    const payload = decodeJsonObject(p) as JWTPayload | undefined
+    const payload = parseJsonObject(payloadBytes as Uint8Array) as JWTPayload | undefined
     if (!payload) throw invalid('payload is not a JSON object')
 
     let rt: IssuerRuntime
@@ -377,7 +387,6 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
       }
     }
 
-    const signature = decodeBase64url(s)
     let ok: boolean | Promise<boolean>
     if (rt.hmac) {
       // the signing input goes as its string: the MAC encodes it without a buffer of its own
@@ -450,9 +459,17 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     const subPath = cfg.subjectClaim === false ? 'sub' : cfg.subjectClaim
     const rawSub = readClaim(payload, subPath)
     if (typeof rawSub === 'string' && rawSub !== '') subject = rawSub
-    else if (typeof rawSub === 'number' && Number.isFinite(rawSub)) subject = String(rawSub)
+    // beyond 2^53, JSON.parse rounds: two users' numeric ids would give one subject
+    else if (typeof rawSub === 'number' && Math.abs(rawSub) <= Number.MAX_SAFE_INTEGER) subject = String(rawSub)
     else if (cfg.subjectClaim !== false) {
-      throw invalid(rawSub === undefined ? `subject claim "${subPath}" missing` : `subject claim "${subPath}" is not a string or number`, subPath)
+      throw invalid(
+        rawSub === undefined
+          ? `subject claim "${subPath}" missing`
+          : typeof rawSub === 'number'
+            ? `subject claim "${subPath}" is a number beyond 2^53 (not exact: send it as a string)`
+            : `subject claim "${subPath}" is not a string or number`,
+        subPath,
+      )
     }
     for (const path of cfg.requiredClaims) {
       if (readClaim(payload, path) === undefined) throw invalid(`required claim "${path}" missing`, path)
