@@ -49,6 +49,10 @@ export async function discoverJwksUri(issuer: string, options: FetchJsonOptions)
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
       throw new FetchJsonError(`discovery at ${url.href}: jwks_uri is not http(s)`)
     }
+    // an https issuer must not hand out keys over plain http (a downgrade a network attacker could use)
+    if (url.protocol === 'https:' && parsed.protocol !== 'https:') {
+      throw new FetchJsonError(`discovery at ${url.href}: jwks_uri ${parsed.href} is not https like the issuer`)
+    }
     return parsed
   }
   throw new FetchJsonError(`discovery for ${issuer} failed: ${errors.join('; ')}`)

@@ -21,5 +21,6 @@ export function parseDuration(value: number | string): number | undefined {
   const unit = (match[2] ?? 's').toLowerCase()
   const factor = UNITS[unit]
   if (factor === undefined) return undefined
-  return Number(match[1]) * factor
+  const seconds = Number(match[1]) * factor
+  return Number.isFinite(seconds) ? seconds : undefined
 }

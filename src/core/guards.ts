@@ -98,19 +98,31 @@ export function assertClaims(auth: AuthContext<any> | null | undefined, requirem
   }
 }
 
-/** A role check as a `Guard`, for the adapters' `requireRole`. */
+/** A non-empty list: an empty requirement would let every authenticated request through. */
+function required(kind: string, value: string | readonly string[]): string[] {
+  const want = list(value)
+  if (want.length === 0 || want.some((w) => typeof w !== 'string' || w === '')) {
+    throw new TypeError(`bearer-guard: ${kind} needs at least one non-empty name (an empty list would allow everyone)`)
+  }
+  return want
+}
+
+/** A role check as a `Guard`, for the adapters' `requireRole`. Throws `TypeError` for an empty list. */
 export function roleGuard(roles: string | readonly string[], options: MatchOptions = {}): Guard {
-  const want = list(roles)
+  const want = required('requireRole', roles)
   return (auth) => assertRoles(auth, want, options)
 }
 
-/** A scope check as a `Guard`, for the adapters' `requireScopes`. */
+/** A scope check as a `Guard`, for the adapters' `requireScopes`. Throws `TypeError` for an empty list. */
 export function scopeGuard(scopes: string | readonly string[], options: MatchOptions = {}): Guard {
-  const want = list(scopes)
+  const want = required('requireScopes', scopes)
   return (auth) => assertScopes(auth, want, options)
 }
 
-/** A claim check as a `Guard`, for the adapters' `requireClaims`. */
+/** A claim check as a `Guard`, for the adapters' `requireClaims`. Throws `TypeError` for `{}`. */
 export function claimsGuard(requirement: ClaimRequirement): Guard {
+  if (typeof requirement !== 'function' && (typeof requirement !== 'object' || requirement === null || Object.keys(requirement).length === 0)) {
+    throw new TypeError('bearer-guard: requireClaims needs a predicate or at least one { claim: value } pair (an empty one would allow everyone)')
+  }
   return (auth) => assertClaims(auth, requirement)
 }

@@ -81,9 +81,25 @@ const ALGORITHMS = [...ASYMMETRIC_ALGORITHMS, ...SYMMETRIC_ALGORITHMS] as const
 const required = (what: string) => (issue: { input: unknown }) =>
   issue.input === undefined ? `is required: ${what}` : undefined
 
-const duration = z
-  .union([z.number(), z.string()])
-  .refine((v) => parseDuration(v) !== undefined, 'expected seconds (a non-negative number) or a duration string such as "5s", "10m", "1h"')
+/** Upper bounds of durations (seconds): beyond them a value is a mistake, or a timer would overflow. */
+export const MAX_DURATIONS = {
+  clockTolerance: 300,
+  maxTokenAge: 366 * 86400,
+  cacheMaxAge: 7 * 86400,
+  cooldown: 86400,
+  timeout: 120,
+  staleMaxAge: 7 * 86400,
+} as const
+
+const durationUpTo = (max: number) =>
+  z.union([z.number(), z.string()]).superRefine((v, ctx) => {
+    const seconds = parseDuration(v)
+    if (seconds === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected seconds (a non-negative number) or a duration string such as "5s", "10m", "1h"' })
+    } else if (seconds > max) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${max} seconds, got ${seconds}` })
+    }
+  })
 const stringList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])
 const claimSource = z.union([
   z.string().min(1),
@@ -104,10 +120,10 @@ const url = z
 const predicate = <F>() => z.custom<F>((v) => typeof v === 'function', 'expected a function')
 
 const jwksSchema = z.strictObject({
-  cacheMaxAge: duration.optional(),
-  cooldown: duration.optional(),
-  timeout: duration.optional(),
-  staleMaxAge: duration.optional(),
+  cacheMaxAge: durationUpTo(MAX_DURATIONS.cacheMaxAge).optional(),
+  cooldown: durationUpTo(MAX_DURATIONS.cooldown).optional(),
+  timeout: durationUpTo(MAX_DURATIONS.timeout).optional(),
+  staleMaxAge: durationUpTo(MAX_DURATIONS.staleMaxAge).optional(),
   maxResponseBytes: z.number().int().min(1024).max(16 * 1024 * 1024).optional(),
   headers: z.record(z.string(), z.string()).optional(),
   fetch: z.custom<typeof fetch>((v) => typeof v === 'function', 'expected a fetch function').optional(),
@@ -125,8 +141,8 @@ const entrySchema = z
     keys: z.custom<KeyInput>((v) => v !== null && (typeof v === 'object' || typeof v === 'string'), 'expected a JWK, JWK[], { keys }, a PEM string, a KeyObject or a CryptoKey').optional(),
     secret: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
     algorithms: z.array(z.enum(ALGORITHMS)).min(1).optional(),
-    clockTolerance: duration.optional(),
-    maxTokenAge: duration.optional(),
+    clockTolerance: durationUpTo(MAX_DURATIONS.clockTolerance).optional(),
+    maxTokenAge: durationUpTo(MAX_DURATIONS.maxTokenAge).optional(),
     requiredClaims: z.array(z.string().min(1)).optional(),
     subjectClaim: z.union([z.string().min(1), z.literal(false)]).optional(),
     tokenType: z

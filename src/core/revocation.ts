@@ -5,9 +5,14 @@
  * @module bearer-guard
  */
 import { LRUCache } from 'lru-cache'
+import { MAX_DURATIONS } from './options.js'
 import type { RevocationStore } from './types.js'
 
-const EXPIRY_SLACK_MS = 60_000
+/**
+ * How long past `exp` a revocation is kept: the largest `clockTolerance` a verifier accepts, so a
+ * revoked token can never be accepted again inside its tolerance window.
+ */
+export const REVOCATION_SLACK_MS = MAX_DURATIONS.clockTolerance * 1000
 
 export interface MemoryRevocationStoreOptions {
   /** Most jtis kept. When full, the entry closest to eviction is dropped (least recently used). Default: `100000`. */
@@ -37,8 +42,7 @@ export function createMemoryRevocationStore(options: MemoryRevocationStoreOption
     },
     revoke(jti, expiresAt) {
       if (typeof jti !== 'string' || jti.length === 0) throw new TypeError('bearer-guard: revoke() needs a jti string')
-      // kept a minute past exp, beyond any sane clock tolerance of the verifier
-      const ttl = expiresAt.getTime() + EXPIRY_SLACK_MS - Date.now()
+      const ttl = expiresAt.getTime() + REVOCATION_SLACK_MS - Date.now()
       if (!(ttl > 0)) return // long expired: nothing to deny
       entries.set(jti, true, { ttl: Math.ceil(ttl) })
     },

@@ -9,6 +9,7 @@
 import { LRUCache } from 'lru-cache'
 import { parseDuration } from '../core/duration.js'
 import { KeySourceUnavailableError } from '../core/errors.js'
+import { REVOCATION_SLACK_MS } from '../core/revocation.js'
 import type { Duration, RevocationStore } from '../core/types.js'
 
 /**
@@ -95,7 +96,7 @@ export interface RedisRevocationStore extends RevocationStore {
   /** Answered from the mirror: a boolean, or a Promise only after the mirror overflowed `max`. Throws `KeySourceUnavailableError` when stale. */
   isRevoked(jti: string, claims?: unknown): boolean | Promise<boolean>
   /**
-   * Mirrors the jti at once, then stores it in Redis until `expiresAt` (plus a minute) and
+   * Mirrors the jti at once, then stores it in Redis until `expiresAt` (plus the largest clock tolerance, 5 minutes) and
    * publishes it. Rejects when Redis did not confirm within `commandTimeout`; the jti is then
    * still denied locally and written again after the next reconnect.
    */
@@ -110,7 +111,8 @@ export interface RedisRevocationStore extends RevocationStore {
   close(): Promise<void>
 }
 
-const EXPIRY_SLACK_MS = 60_000
+/** Kept past exp for the largest clock tolerance a verifier accepts (the core's rule). */
+const EXPIRY_SLACK_MS = REVOCATION_SLACK_MS
 const SCAN_COUNT = 500
 const MAX_JTI_LENGTH = 1024
 const MAX_PENDING_WRITES = 10_000

@@ -1,0 +1,81 @@
+/**
+ * Limits that turn a mistake into an error at construction instead of a quiet hole at run time:
+ * durations with upper bounds, guards that would allow everyone, and keys downgraded to http.
+ */
+import { http, HttpResponse } from 'msw'
+import { describe, expect, it } from 'vitest'
+import { createVerifier, KeySourceUnavailableError, roleGuard, scopeGuard, claimsGuard } from 'bearer-guard'
+import { createTestIssuer } from 'bearer-guard/testing'
+import { parseDuration } from '../../src/core/duration.js'
+import { setupMswServer } from '../helpers/msw-server.js'
+
+const msw = setupMswServer()
+const base = { issuer: 'https://issuer.test', audience: 'api', secret: 'x'.repeat(32) }
+
+function optionError(options: Record<string, unknown>): string {
+  try {
+    createVerifier({ ...base, ...options } as never)
+  } catch (error) {
+    expect(error).toBeInstanceOf(TypeError)
+    return (error as Error).message
+  }
+  throw new Error('createVerifier accepted the options')
+}
+
+describe('durations', () => {
+  it.each([
+    ['clockTolerance', { clockTolerance: '301s' }, /invalid option "clockTolerance": must be at most 300 seconds, got 301/],
+    ['jwks.timeout', { jwks: { timeout: '30d' } }, /invalid option "jwks.timeout": must be at most 120 seconds/],
+    ['jwks.cooldown', { jwks: { cooldown: '2d' } }, /invalid option "jwks.cooldown": must be at most 86400 seconds/],
+    ['jwks.cacheMaxAge', { jwks: { cacheMaxAge: '8d' } }, /invalid option "jwks.cacheMaxAge": must be at most/],
+    ['jwks.staleMaxAge', { jwks: { staleMaxAge: '8d' } }, /invalid option "jwks.staleMaxAge": must be at most/],
+    ['maxTokenAge', { maxTokenAge: '400d' } , /invalid option "maxTokenAge": must be at most/],
+  ])('refuses a %s past its upper bound', (_name, options, message) => {
+    expect(optionError(options)).toMatch(message)
+  })
+
+  it('accepts each bound itself', () => {
+    expect(() =>
+      createVerifier({ ...base, clockTolerance: 300, maxTokenAge: '366d', jwks: { timeout: '2m', cooldown: '1d', cacheMaxAge: '7d', staleMaxAge: '1w' } }),
+    ).not.toThrow()
+  })
+
+  it('reads an overflowing duration as no duration at all', () => {
+    expect(parseDuration('1e400s')).toBeUndefined()
+    expect(parseDuration('9'.repeat(400))).toBeUndefined()
+    expect(optionError({ clockTolerance: '9'.repeat(400) })).toMatch(/invalid option "clockTolerance": expected seconds/)
+  })
+})
+
+describe('guards', () => {
+  it.each([
+    ['roleGuard([])', () => roleGuard([])],
+    ["roleGuard('')", () => roleGuard('')],
+    ['scopeGuard([])', () => scopeGuard([])],
+    ['claimsGuard({})', () => claimsGuard({})],
+  ])('refuses %s, which would allow every authenticated request', (_name, make) => {
+    expect(make).toThrow(TypeError)
+    expect(make).toThrow(/would allow everyone/)
+  })
+})
+
+describe('discovery', () => {
+  it('refuses an https issuer whose metadata names an http jwks_uri (503, never fetched)', async () => {
+    const issuer = await createTestIssuer({ issuer: 'https://downgrade.test', algorithm: 'ES256' })
+    let jwksFetched = 0
+    msw.use(
+      http.get('https://downgrade.test/.well-known/openid-configuration', () =>
+        HttpResponse.json({ ...issuer.discovery(), jwks_uri: 'http://downgrade.test/jwks.json' }),
+      ),
+      http.get('http://downgrade.test/jwks.json', () => {
+        jwksFetched++
+        return HttpResponse.json(issuer.jwks())
+      }),
+    )
+    const verifier = createVerifier(issuer.verifierOptions('discovery'))
+    const error = await verifier.verifyAccessToken(await issuer.sign()).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(KeySourceUnavailableError)
+    expect((error as KeySourceUnavailableError).reason).toMatch(/jwks_uri http:\/\/downgrade\.test\/jwks\.json is not https like the issuer/)
+    expect(jwksFetched).toBe(0)
+  })
+})
