@@ -17,6 +17,8 @@ export interface ReportInput {
   target: string
   quick: boolean
   machine: { cpu: string; memory: string; os: string; node: string; load: string; date: string }
+  /** Free text from `BENCH_NOTE` (e.g. other work loading the machine during the run). */
+  note?: string
 }
 
 const ORDER = ['bg', 'bg-nocache', 'fastjwt', 'fastjwt-cache', 'aws', 'jose', 'jose-remote', 'auth0']
@@ -43,9 +45,10 @@ export function renderReport(input: ReportInput): string {
     'tables show their medians. Compare numbers within this page only.',
     '',
     `- **Run:** ${machine.date}, ${input.seconds.toFixed(0)} s in all${input.quick ? ' — **quick mode: smoke-test numbers**' : ''}`,
-    `- **Machine:** ${machine.cpu}, ${machine.memory}, ${machine.os}; load average at the end ${machine.load}`,
+    `- **Machine:** ${machine.cpu}, ${machine.memory}, ${machine.os}; load average ${machine.load}`,
     `- **Node:** ${machine.node}; bearer-guard measured from \`${input.target === 'dist' ? 'dist/ (built package)' : 'src/ through tsx'}\``,
     '- **Reproduce:** `npm run bench` (or `npm run build && BENCH_TARGET=dist npm run bench`)',
+    ...(input.note ? [`- **Note:** ${input.note}`] : []),
     '',
   )
 

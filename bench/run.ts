@@ -4,7 +4,8 @@
  *
  * Environment: `BENCH_TARGET=dist` measures the built package (after `npm run build`); `BENCH_QUICK=1`
  * runs fewer, shorter rounds (a smoke test; numbers not for the docs); `BENCH_ONLY=micro|http`
- * runs one part; `BENCH_OUT=<path>` writes the report elsewhere.
+ * runs one part; `BENCH_OUT=<path>` writes the report elsewhere;
+ * `BENCH_NOTE=<text>` adds a note under the run's details (e.g. other work loading the machine).
  */
 import { existsSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -19,6 +20,8 @@ const only = process.env.BENCH_ONLY
 const out = process.env.BENCH_OUT ?? fileURLToPath(new URL('../docs/performance.md', import.meta.url))
 const log = (line: string): void => console.log(line)
 const t0 = performance.now()
+const loadAvg = (): string => os.loadavg().map((l) => l.toFixed(1)).join(' / ')
+const loadAtStart = loadAvg()
 
 let micro: MicroResult | undefined
 let http: HttpResult | undefined
@@ -60,12 +63,13 @@ const report = renderReport({
   seconds,
   target,
   quick,
+  note: process.env.BENCH_NOTE,
   machine: {
     cpu: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}`,
     memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     os: `${os.type()} ${os.release()}`,
     node: process.version,
-    load: os.loadavg().map((l) => l.toFixed(1)).join(' / '),
+    load: `${loadAtStart} at the start, ${loadAvg()} at the end`,
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
   },
 })
