@@ -132,17 +132,14 @@ function buildRuntime(cfg: NormalizedIssuer): IssuerRuntime {
 
 function staticSelect(keys: readonly VerifyKey[]): (kid: string | undefined, alg: Algorithm) => VerifyKey[] {
   return (kid, alg) => {
-    const out: VerifyKey[] = []
-    for (const key of keys) {
-      // a static key without kid may verify any token; a key with kid only tokens naming it or none
-      if (kid !== undefined && key.kid !== undefined && key.kid !== kid) continue
-      if (keyFitsAlgorithm(key, alg)) out.push(key)
-    }
+    // a token naming a kid uses the key with that kid; only when none has it, the keys without kid
+    // (a static key without kid may verify any token)
+    let out = keys.filter((key) => kid !== undefined && key.kid === kid && keyFitsAlgorithm(key, alg))
+    if (out.length === 0) out = keys.filter((key) => (kid === undefined || key.kid === undefined) && keyFitsAlgorithm(key, alg))
     if (out.length === 0) throw invalid(`no configured key fits ${kid === undefined ? 'the token' : `kid "${kid.slice(0, 64)}"`} and alg ${alg}`)
     return out
   }
 }
-
 
 /** Deep-freezes a JSON value (the claims): a cached context is shared between requests. */
 function deepFreeze<T>(value: T, depth = 0): T {

@@ -79,3 +79,17 @@ describe('discovery', () => {
     expect(jwksFetched).toBe(0)
   })
 })
+
+describe('static keys with and without kid', () => {
+  it('verifies a token naming a kid with that key, even next to a key without kid', async () => {
+    const named = await createTestIssuer({ algorithm: 'ES256', kid: 'k1' })
+    const other = await createTestIssuer({ algorithm: 'ES256' })
+    const { kid: _drop, ...anonymous } = other.jwks().keys[0] as Record<string, unknown>
+    const verifier = createVerifier({
+      issuer: named.verifierOptions().issuer,
+      audience: named.verifierOptions().audience,
+      keys: [named.jwks().keys[0] as never, anonymous as never],
+    })
+    await expect(verifier.verifyAccessToken(await named.sign())).resolves.toMatchObject({ subject: 'user-123' })
+  })
+})
