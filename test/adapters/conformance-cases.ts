@@ -44,7 +44,7 @@ export interface App {
 }
 
 export interface Harness {
-  name: 'express' | 'fastify' | 'koa' | 'hono' | 'next'
+  name: 'express' | 'express 4' | 'fastify' | 'koa' | 'hono' | 'next'
   /** How requests reach the app, for the report. */
   transport: string
   start(fixture: Fixture): Promise<App>

@@ -12,13 +12,13 @@ import {
   type App,
   type Harness,
 } from './conformance-cases.js'
-import { expressHarness } from './harnesses/express.js'
+import { express4Harness, expressHarness } from './harnesses/express.js'
 import { fastifyHarness } from './harnesses/fastify.js'
 import { honoHarness } from './harnesses/hono.js'
 import { koaHarness } from './harnesses/koa.js'
 import { nextHarness } from './harnesses/next.js'
 
-const harnesses: Harness[] = [expressHarness, fastifyHarness, koaHarness, honoHarness, nextHarness]
+const harnesses: Harness[] = [expressHarness, express4Harness, fastifyHarness, koaHarness, honoHarness, nextHarness]
 const setup = await createConformanceSetup()
 setupMswServer(...setup.handlers)
 

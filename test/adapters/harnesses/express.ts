@@ -1,11 +1,15 @@
 import express, { type Request, type Response } from 'express'
+// Express 4, installed as the alias `express4`: the adapter supports both majors
+import express4 from 'express4'
 import type { AuthError } from 'bearer-guard'
 import { requireAuth, requireClaims, requireRole, requireScopes } from 'bearer-guard/express'
 import { CUSTOM, type Harness } from '../conformance-cases.js'
 import { listen } from './listen.js'
 
-export const expressHarness: Harness = {
-  name: 'express',
+/** The same routes on Express 5 (`express`) or Express 4 (`express4`). */
+function expressHarnessOf(name: Harness['name'], create: () => express.Express): Harness {
+  return {
+  name,
   transport: 'http.Server on 127.0.0.1:0',
   async start({ verifier, downVerifier, ran }) {
     const onError = (error: AuthError, _req: Request, res: Response) =>
@@ -18,7 +22,7 @@ export const expressHarness: Harness = {
       res.json({ route, sub: req.auth?.subject ?? null })
     }
     const auth = requireAuth(verifier)
-    const app = express()
+    const app = create()
     app.get('/user', auth, handler('user'))
     app.get('/admin', auth, requireRole('admin'), handler('admin'))
     app.get('/scoped', auth, requireScopes(['orders:read', 'orders:write']), handler('scoped'))
@@ -30,4 +34,8 @@ export const expressHarness: Harness = {
     app.get('/down', requireAuth(downVerifier), handler('down'))
     return listen(app)
   },
+  }
 }
+
+export const expressHarness = expressHarnessOf('express', () => express())
+export const express4Harness = expressHarnessOf('express 4', () => express4())
