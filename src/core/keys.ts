@@ -76,6 +76,7 @@ export function keyFromJwk(input: unknown): KeyResult {
         return { skipped: 'RSA exponent unusable' }
       }
       if (alg !== undefined && !/^(RS|PS)/.test(alg as string)) return { skipped: `RSA key with alg ${String(alg)}` }
+      if (hasRocaFingerprint(n)) return { skipped: 'RSA modulus has the ROCA fingerprint (CVE-2017-15361): factorable' }
       pub = { kty: 'RSA', n: jwk.n, e: jwk.e }
       break
     }
@@ -309,4 +310,25 @@ function looksLikePem(pem: string): boolean {
   let length = 0
   for (let i = 0; i < count; i++) length = length * 256 + der.charCodeAt(2 + i)
   return der.length === 2 + count + length
+}
+
+/**
+ * The ROCA fingerprint (Nemec et al., CCS 2017; CVE-2017-15361): moduli made by Infineon's vulnerable
+ * key generator are, modulo each of these small primes, a power of 65537. An ordinary modulus passes
+ * all of them by chance with probability below 2^-150. Checked once, when a key is read.
+ */
+const ROCA_PRIMES = [
+  3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101,
+  103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
+]
+let rocaSubgroups: { p: bigint; powers: Set<number> }[] | undefined
+
+function hasRocaFingerprint(modulus: Uint8Array): boolean {
+  rocaSubgroups ??= ROCA_PRIMES.map((p) => {
+    const powers = new Set<number>()
+    for (let x = 1; !powers.has(x); x = (x * (65537 % p)) % p) powers.add(x)
+    return { p: BigInt(p), powers }
+  })
+  const n = toBigInt(modulus)
+  return rocaSubgroups.every(({ p, powers }) => powers.has(Number(n % p)))
 }

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest'
 import { createVerifier, KeySourceUnavailableError, roleGuard, scopeGuard, claimsGuard } from 'bearer-guard'
 import { createTestIssuer } from 'bearer-guard/testing'
 import { parseDuration } from '../../src/core/duration.js'
+import { keyFromJwk } from '../../src/core/keys.js'
+import jwkVectors from '../vectors/wycheproof/json_web_key_test.json'
 import { setupMswServer } from '../helpers/msw-server.js'
 
 const msw = setupMswServer()
@@ -91,5 +93,26 @@ describe('static keys with and without kid', () => {
       keys: [named.jwks().keys[0] as never, anonymous as never],
     })
     await expect(verifier.verifyAccessToken(await named.sign())).resolves.toMatchObject({ subject: 'user-123' })
+  })
+})
+
+describe('RSA keys with the ROCA fingerprint (CVE-2017-15361)', () => {
+  const roca = (jwkVectors as unknown as { testGroups: { comment: string; public?: { keys: Record<string, unknown>[] } }[] })
+    .testGroups.find((g) => g.comment === 'jws_rsa_roca_key')?.public?.keys[0]
+
+  it('skips the Wycheproof ROCA key for that reason', () => {
+    expect(roca).toBeDefined()
+    expect(keyFromJwk(roca)).toEqual({ skipped: 'RSA modulus has the ROCA fingerprint (CVE-2017-15361): factorable' })
+  })
+
+  it('keeps ordinary RSA keys', async () => {
+    for (let i = 0; i < 10; i++) {
+      const { publicKey } = await crypto.subtle.generateKey(
+        { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+        true,
+        ['sign', 'verify'],
+      )
+      expect(keyFromJwk(await crypto.subtle.exportKey('jwk', publicKey))).toHaveProperty('key')
+    }
   })
 })
