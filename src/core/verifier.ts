@@ -52,6 +52,8 @@ interface IssuerRuntime {
   /** Keys fitting (kid, alg); sync when warm. Absent for a shared secret. */
   select?: (kid: string | undefined, alg: Algorithm) => VerifyKey[] | Promise<VerifyKey[]>
   hmac?: ReturnType<typeof createHmacVerifier>
+  /** Pending while keys are still being imported: `allowed` and `select` are not known before. */
+  ready?: Promise<void>
   warmUp(): Promise<void>
 }
 
@@ -99,18 +101,13 @@ function buildRuntime(cfg: NormalizedIssuer): IssuerRuntime {
       const algs = cfg.algorithms ?? algorithmsOf(imported)
       return { cfg, allowed: new Set(algs), select: staticSelect(imported), warmUp: async () => {} }
     }
-    // PEM without node:crypto: imported asynchronously, once
-    const rt: IssuerRuntime = {
-      cfg,
-      allowed: new Set(cfg.algorithms),
-      select: (kid, alg) => ready.then((keys) => staticSelect(keys)(kid, alg)),
-      warmUp: async () => void (await ready),
-    }
+    // PEM without node:crypto: imported asynchronously, once; tokens wait for it (see `ready`)
     const ready = (imported as Promise<VerifyKey[]>).then((keys) => {
-      if (!cfg.algorithms) rt.allowed = new Set(algorithmsOf(keys))
+      rt.allowed = new Set(cfg.algorithms ?? algorithmsOf(keys))
       rt.select = staticSelect(keys)
-      return keys
+      rt.ready = undefined
     })
+    const rt: IssuerRuntime = { cfg, allowed: new Set(), ready, warmUp: () => ready }
     ready.catch(() => {})
     return rt
   }
@@ -374,6 +371,8 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
       if (!found) throw invalid(typeof iss === 'string' ? `iss "${iss.slice(0, 200)}" is not a configured issuer` : 'iss missing: cannot select an issuer', 'iss')
       rt = found
     }
+    // keys still importing: the allowlist derived from them is not known yet
+    if (rt.ready) return rt.ready.then(() => verifyFresh(token))
     const cfg = rt.cfg
     if (!rt.allowed.has(alg)) throw invalid(`alg "${alg.slice(0, 20)}" is not allowed (allowed: ${[...rt.allowed].join(', ')})`)
 

@@ -110,6 +110,15 @@ describe('key sources', () => {
       await expect(cert.verifyAccessToken(await sign(await importPKCS8(CERT_KEY, 'ES256'), 'ES256'))).resolves.toBeDefined()
     })
 
+    it('verifies with a web-imported PEM at the first request, without warmUp', async () => {
+      setCryptoBackend('web')
+      const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true })
+      const [pem, token] = await Promise.all([exportSPKI(publicKey), sign(privateKey, 'ES256')])
+      // verified in the same tick as the verifier is made: the import has not finished yet
+      const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: pem })
+      await expect(verifier.verifyAccessToken(token)).resolves.toBeDefined()
+    })
+
     it('derives the allowed algorithms of a web-imported PEM from the key', async () => {
       setCryptoBackend('web')
       const { publicKey } = await generateKeyPair('ES256', { extractable: true })
