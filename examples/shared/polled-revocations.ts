@@ -6,7 +6,7 @@
  * service keeps a copy in memory and asks only for what was added since its cursor, so a check
  * costs a Map lookup and the auth service is not on the request path. The price is a delay:
  * a revocation reaches every service within one poll `interval`. Access tokens are short-lived,
- * so the list stays small (entries are dropped when the token would have expired anyway).
+ * so the list stays small (entries are dropped once the token has expired, beyond any clock tolerance).
  *
  * Failure policy: a copy that is fresh enough (`maxStaleness`) is used even if one poll fails; a
  * copy older than that (or none at all) makes `isRevoked` try once more and throw if it fails.
@@ -25,6 +25,12 @@ export interface PolledRevocationStoreOptions {
   /** Timeout of one poll in ms. Default: 2000. */
   timeout?: number
 }
+
+/**
+ * Entries are kept this long past the token's `exp`: a verifier accepts a token until
+ * exp + clockTolerance (at most 300 s), and a revoked token must stay refused for all of it.
+ */
+const KEEP_PAST_EXP_MS = 300_000
 
 interface Page {
   revoked: { jti: string; exp: number }[]
@@ -60,7 +66,7 @@ export function createPolledRevocationStore(
       if (done || page.revoked.length < 1000) break
     }
     const now = Date.now()
-    for (const [jti, expiresAt] of revoked) if (expiresAt <= now) revoked.delete(jti)
+    for (const [jti, expiresAt] of revoked) if (expiresAt + KEEP_PAST_EXP_MS <= now) revoked.delete(jti)
     syncedAt = now
   }
 
