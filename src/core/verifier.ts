@@ -259,9 +259,10 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   // stream of never-repeated tokens does not fill the cache, and the heap's old generation, with
   // entries nobody reads: measured, that made distinct tokens slower with the cache than without.
   // `seen` is a direct-mapped table of small token hashes (never tokens), fixed in size: a collision
-  // only admits a token early, or forgets one. A token whose hash is not in `seen` was not verified
-  // recently: the cache lookup (which hashes the whole token) is skipped; should its slot have been
-  // reused meanwhile, a cached token is simply verified once more.
+  // only admits a token early, or forgets one. Under churn, a token whose hash is not in `seen` was
+  // not verified recently: the cache lookup (which hashes the whole token) is skipped; should its slot
+  // have been reused meanwhile, a cached token is simply verified once more. Without churn the LRU is
+  // always asked, so two tokens of a steady pool that share a slot do not re-verify each other out.
   let seenSize = 2048
   while (normalized.cache && seenSize < 2 * normalized.cache.max && seenSize < 1 << 22) seenSize *= 2
   const seen = new Int32Array(normalized.cache ? seenSize : 0)
@@ -531,7 +532,9 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
         hash = tokenHash(token)
         const slot = hash & seenMask
         let hit = frontHit(token, slot)
-        if (hit === undefined && seen[slot] === hash + 1) {
+        // under churn, a token whose hash is not in `seen` is taken as never seen (no LRU lookup);
+        // otherwise the LRU is asked too, so two active tokens sharing a slot are both served
+        if (hit === undefined && (!churn || seen[slot] === hash + 1)) {
           hit = cache.get(token)
           if (hit !== undefined) front[slot] = hit
         }

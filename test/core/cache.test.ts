@@ -132,6 +132,24 @@ describe('verified-token cache', () => {
     expect(fresh).toHaveBeenCalledTimes(calls + 1)
   })
 
+  it('serves a steady pool of active tokens from the cache, also tokens that share a slot of its index', async () => {
+    // 1,000 users, 50 connections each cycling 20 tokens (the HTTP benchmark's pool): with 1,000 small
+    // token hashes in the front index, some share a slot; each token must still be verified only while
+    // the cache learns the pool, never again afterwards
+    const hs = await createTestIssuer({ algorithm: 'HS256' })
+    const fresh = vi.fn((_claims: JWTPayload) => ['user'])
+    const verifier = createVerifier(hs.verifierOptions('keys', { rolesClaim: fresh }))
+    const pool = await Promise.all(Array.from({ length: 1000 }, (_, i) => hs.sign({ sub: `user-${i}` })))
+    const round = async () => {
+      for (let k = 0; k < 20; k++) for (let c = 0; c < 50; c++) await verifier.verifyAccessToken(pool[c * 20 + k] as string)
+    }
+    for (let r = 0; r < 3; r++) await round()
+    const learnt = fresh.mock.calls.length
+    expect(learnt).toBeLessThanOrEqual(2 * pool.length)
+    for (let r = 0; r < 5; r++) await round()
+    expect(fresh.mock.calls.length - learnt).toBe(0)
+  })
+
   it('hands out frozen contexts, so one request cannot change another', async () => {
     const { verifier } = counted()
     const auth = await verifier.verifyAccessToken(await issuer.sign({ org: { roles: ['a'] } }))
