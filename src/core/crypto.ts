@@ -168,18 +168,32 @@ function nodeMac(nc: NodeCrypto, secret: Uint8Array, bits: string): MacFn {
   return viaHmac
 }
 
+const MAC_SIZE: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64 }
+
+/**
+ * Constant-time equality of two byte strings whose length is public (a MAC's): every byte is
+ * compared, whatever differs, as `crypto.timingSafeEqual` does, without a native call per token.
+ */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number)
+  return diff === 0
+}
+
 /** An HMAC verifier for one secret: constant-time comparison on both backends. */
 export function createHmacVerifier(secret: Uint8Array): (alg: Algorithm, data: Uint8Array | string, sig: Uint8Array) => boolean | Promise<boolean> {
   const webKeys = new Map<string, Promise<CryptoKey>>()
   const nodeMacs = new Map<string, MacFn>()
   return (alg, data, sig) => {
-    const bits = alg.slice(-3)
-    if (sig.length !== Number(bits) / 8) return false
+    const size = MAC_SIZE[alg]
+    if (size === undefined || sig.length !== size) return false
+    const bits = String(size * 8)
     const nc = nodeCrypto()
     if (nc) {
-      let mac = nodeMacs.get(bits)
-      if (!mac) nodeMacs.set(bits, (mac = nodeMac(nc, secret, bits)))
-      return nc.timingSafeEqual(mac(data), sig)
+      let mac = nodeMacs.get(alg)
+      if (!mac) nodeMacs.set(alg, (mac = nodeMac(nc, secret, bits)))
+      return equalBytes(mac(data), sig)
     }
     let k = webKeys.get(bits)
     if (!k) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeBase64url, decodeCanonical, isBase64url } from '../../src/core/base64url.js'
+import { decodeBase64url, decodeCanonical, decodeCanonicalJs, decodeJsonPart, isBase64url, NOT_BASE64URL, parseJsonObject } from '../../src/core/base64url.js'
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split('')
 // mostly base64url, with the characters a lenient decoder would take or skip
@@ -27,5 +27,79 @@ describe('decodeCanonical', () => {
     }
     expect(Array.from(decodeCanonical('YQ') ?? [])).toEqual([0x61])
     expect(Array.from(decodeCanonical('') ?? [1])).toEqual([])
+  })
+})
+
+describe('decodeCanonicalJs (short signatures)', () => {
+  it('answers exactly as decodeCanonical', () => {
+    fc.assert(
+      fc.property(fc.oneof(nearBase64url, fc.string(), fc.uint8Array({ maxLength: 96 }).map((b) => Buffer.from(b).toString('base64url'))), (s) => {
+        const js = decodeCanonicalJs(s)
+        const native = decodeCanonical(s)
+        expect(js === undefined).toBe(native === undefined)
+        if (js && native) expect(Array.from(js)).toEqual(Array.from(native))
+      }),
+      { numRuns: 5000 },
+    )
+  })
+
+  it('refuses non-canonical spellings and characters beyond ASCII', () => {
+    for (const s of ['YR', 'YWJ', 'YQ==', 'Y', 'YWJj=', 'a+b/', 'YW Jj', 'YWJj\n', 'YW\u0141j', 'YW\u00c1j', 'YWJ\u0000']) {
+      expect(decodeCanonicalJs(s)).toBeUndefined()
+    }
+    expect(Array.from(decodeCanonicalJs('YQ') ?? [])).toEqual([0x61])
+    expect(Array.from(decodeCanonicalJs('YWI') ?? [])).toEqual([0x61, 0x62])
+    expect(Array.from(decodeCanonicalJs('') ?? [1])).toEqual([])
+  })
+})
+
+describe('decodeJsonPart (payloads)', () => {
+  const b64 = (bytes: Uint8Array | string) => Buffer.from(bytes).toString('base64url')
+  const reference = (s: string) => {
+    const bytes = decodeCanonical(s)
+    return bytes ? parseJsonObject(bytes) : NOT_BASE64URL
+  }
+
+  it('answers as decodeCanonical then parseJsonObject', () => {
+    const json = fc.oneof(
+      fc.json().map((j) => b64(j)),
+      fc.dictionary(fc.string(), fc.jsonValue()).map((o) => b64(JSON.stringify(o))),
+      fc.uint8Array({ maxLength: 64 }).map(b64),
+      nearBase64url,
+    )
+    fc.assert(
+      fc.property(json, (s) => {
+        expect(decodeJsonPart(s)).toEqual(reference(s))
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('refuses invalid UTF-8 but keeps a real U+FFFD', () => {
+    expect(decodeJsonPart(b64(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d])))).toBeUndefined()
+    expect(decodeJsonPart(b64(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d])))).toBeUndefined()
+    expect(decodeJsonPart(b64('{"a":"\uFFFD é 😀"}'))).toEqual({ a: '\uFFFD é 😀' })
+  })
+
+  it('refuses non-canonical base64url and JSON that is not an object', () => {
+    const canonical = b64('{"a":1}')
+    expect(decodeJsonPart(canonical)).toEqual({ a: 1 })
+    expect(decodeJsonPart(`${canonical}=`)).toBe(NOT_BASE64URL)
+    expect(canonical.endsWith('Q')).toBe(true)
+    expect(decodeJsonPart(canonical.replace(/.$/, 'R'))).toBe(NOT_BASE64URL)
+    expect(decodeJsonPart(b64('[1]'))).toBeUndefined()
+    expect(decodeJsonPart(b64('null'))).toBeUndefined()
+    expect(decodeJsonPart(b64('{"a":'))).toBeUndefined()
+  })
+
+  it('decodes parts larger than its scratch bytes the same way', () => {
+    const big = { pad: 'x'.repeat(10_000), n: 1 }
+    expect(decodeJsonPart(b64(JSON.stringify(big)))).toEqual(big)
+    expect(decodeJsonPart(`${b64(JSON.stringify(big))}=`)).toBe(NOT_BASE64URL)
+  })
+
+  it('does not keep bytes of an earlier part', () => {
+    expect(decodeJsonPart(b64(JSON.stringify({ long: 'y'.repeat(500) })))).toEqual({ long: 'y'.repeat(500) })
+    expect(decodeJsonPart(b64('{"a":2}'))).toEqual({ a: 2 })
   })
 })

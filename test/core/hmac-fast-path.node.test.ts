@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { createHmacVerifier } from '../../src/core/crypto.js'
+import { createHmacVerifier, equalBytes } from '../../src/core/crypto.js'
 
 // The node:crypto HMAC path hashes over precomputed key pads (crypto.hash) instead of createHmac:
 // it must decide exactly as createHmac does, for every key length around the block sizes.
@@ -35,5 +35,30 @@ describe('HMAC verification on node:crypto', () => {
       const data = randomBytes(length)
       expect(verify('HS256', data, createHmac('sha256', secret).update(data).digest())).toBe(true)
     }
+  })
+
+  it('refuses a MAC under an algorithm that is not HS256, HS384 or HS512', () => {
+    const secret = randomBytes(32)
+    const verify = createHmacVerifier(secret)
+    const data = randomBytes(100)
+    const mac = createHmac('sha256', secret).update(data).digest()
+    for (const alg of ['RS256', 'XS256', 'HS255', 'hs256', 'HS2560'] as never[]) expect(verify(alg, data, mac)).toBe(false)
+  })
+})
+
+describe('equalBytes (the MAC comparison)', () => {
+  it('is true only for equal bytes of equal length, wherever they differ', () => {
+    const a = randomBytes(64)
+    expect(equalBytes(a, Buffer.from(a))).toBe(true)
+    expect(equalBytes(new Uint8Array(0), new Uint8Array(0))).toBe(true)
+    for (let i = 0; i < a.length; i++) {
+      for (const bit of [0x01, 0x80]) {
+        const b = Buffer.from(a)
+        b[i] = (b[i] as number) ^ bit
+        expect(equalBytes(a, b)).toBe(false)
+      }
+    }
+    expect(equalBytes(a, a.subarray(0, 63))).toBe(false)
+    expect(equalBytes(a.subarray(0, 63), a)).toBe(false)
   })
 })
