@@ -43,19 +43,20 @@ export function toVerifier<C>(input: Verifier<C> | VerifierOptions): Verifier<C>
 
 /**
  * Extracts and verifies; with `optional`, a request without credentials yields `undefined`.
- * Rejects only with `AuthError`.
+ * Rejects only with `AuthError`. Adds no promise of its own to the verifier's.
  */
-export async function authenticateRequest<C>(
+export function authenticateRequest<C>(
   verifier: Verifier<C>,
   authorization: string | readonly string[] | null | undefined,
   optional: boolean | undefined,
 ): Promise<AuthContext<C> | undefined> {
-  try {
-    return await verifier.authenticate(authorization)
-  } catch (error) {
-    if (optional && error instanceof MissingTokenError) return undefined
-    throw error
-  }
+  const auth = verifier.authenticate(authorization)
+  return optional ? auth.catch(skipMissingToken) : auth
+}
+
+function skipMissingToken(error: unknown): undefined {
+  if (error instanceof MissingTokenError) return undefined
+  throw error
 }
 
 /** What `resolveFailure` needs: the adapter's options, and how to tell that `onError` answered. */
@@ -102,12 +103,30 @@ export async function resolveWebFailure<Ctx extends unknown[]>(
 
 /**
  * The Authorization header of a Node `IncomingMessage` (Express, Koa, Fastify): every line of it,
- * so that two Authorization headers are refused (400) instead of silently using the first.
+ * so that two Authorization headers are refused (400) instead of silently using the first (Node's
+ * `headers` keeps only the first). Read from `rawHeaders` as `headersDistinct` would give it, without
+ * building `headersDistinct` for all of a request's headers; a header set only on `headers` (by a
+ * middleware) is read there.
  */
 export function nodeAuthorization(req: {
   headers: { authorization?: string }
   headersDistinct?: Record<string, string[] | undefined>
+  rawHeaders?: readonly string[]
 }): string | readonly string[] | undefined {
+  const raw = req.rawHeaders
+  if (Array.isArray(raw)) {
+    let first: string | undefined
+    let all: string[] | undefined
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i] as string
+      if (name.length === 13 && (name === 'Authorization' || name === 'authorization' || name.toLowerCase() === 'authorization')) {
+        const value = raw[i + 1] as string
+        if (first === undefined) first = value
+        else (all ??= [first]).push(value)
+      }
+    }
+    return all ?? first ?? req.headers.authorization
+  }
   return req.headersDistinct?.authorization ?? req.headers.authorization
 }
 
