@@ -2,7 +2,7 @@
  * One HTTP server for the HTTP benchmark, run in its own process so that autocannon (in the
  * parent) and the server do not share an event loop.
  *
- * `node --import tsx bench/http-server.ts <express|fastify> <none|bg|peer>`; reads JWKS_URI,
+ * `node --import tsx bench/http-server.ts <express|fastify> <none|noop|bg|peer>`; reads JWKS_URI,
  * listens on 127.0.0.1 (free port) and prints `{"port":…,"note":…}` on one line when ready.
  */
 import express from 'express'
@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net'
 import { AUDIENCE, ISSUER } from './lib/fixtures.js'
 import { loadBearerGuard, loadExpressAdapter, loadFastifyAdapter } from './lib/target.js'
 
-const [framework, mode] = process.argv.slice(2) as ['express' | 'fastify', 'none' | 'bg' | 'peer']
+const [framework, mode] = process.argv.slice(2) as ['express' | 'fastify', 'none' | 'noop' | 'bg' | 'peer']
 const jwksUri = process.env.JWKS_URI as string
 const options = { issuer: ISSUER, audience: AUDIENCE, jwksUri, algorithms: ['RS256' as const] }
 
@@ -39,6 +39,10 @@ async function startExpress(): Promise<{ port: number; note: string }> {
   } else if (mode === 'peer') {
     app.get('/orders', auth0({ issuer: ISSUER, audience: AUDIENCE, jwksUri, tokenSigningAlg: 'RS256' }), handler)
     note = 'express-oauth2-jwt-bearer auth()'
+  } else if (mode === 'noop') {
+    // what any middleware costs: an async one that only calls next()
+    app.get('/orders', async (_req, _res, next) => next(), handler)
+    note = 'an async middleware that only calls next()'
   } else {
     app.get('/orders', handler)
   }
@@ -77,6 +81,9 @@ async function startFastify(): Promise<{ port: number; note: string }> {
     }
     app.get('/orders', { preHandler }, handler)
     note = 'hand-written jose preHandler (createRemoteJWKSet + jwtVerify)'
+  } else if (mode === 'noop') {
+    app.get('/orders', { preHandler: async () => {} }, handler)
+    note = 'an async preHandler that does nothing'
   } else {
     app.get('/orders', handler)
   }

@@ -14,7 +14,7 @@ import { createFixture, signToken, signTokens, startJwksServer, type AlgFixture 
 import { median } from './lib/stats.js'
 
 export type Framework = 'express' | 'fastify'
-export type Mode = 'none' | 'bg' | 'peer'
+export type Mode = 'none' | 'noop' | 'bg' | 'peer'
 export type Tokens = 'same' | 'pool' | 'fresh'
 
 export interface HttpOptions {
@@ -145,7 +145,7 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
   for (const fw of frameworks) {
     for (let r = 0; r < options.rounds; r++) freshSets.set(`${fw}/${r}`, signTokens(fixture, options.freshTokens[fw]))
   }
-  const warmFresh = signTokens(fixture, 2000 * 3 * frameworks.length)
+  const warmFresh = signTokens(fixture, 2000 * 4 * frameworks.length)
   const result: HttpResult = {
     cells: [],
     notes: {},
@@ -157,7 +157,7 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
   const servers = new Map<string, Server>()
   try {
     for (const fw of frameworks) {
-      for (const mode of ['none', 'bg', 'peer'] as const) {
+      for (const mode of ['none', 'noop', 'bg', 'peer'] as const) {
         const server = await startServer(fw, mode, jwks.jwksUri('RS256'))
         servers.set(`${fw}/${mode}`, server)
         if (server.note) result.notes[`${fw}/${mode}`] = server.note
@@ -185,18 +185,23 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
         // each kind of token load has its own no-auth baseline: the client's work per request depends
         // on it (one pre-built request, or many), and the client shares the CPUs with the server
         const plan: [Tokens, readonly string[], Mode[], number?][] = [
-          ['same', same, ['bg', 'peer']],
-          ['pool', pool, ['bg', 'peer']],
+          ['same', same, ['noop', 'bg', 'peer']],
+          ['pool', pool, ['noop', 'bg', 'peer']],
           // the no-auth server reads the same never-seen tokens; it has no cache to remember them
           ['fresh', fresh, ['bg']],
         ]
         const line = [`round ${r + 1} ${fw}:`]
         for (const [kind, tokens, modes, amount] of plan) {
-          const none = await run('none', tokens, amount)
+          // the order rotates each round, so no server always runs first (the machine's speed drifts)
+          const all: Mode[] = ['none', ...modes]
+          const order = all.map((_, i) => all[(i + r) % all.length] as Mode)
+          const loads = new Map<Mode, Load>()
+          for (const mode of order) loads.set(mode, await run(mode, tokens, amount))
+          const none = loads.get('none') as Load
           add(`${fw}/none/${kind}`, none, none)
           line.push(`${kind}: none ${none.rps.toFixed(0)}/s`)
           for (const mode of modes) {
-            const l = await run(mode, tokens, amount)
+            const l = loads.get(mode) as Load
             add(`${fw}/${mode}/${kind}`, l, none)
             line.push(`${mode} ${(l.rps / none.rps).toFixed(2)} (cpu ${(none.cpuUs / l.cpuUs).toFixed(2)})`)
           }
