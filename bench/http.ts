@@ -5,9 +5,10 @@
  * each token is seen many times), and, for bearer-guard, tokens never seen before (one per request).
  * Ratios are req/s over the same round's no-auth req/s; the table shows medians over rounds.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
+import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { createFixture, signToken, signTokens, startJwksServer, type AlgFixture } from './lib/fixtures.js'
@@ -39,6 +40,8 @@ export interface HttpCell {
   rps: number
   /** Median of per-round ratios to no auth. */
   ratio: number
+  /** The ratio of every round. */
+  ratios: number[]
   /** Median p50 latency (ms). */
   p50: number
   /** Median server CPU per request (µs). */
@@ -56,6 +59,8 @@ export interface HttpResult {
   connections: number
   duration: number
   freshTokens: Record<Framework, number>
+  /** Servers ran on CPU 0 and autocannon on CPU 1. */
+  pinned?: boolean
   seconds: number
 }
 
@@ -67,8 +72,28 @@ interface Server {
   child: ChildProcess
 }
 
+/**
+ * CPU pinning (Linux with taskset and 2+ CPUs): servers on CPU 0, this process (autocannon) on CPU 1,
+ * so that client and server do not take turns on one CPU and migrate between runs: ratios scatter
+ * less. `BENCH_PIN=0` turns it off.
+ */
+const pinning = ((): boolean => {
+  if (process.env.BENCH_PIN === '0' || process.platform !== 'linux' || os.cpus().length < 2) return false
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+})()
+
+function pinSelf(cpus: string): void {
+  if (pinning) execFileSync('taskset', ['-a', '-cp', cpus, String(process.pid)], { stdio: 'ignore' })
+}
+
 async function startServer(framework: Framework, mode: Mode, jwksUri: string): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER, framework, mode], {
+  const args = ['--import', 'tsx', SERVER, framework, mode]
+  const child = spawn(pinning ? 'taskset' : process.execPath, pinning ? ['-c', '0', process.execPath, ...args] : args, {
     env: { ...process.env, JWKS_URI: jwksUri, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -155,6 +180,8 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
     seconds: 0,
   }
   const servers = new Map<string, Server>()
+  const allCpus = `0-${os.cpus().length - 1}`
+  pinSelf('1')
   try {
     for (const fw of frameworks) {
       for (const mode of ['none', 'noop', 'bg', 'peer'] as const) {
@@ -217,6 +244,7 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
         tokens,
         rps: median(s.rps),
         ratio: median(s.ratio),
+        ratios: s.ratio,
         p50: median(s.p50),
         cpuUs: median(s.cpu),
         cpuRatio: median(s.cpuRatio),
@@ -227,7 +255,9 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
   } finally {
     for (const s of servers.values()) s.child.kill('SIGTERM')
     await jwks.close()
+    pinSelf(allCpus)
   }
+  result.pinned = pinning
   result.seconds = (performance.now() - t0) / 1000
   return result
 }

@@ -3,8 +3,9 @@
  *
  * For each algorithm: one pool of never-seen tokens, sliced per round, so no verifier (they are
  * built once and kept across rounds) ever sees a pool token twice; and one token repeated. Each
- * contender's distinct-token time is divided by the floor measured right before it on the same
- * slice, so a ratio never mixes two moments of a noisy machine; the table shows medians over rounds.
+ * contender's distinct-token time is divided by the floor measured on the same slice in alternating
+ * blocks of 100 tokens, so a ratio never mixes two moments of a noisy machine; the table shows medians
+ * over rounds.
  */
 import {
   ALGS,
@@ -18,7 +19,7 @@ import {
   type BenchAlg,
 } from './lib/fixtures.js'
 import { CONTENDERS, type VerifyFn } from './lib/peers.js'
-import { median, perOp, perOpRepeated } from './lib/stats.js'
+import { median, perOp, perOpInterleaved, perOpRepeated } from './lib/stats.js'
 
 export interface MicroOptions {
   rounds: number
@@ -39,6 +40,8 @@ export interface MicroCell {
   sameUs: number
   /** Median of the per-round ratios to the floor. */
   distinctRatio: number
+  /** The distinct-token ratio of every round (their spread shows the machine's noise). */
+  distinctRatios: number[]
   sameRatio: number
   rounds: number
 }
@@ -116,8 +119,8 @@ export async function runMicroBench(options: MicroOptions): Promise<MicroResult>
       // rotate the order each round: no contender always runs first or last
       const order = active.map((_, i) => active[(i + r) % active.length]!)
       for (const c of order) {
-        const floorUs = await perOp(floor, sliceDecoded)
-        const d = await perOp(distinctVerifiers.get(c.id) as VerifyFn, slice)
+        // floor and verifier in alternating blocks of the same slice: one ratio, one moment
+        const [floorUs, d] = await perOpInterleaved(floor, sliceDecoded, distinctVerifiers.get(c.id) as VerifyFn, slice)
         const s = await perOpRepeated(sameVerifiers.get(c.id) as VerifyFn, same, options.sameMs)
         floors.push(floorUs)
         let entry = samples.get(c.id)
@@ -137,6 +140,7 @@ export async function runMicroBench(options: MicroOptions): Promise<MicroResult>
         distinctUs: median(e.d),
         sameUs: median(e.s),
         distinctRatio: median(e.dr),
+        distinctRatios: e.dr,
         sameRatio: median(e.sr),
         rounds: e.d.length,
       }

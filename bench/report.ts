@@ -134,7 +134,7 @@ function renderMicro(micro: MicroResult, push: (...l: string[]) => void, targets
     const bg = cellOf(micro, alg, 'bg')
     if (!bg) continue
     const goal = alg === 'HS256' ? 2 : 1.25
-    targets.push({ what: `distinct tokens, ${alg}`, goal: `≤ ${goal}× floor`, measured: fmtRatio(bg.distinctRatio), held: bg.distinctRatio <= goal })
+    targets.push({ what: `distinct tokens, ${alg}`, goal: `≤ ${goal}× floor`, measured: `${fmtRatio(bg.distinctRatio)} (rounds ${spread(bg.distinctRatios, fmtRatio)})`, held: bg.distinctRatio <= goal })
   }
   for (const alg of algs) {
     const bg = cellOf(micro, alg, 'bg')
@@ -193,7 +193,7 @@ function renderHttp(http: HttpResult, push: (...l: string[]) => void, targets: T
     '## Over HTTP (autocannon, loopback, RS256)',
     '',
     `${http.connections} connections, ${http.duration} s per run, ${http.cells[0]?.rounds ?? 0} rounds; every server in its own process, autocannon in the`,
-    'bench process. Cell: req/s relative to the no-auth server under the same token load in the same',
+    `bench process${http.pinned ? ' (servers pinned to CPU 0, autocannon to CPU 1)' : ''}. Cell: req/s relative to the no-auth server under the same token load in the same`,
     'round (median), then median req/s, then "cpu": the no-auth server\'s CPU time per request divided',
     'by this server\'s (the req/s ratio the server alone would allow: the client shares the 2 CPUs).',
     '',
@@ -231,9 +231,10 @@ function renderHttp(http: HttpResult, push: (...l: string[]) => void, targets: T
       const c = get(fw, 'noop', tokens)
       return c ? `; an empty ${fw === 'express' ? 'middleware' : 'hook'}: ${c.ratio.toFixed(2)}` : ''
     }
-    if (same) targets.push({ what: `HTTP ${fw}, same token`, goal: `≥ ${g.same} of no auth`, measured: `${same.ratio.toFixed(2)} (cpu ${same.cpuRatio.toFixed(2)}${noop('same')})`, held: same.ratio >= g.same })
-    if (pool) targets.push({ what: `HTTP ${fw}, pool of 1,000 tokens (cycled)`, goal: `≥ ${g.distinct} of no auth`, measured: `${pool.ratio.toFixed(2)} (cpu ${pool.cpuRatio.toFixed(2)}${noop('pool')})`, held: pool.ratio >= g.distinct })
-    if (fresh) targets.push({ what: `HTTP ${fw}, never-seen tokens`, goal: `≥ ${g.distinct} of no auth`, measured: `${fresh.ratio.toFixed(2)} (cpu ${fresh.cpuRatio.toFixed(2)})`, held: fresh.ratio >= g.distinct })
+    const r2 = (x: number): string => x.toFixed(2)
+    if (same) targets.push({ what: `HTTP ${fw}, same token`, goal: `≥ ${g.same} of no auth`, measured: `${r2(same.ratio)} (rounds ${spread(same.ratios, r2)}; cpu ${r2(same.cpuRatio)}${noop('same')})`, held: same.ratio >= g.same })
+    if (pool) targets.push({ what: `HTTP ${fw}, pool of 1,000 tokens (cycled)`, goal: `≥ ${g.distinct} of no auth`, measured: `${r2(pool.ratio)} (rounds ${spread(pool.ratios, r2)}; cpu ${r2(pool.cpuRatio)}${noop('pool')})`, held: pool.ratio >= g.distinct })
+    if (fresh) targets.push({ what: `HTTP ${fw}, never-seen tokens`, goal: `≥ ${g.distinct} of no auth`, measured: `${r2(fresh.ratio)} (rounds ${spread(fresh.ratios, r2)}; cpu ${r2(fresh.cpuRatio)})`, held: fresh.ratio >= g.distinct })
   }
 }
 
@@ -244,8 +245,9 @@ function method(micro?: MicroResult, http?: HttpResult): string[] {
       '- **Micro** (bench/micro.ts): one verification at a time, each awaited (sync APIs are called',
       '  directly). Per algorithm, every verifier is built once, warmed (keys fetched and imported, JIT,',
       '  caches in their steady state) on tokens the samples never use, then measured in rounds; the',
-      '  order of verifiers rotates each round. The floor is measured on the same slice right before each',
-      '  verifier, and each ratio is taken against that floor. Floor: `crypto.verify` with a `KeyObject`',
+      '  order of verifiers rotates each round. The floor runs on the same slice as each verifier, in',
+      '  alternating blocks of 100 tokens (floor, verifier, verifier, floor, …), and each ratio is taken',
+      '  against that floor (the same-token ratio against the floor of the round). Floor: `crypto.verify` with a `KeyObject`',
       '  (RSA-PSS with the digest-length salt, ECDSA with `ieee-p1363`), HS256: `createHmac` with a',
       '  `KeyObject` + `timingSafeEqual`, all on pre-decoded bytes.',
       '- **Verifiers** (bench/lib/peers.ts), each checking issuer, audience and algorithm: bearer-guard',
@@ -269,4 +271,10 @@ function method(micro?: MicroResult, http?: HttpResult): string[] {
   }
   out.push('')
   return out
+}
+
+/** `lowest–highest` of the per-round values: how far the noise moved them. */
+function spread(values: readonly number[], fmt: (v: number) => string): string {
+  if (values.length === 0) return '—'
+  return `${fmt(Math.min(...values))}–${fmt(Math.max(...values))}`
 }

@@ -35,11 +35,11 @@ if (only !== 'http') {
 if (only !== 'micro') {
   log(`HTTP benchmark (${target})`)
   http = await runHttpBench({
-    // more, shorter rounds: the machine's speed drifts over seconds, and a ratio is taken per round
-    rounds: quick ? 1 : 5,
-    duration: quick ? 1 : 1.2,
+    // the machine's speed drifts over seconds: a ratio is taken per round, the servers' order rotates
+    rounds: quick ? 1 : 3,
+    duration: quick ? 1 : 1.5,
     connections: 50,
-    freshTokens: quick ? { express: 3000, fastify: 6000 } : { express: 5000, fastify: 10000 },
+    freshTokens: quick ? { express: 3000, fastify: 6000 } : { express: 6000, fastify: 12000 },
     log,
   })
   log(`HTTP: ${http.seconds.toFixed(0)} s`)
