@@ -91,9 +91,11 @@ export function decodeJsonPart(s: string): Record<string, unknown> | undefined |
     const buf = (scratch ??= BufferCtor.allocUnsafeSlow(SCRATCH_SIZE))
     const n = buf.write(s, 0, 'base64url')
     if (buf.toString('base64url', 0, n) !== s) return NOT_BASE64URL
-    const text = buf.toString('utf8', 0, n)
+    let text = buf.toString('utf8', 0, n)
     // U+FFFD: invalid UTF-8 replaced, or a real one; the strict decoder tells which
     if (text.includes('\uFFFD')) return parseJsonObject(buf.subarray(0, n))
+    // a leading byte order mark is skipped, as TextDecoder does
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
     let value: unknown
     try {
       value = JSON.parse(text)

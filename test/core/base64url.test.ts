@@ -64,6 +64,7 @@ describe('decodeJsonPart (payloads)', () => {
     const json = fc.oneof(
       fc.json().map((j) => b64(j)),
       fc.dictionary(fc.string(), fc.jsonValue()).map((o) => b64(JSON.stringify(o))),
+      fc.tuple(fc.constantFrom('\uFEFF', '\uFEFF\uFEFF', ' ', '\uFFFD'), fc.dictionary(fc.string(), fc.jsonValue())).map(([p, o]) => b64(p + JSON.stringify(o))),
       fc.uint8Array({ maxLength: 64 }).map(b64),
       nearBase64url,
     )
@@ -73,6 +74,13 @@ describe('decodeJsonPart (payloads)', () => {
       }),
       { numRuns: 3000 },
     )
+  })
+
+  it('skips a leading byte order mark as the strict decoder does, and only one', () => {
+    for (const text of ['\uFEFF{"a":1}', '\uFEFF\uFEFF{"a":1}', ' \uFEFF{"a":1}', '{"a":"\uFEFF"}']) {
+      expect(decodeJsonPart(b64(text))).toEqual(reference(b64(text)))
+    }
+    expect(decodeJsonPart(b64('\uFEFF{"a":1}'))).toEqual({ a: 1 })
   })
 
   it('refuses invalid UTF-8 but keeps a real U+FFFD', () => {
