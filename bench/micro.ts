@@ -3,9 +3,9 @@
  *
  * For each algorithm: one pool of never-seen tokens, sliced per round, so no verifier (they are
  * built once and kept across rounds) ever sees a pool token twice; and one token repeated. Each
- * contender's distinct-token time is divided by the floor measured on the same slice in alternating
- * blocks of 100 tokens, so a ratio never mixes two moments of a noisy machine; the table shows medians
- * over rounds.
+ * contender's distinct-token time is divided by the mean of the floor measured on the same slice
+ * right before and right after it (which cancels a drift of the machine's speed); the table shows
+ * medians over rounds.
  */
 import {
   ALGS,
@@ -19,7 +19,7 @@ import {
   type BenchAlg,
 } from './lib/fixtures.js'
 import { CONTENDERS, type VerifyFn } from './lib/peers.js'
-import { median, perOp, perOpInterleaved, perOpRepeated } from './lib/stats.js'
+import { median, perOp, perOpRepeated } from './lib/stats.js'
 
 export interface MicroOptions {
   rounds: number
@@ -119,8 +119,11 @@ export async function runMicroBench(options: MicroOptions): Promise<MicroResult>
       // rotate the order each round: no contender always runs first or last
       const order = active.map((_, i) => active[(i + r) % active.length]!)
       for (const c of order) {
-        // floor and verifier in alternating blocks of the same slice: one ratio, one moment
-        const [floorUs, d] = await perOpInterleaved(floor, sliceDecoded, distinctVerifiers.get(c.id) as VerifyFn, slice)
+        // floor, verifier, floor on the same slice, each in a tight loop: the verifier's time is
+        // divided by the mean of the floors around it, which cancels a drift of the machine's speed
+        const floorBefore = await perOp(floor, sliceDecoded)
+        const d = await perOp(distinctVerifiers.get(c.id) as VerifyFn, slice)
+        const floorUs = (floorBefore + (await perOp(floor, sliceDecoded))) / 2
         const s = await perOpRepeated(sameVerifiers.get(c.id) as VerifyFn, same, options.sameMs)
         floors.push(floorUs)
         let entry = samples.get(c.id)

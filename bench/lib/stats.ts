@@ -23,50 +23,6 @@ export async function perOp<T>(fn: (input: T) => unknown, inputs: readonly T[]):
   return Number(now() - start) / 1000 / inputs.length
 }
 
-/**
- * Microseconds per call of `a` over `aInputs` and of `b` over `bInputs` (same length), measured in
- * alternating blocks (a b, b a, a b, …) so that both see the same moments of a machine whose speed
- * drifts: their ratio is far steadier than two back-to-back `perOp`s.
- */
-export async function perOpInterleaved<A, B>(
-  a: (input: A) => unknown,
-  aInputs: readonly A[],
-  b: (input: B) => unknown,
-  bInputs: readonly B[],
-  block = 100,
-): Promise<[number, number]> {
-  let ta = 0n
-  let tb = 0n
-  const runA = async (lo: number, hi: number): Promise<void> => {
-    const start = now()
-    for (let i = lo; i < hi; i++) {
-      const r = a(aInputs[i] as A)
-      if (isPromise(r)) await r
-    }
-    ta += now() - start
-  }
-  const runB = async (lo: number, hi: number): Promise<void> => {
-    const start = now()
-    for (let i = lo; i < hi; i++) {
-      const r = b(bInputs[i] as B)
-      if (isPromise(r)) await r
-    }
-    tb += now() - start
-  }
-  const n = Math.min(aInputs.length, bInputs.length)
-  for (let lo = 0, k = 0; lo < n; lo += block, k++) {
-    const hi = Math.min(n, lo + block)
-    if (k % 2 === 0) {
-      await runA(lo, hi)
-      await runB(lo, hi)
-    } else {
-      await runB(lo, hi)
-      await runA(lo, hi)
-    }
-  }
-  return [Number(ta) / 1000 / n, Number(tb) / 1000 / n]
-}
-
 /** Microseconds per call of `fn(input)` repeated for at least `minMs` (and `minCalls`). */
 export async function perOpRepeated<T>(fn: (input: T) => unknown, input: T, minMs: number, minCalls = 100): Promise<number> {
   let calls = 0
