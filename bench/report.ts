@@ -94,28 +94,32 @@ function analysis(micro: MicroResult, http?: HttpResult): string[] {
     const bg = cellOf(micro, alg, 'bg')
     const floor = micro.floorUs[alg]
     if (!bg || floor === undefined) return []
-    const own = (bg.distinctRatio - 1) * floor
+    const derived = (bg.distinctRatio - 1) * floor
+    const direct = micro.ownUs[alg]
     const goal = alg === 'HS256' ? 2 : 1.25
     const budget = (goal - 1) * floor
-    return [`| ${alg} | ${fmtUs(floor)} µs | ${fmtUs(own)} µs | ${fmtUs(budget)} µs |`]
+    return [`| ${alg} | ${fmtUs(floor)} µs | ${direct === undefined ? '—' : `${fmtUs(direct)} µs`} | ${fmtUs(derived)} µs | ${fmtUs(budget)} µs |`]
   })
   const out = [
     '## Where the time goes',
     '',
-    "bearer-guard's own time per never-seen token is its time less the floor's (median ratio − 1, times",
-    'the floor). A ratio target leaves it a budget: 0.25 of the floor for the asymmetric algorithms, 1× the',
-    "floor for HS256 (whose own time includes computing the MAC, which the floor's `createHmac` also does).",
+    "bearer-guard's own time per never-seen token, measured directly: a verifier with default options on",
+    "each round's slice while `crypto.verify` answers at once (asymmetric algorithms; median over rounds).",
+    'Next to it, the same derived from the table above (median ratio − 1, times the floor: noisier, as the',
+    "machine's noise is multiplied by the floor). A ratio target leaves a budget: 0.25 of the floor for",
+    "the asymmetric algorithms, 1× the floor for HS256 (whose own time includes computing the MAC, which",
+    "the floor's `createHmac` also does).",
     '',
-    "| algorithm | floor | bearer-guard's own time | budget for the target |",
-    '| --- | ---: | ---: | ---: |',
+    "| algorithm | floor | own time, measured | own time, derived | budget for the target |",
+    '| --- | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
-    "The own time is the same few microseconds whatever the algorithm: `bench/profile-fresh.ts` (`STUB=1`",
-    'answers `crypto.verify` at once, so only bearer-guard\'s work is left; `PROFILE=<file>` writes a CPU',
+    'The own time does not depend on the algorithm, but for decoding a longer signature.',
+    '`bench/profile-fresh.ts` (`STUB=1` answers `crypto.verify` at once; `PROFILE=<file>` writes a CPU',
     'profile) puts about a quarter of it in `JSON.parse` of the ~360-byte payload, then base64url',
     'decoding (payload, signature, the signing input as bytes), the claim checks, roles and scopes,',
-    'deep-freezing the context (cached contexts are shared between requests), and allocation (GC). None',
-    'of these can go without dropping a check or a guarantee. RSA 2048 leaves a budget of about as much',
+    'deep-freezing the context (cached contexts are shared between requests), and allocation (GC). Each',
+    'is a check or a guarantee, and none is large enough alone to close the gap. RSA 2048 leaves a budget of about as much',
     "as the own time, so RS256 and PS256 land on either side of 1.25× from run to run; HS256's floor is",
     'a few microseconds, and `JSON.parse` alone takes about a third of it: 2× is out of reach with the',
     'work bearer-guard does per token (fast-jwt, which returns the parsed payload as is, lands further',
@@ -125,10 +129,11 @@ function analysis(micro: MicroResult, http?: HttpResult): string[] {
   if (http?.cells.some((c) => c.tokens === 'fresh')) {
     out.push(
       'Over HTTP, a never-seen token costs the server more than the micro benchmark shows: measured inside',
-      'the Fastify server, a full verification between requests took about twice its time in a tight loop',
-      '(the HTTP work in between evicts the CPU caches that RSA and the verifier\'s code had warm). That',
-      'bounds the never-seen column well below the pool column, for every verifier that does the work on',
-      'the event loop.',
+      'the Fastify server, a full verification between requests took about twice its time in a tight loop.',
+      'The HTTP work in between evicts the CPU caches that RSA and the verifier\'s code had warm (unrelated',
+      'work between `crypto.verify` calls alone took them from ~25 µs to 33–42 µs in a test). That bounds',
+      'the never-seen column well below the pool column, for every verifier that does the work on the',
+      'event loop.',
       '',
     )
   }
