@@ -10,6 +10,7 @@ type NodeBytes = Uint8Array & {
 interface NodeBuffer {
   from(s: string, enc: string): NodeBytes
   allocUnsafeSlow(size: number): NodeBytes
+  byteLength(s: string, enc: string): number
 }
 const BufferCtor: NodeBuffer | undefined = (globalThis as { Buffer?: NodeBuffer }).Buffer
 
@@ -30,17 +31,36 @@ export function isBase64url(s: string): boolean {
 
 /**
  * Decodes `s` when `isBase64url(s)` holds, else `undefined`: the same answer, cheaper on Node. There
- * the bytes are decoded natively and encoded back: only the canonical spelling of some bytes (base64url
- * alphabet, no padding, zero unused bits, never a length of 4n+1) survives that round trip, and the
- * native re-encode plus one string compare costs less than the regex's per-character scan (a token's
- * payload and RSA signature are ~800 characters; measured with bench/profile-fresh.ts).
+ * `s` is checked ASCII (its UTF-8 length is its length), free of `+` and `/` (which Node's decoder
+ * also takes) and of unused bits in its last character, then decoded natively: every other character
+ * outside the alphabet, padding included, is skipped or ends the decoding, so the bytes come out
+ * shorter than `s`'s length implies (tested for every ASCII character at every position). No string
+ * is built: a token's payload and RSA signature are ~800 characters.
  */
 export function decodeCanonical(s: string): Uint8Array | undefined {
   if (BufferCtor) {
+    const length = canonicalLength(s)
+    if (length < 0) return undefined
     const bytes = BufferCtor.from(s, 'base64url')
-    return bytes.toString('base64url') === s ? bytes : undefined
+    return bytes.length === length ? bytes : undefined
   }
   return isBase64url(s) ? decodeBase64url(s) : undefined
+}
+
+/**
+ * The byte length `s` decodes to if it is canonical base64url, or -1 when a check that needs no
+ * decoding already refuses it (not ASCII, `+` or `/`, a length of 4n+1, unused bits set). The
+ * caller decodes natively and compares the length (see `decodeCanonical`).
+ */
+function canonicalLength(s: string): number {
+  const n = s.length
+  const rem = n & 3
+  if (rem === 1 || (BufferCtor as NodeBuffer).byteLength(s, 'utf8') !== n || s.indexOf('+') !== -1 || s.indexOf('/') !== -1) return -1
+  if (rem !== 0) {
+    const last = sextet(s, n - 1)
+    if (last < 0 || (last & (rem === 2 ? 0x0f : 0x03)) !== 0) return -1
+  }
+  return (n >>> 2) * 3 + (rem === 0 ? 0 : rem - 1)
 }
 
 /** Decodes base64url already checked with `isBase64url`. */
@@ -89,8 +109,10 @@ let scratch: NodeBytes | undefined
 export function decodeJsonPart(s: string): Record<string, unknown> | undefined | typeof NOT_BASE64URL {
   if (BufferCtor && s.length <= (SCRATCH_SIZE / 3) * 4) {
     const buf = (scratch ??= BufferCtor.allocUnsafeSlow(SCRATCH_SIZE))
+    const length = canonicalLength(s)
+    if (length < 0) return NOT_BASE64URL
     const n = buf.write(s, 0, 'base64url')
-    if (buf.toString('base64url', 0, n) !== s) return NOT_BASE64URL
+    if (n !== length) return NOT_BASE64URL
     let text = buf.toString('utf8', 0, n)
     // U+FFFD: invalid UTF-8 replaced, or a real one; the strict decoder tells which
     if (text.includes('\uFFFD')) return parseJsonObject(buf.subarray(0, n))

@@ -20,6 +20,34 @@ describe('decodeCanonical', () => {
     )
   })
 
+  it('refuses every ASCII character outside the alphabet, at every position, alone or doubled', () => {
+    const bases = ['', 'Q', 'QU', 'QUE', 'QUFB', 'QUFBQ', 'QUFBQUE', 'QUFBQUFB', 'eyJhIjoxfQ', 'QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB']
+    let checked = 0
+    for (let c = 0; c < 128; c++) {
+      const ch = String.fromCharCode(c)
+      if (ALPHABET.includes(ch)) continue
+      for (const base of bases) {
+        for (let pos = 0; pos <= base.length; pos++) {
+          for (const bad of [ch, ch + ch]) {
+            const s = base.slice(0, pos) + bad + base.slice(pos)
+            checked++
+            expect(decodeCanonical(s)).toBeUndefined()
+            expect(decodeJsonPart(s)).toBe(NOT_BASE64URL)
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(10_000)
+  })
+
+  it('refuses characters beyond ASCII whose low byte is in the alphabet', () => {
+    // U+0141 is 0x41 ('A') in its low byte: a decoder that truncates would read it as 'A'
+    for (const s of ['QUF\u0141', '\u0141UFB', 'QU\u0146B', 'QUFBQUFB\u0151g', 'QUFB\u00c1A']) {
+      expect(decodeCanonical(s)).toBeUndefined()
+      expect(decodeJsonPart(s)).toBe(NOT_BASE64URL)
+    }
+  })
+
   it('refuses non-canonical spellings', () => {
     for (const s of ['YR', 'YWJ', 'YQ==', 'Y', 'YWJj=', 'a+b/', 'YW Jj', 'YWJj\n']) {
       expect(decodeCanonical(s)).toBeUndefined()
