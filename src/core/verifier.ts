@@ -137,8 +137,10 @@ function staticSelect(keys: readonly VerifyKey[]): (kid: string | undefined, alg
   return (kid, alg) => {
     // a token naming a kid uses the key with that kid; only when none has it, the keys without kid
     // (a static key without kid may verify any token)
-    let out = keys.filter((key) => kid !== undefined && key.kid === kid && keyFitsAlgorithm(key, alg))
-    if (out.length === 0) out = keys.filter((key) => (kid === undefined || key.kid === undefined) && keyFitsAlgorithm(key, alg))
+    // (loops, not filter: no closure allocated per token)
+    const out: VerifyKey[] = []
+    if (kid !== undefined) for (const key of keys) if (key.kid === kid && keyFitsAlgorithm(key, alg)) out.push(key)
+    if (out.length === 0) for (const key of keys) if ((kid === undefined || key.kid === undefined) && keyFitsAlgorithm(key, alg)) out.push(key)
     if (out.length === 0) throw invalid(`no configured key fits ${kid === undefined ? 'the token' : `kid "${kid.slice(0, 64)}"`} and alg ${alg}`)
     return out
   }
@@ -204,15 +206,74 @@ function tryKeys(keys: readonly VerifyKey[], alg: Algorithm, kid: string | undef
   const n = Math.min(keys.length, MAX_KEYS_WITHOUT_KID)
   for (let i = 0; i < n; i++) {
     const r = verifyAsymmetric(alg, keys[i] as VerifyKey, data, sig)
-    if (typeof r !== 'boolean') return r.then((ok) => ok || tryKeysAsync(keys, i + 1, n, alg, data, sig))
+    if (typeof r !== 'boolean') return restLater(r, keys, i + 1, n, alg, data, sig)
     if (r) return true
   }
   return false
 }
 
+function restLater(first: Promise<boolean>, keys: readonly VerifyKey[], from: number, n: number, alg: Algorithm, data: Uint8Array, sig: Uint8Array): Promise<boolean> {
+  return first.then((ok) => ok || tryKeysAsync(keys, from, n, alg, data, sig))
+}
+
 async function tryKeysAsync(keys: readonly VerifyKey[], from: number, n: number, alg: Algorithm, data: Uint8Array, sig: Uint8Array): Promise<boolean> {
   for (let i = from; i < n; i++) if (await verifyAsymmetric(alg, keys[i] as VerifyKey, data, sig)) return true
   return false
+}
+
+/**
+ * Consults the revocation store; `undefined` when that was synchronous (or there is nothing to ask).
+ * Hot path: no closure here (a function with closures allocates their context on every call).
+ */
+function checkRevocation(rt: IssuerRuntime, payload: JWTPayload): Promise<void> | undefined {
+  const store = rt.cfg.revocation
+  const jti = payload.jti
+  if (!store || typeof jti !== 'string') return undefined
+  let answer: boolean | Promise<boolean>
+  try {
+    answer = store.isRevoked(jti, payload)
+  } catch (error) {
+    throw storeFailure(error)
+  }
+  if (typeof (answer as Promise<boolean> | null)?.then !== 'function') {
+    if (answer) throw revokedError(jti)
+    return undefined
+  }
+  return revocationLater(answer as Promise<boolean>, jti)
+}
+
+function revocationLater(answer: Promise<boolean>, jti: string): Promise<void> {
+  return Promise.resolve(answer).then(
+    (r) => {
+      if (r) throw revokedError(jti)
+    },
+    (error: unknown) => {
+      throw storeFailure(error)
+    },
+  )
+}
+
+function revokedError(jti: string): TokenRevokedError {
+  return new TokenRevokedError({ reason: `jti "${jti.slice(0, 64)}" is revoked` })
+}
+
+function storeFailure(error: unknown): AuthError {
+  return isAuthError(error) ? error : new KeySourceUnavailableError({ reason: `revocation store failed: ${(error as Error)?.message}`, cause: error })
+}
+
+/** `tryKeys` once the keys arrive (a JWKS fetch). */
+function tryKeysLater(keys: Promise<VerifyKey[]>, alg: Algorithm, kid: string | undefined, data: Uint8Array, sig: Uint8Array): Promise<boolean> {
+  return keys.then((k) => tryKeys(k, alg, kid, data, sig))
+}
+
+/** Whether `values` has one that is `Object.is` to `actual`. */
+function hasSame(values: readonly unknown[], actual: unknown): boolean {
+  for (let i = 0; i < values.length; i++) if (Object.is(values[i], actual)) return true
+  return false
+}
+
+function thenValue<T>(pending: Promise<void>, value: T): Promise<T> {
+  return pending.then(() => value)
 }
 
 /** A 30-bit hash of a token's last characters (its signature): for the cache's admission filter only. */
@@ -295,34 +356,6 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     return Math.floor(Date.now() / 1000)
   }
 
-  /** Consults the revocation store; `undefined` when that was synchronous (or there is nothing to ask). */
-  function checkRevocation(rt: IssuerRuntime, payload: JWTPayload): Promise<void> | undefined {
-    const store = rt.cfg.revocation
-    const jti = payload.jti
-    if (!store || typeof jti !== 'string') return undefined
-    const revoked = (): TokenRevokedError => new TokenRevokedError({ reason: `jti "${jti.slice(0, 64)}" is revoked` })
-    const failed = (error: unknown): AuthError =>
-      isAuthError(error) ? error : new KeySourceUnavailableError({ reason: `revocation store failed: ${(error as Error)?.message}`, cause: error })
-    let answer: boolean | Promise<boolean>
-    try {
-      answer = store.isRevoked(jti, payload)
-    } catch (error) {
-      throw failed(error)
-    }
-    if (typeof (answer as Promise<boolean> | null)?.then !== 'function') {
-      if (answer) throw revoked()
-      return undefined
-    }
-    return Promise.resolve(answer).then(
-      (r) => {
-        if (r) throw revoked()
-      },
-      (error: unknown) => {
-        throw failed(error)
-      },
-    )
-  }
-
   function checkTimes(rt: IssuerRuntime, exp: number, iat: number | undefined, now: number): void {
     const tol = rt.cfg.clockTolerance
     if (exp <= now - tol) {
@@ -380,7 +413,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
       rt = found
     }
     // keys still importing: the allowlist derived from them is not known yet
-    if (rt.ready) return rt.ready.then(() => verifyFresh(token))
+    if (rt.ready) return freshWhenReady(rt.ready, token)
     const cfg = rt.cfg
     if (!rt.allowed.has(alg)) throw invalid(`alg "${alg.slice(0, 20)}" is not allowed (allowed: ${[...rt.allowed].join(', ')})`)
 
@@ -401,11 +434,20 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
       const keys = (rt.select as NonNullable<IssuerRuntime['select']>)(kid, alg as Algorithm)
       ok = Array.isArray(keys)
         ? tryKeys(keys, alg as Algorithm, kid, data, signature)
-        : keys.then((k) => tryKeys(k, alg as Algorithm, kid, data, signature))
+        : tryKeysLater(keys, alg as Algorithm, kid, data, signature)
     }
     if (typeof ok === 'boolean') return checkClaims(token, rt, header, payload, ok)
-    const h2 = header
-    return ok.then((v) => checkClaims(token, rt, h2, payload, v))
+    return claimsLater(ok, token, rt, header, payload)
+  }
+
+  // the continuations of verifyFresh, kept out of it: a function with closures allocates their
+  // context on every call, also when it returns synchronously
+  function freshWhenReady(ready: Promise<void>, token: string): Promise<CacheEntry> {
+    return ready.then(() => verifyFresh(token))
+  }
+
+  function claimsLater(ok: Promise<boolean>, token: string, rt: IssuerRuntime, header: JWSHeaderParameters, payload: JWTPayload): Promise<CacheEntry> {
+    return ok.then((v) => checkClaims(token, rt, header, payload, v))
   }
 
   /** Everything after the signature: time and claim checks, the context, revocation. */
@@ -480,7 +522,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     }
     if (cfg.tokenType?.kind === 'claim') {
       const actual = readClaim(payload, cfg.tokenType.path)
-      if (!cfg.tokenType.values.some((v) => Object.is(v, actual))) {
+      if (!hasSame(cfg.tokenType.values, actual)) {
         throw invalid(`token type claim "${cfg.tokenType.path}" is ${JSON.stringify(actual)?.slice(0, 40)}, expected ${cfg.tokenType.values.join(' or ')}`, cfg.tokenType.path)
       }
     }
@@ -510,7 +552,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     const entry: CacheEntry = { token, until: 0, ctx, payload, rt, exp, iat: iat as number | undefined }
     // revocation needs the raw payload's jti even when a schema transformed the claims
     const pending = checkRevocation(rt, payload)
-    return pending === undefined ? entry : pending.then(() => entry)
+    return pending === undefined ? entry : thenValue(pending, entry)
   }
 
   /** Caches a verified token: at once, or under churn from its second verification on (see `seen`). */
