@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { readClaim, readList, toStringList } from '../../src/core/claim-path.js'
 
@@ -86,5 +87,36 @@ describe('readList', () => {
     expect(readList(claims, (c) => [String(c.sub), 'x', 'x'])).toEqual(['u1', 'x'])
     expect(readList(claims, () => [1, 'y'] as never)).toEqual(['y'])
     expect(readList(claims, () => undefined)).toEqual([])
+  })
+})
+
+describe('readList against a reference', () => {
+  // reference: every string collected in order, empties skipped, duplicates removed (first kept)
+  const reference = (values: unknown[]) => [...new Set(values.flatMap((v) => toStringList(v)))]
+  const word = fc.constantFrom('', 'a', 'b', 'admin', 'read:orders', 'x'.repeat(20))
+  const value = fc.oneof(
+    fc.array(word, { maxLength: 20 }),
+    fc.array(fc.oneof(word, fc.integer(), fc.constant(null)), { maxLength: 5 }),
+    fc.array(fc.constantFrom('a', 'b', ' ', '  ', 'c'), { maxLength: 25 }).map((parts) => parts.join('')),
+    fc.array(word, { maxLength: 20 }).map((w) => w.join(' ')),
+    fc.constantFrom(undefined, null, 3, {}, ''),
+  )
+
+  it('answers as collecting every string, for one path', () => {
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(readList({ roles: v }, 'roles')).toEqual(reference([v]))
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('answers as collecting every string, for several paths', () => {
+    fc.assert(
+      fc.property(value, value, (a, b) => {
+        expect(readList({ scope: a, scp: b }, ['scope', 'scp'])).toEqual(reference([a, b]))
+      }),
+      { numRuns: 3000 },
+    )
   })
 })
