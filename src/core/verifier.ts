@@ -146,6 +146,24 @@ function staticSelect(keys: readonly VerifyKey[]): (kid: string | undefined, alg
   }
 }
 
+/**
+ * A `Date` whose setters throw: `Object.freeze` does not stop `setTime`, and a cached context, with its
+ * `expiresAt` and `issuedAt`, is shared between requests.
+ */
+class FrozenDate extends Date {}
+for (const name of Object.getOwnPropertyNames(Date.prototype)) {
+  if (!name.startsWith('set')) continue
+  Object.defineProperty(FrozenDate.prototype, name, {
+    value: function frozen(): never {
+      throw new TypeError(`bearer-guard: Date.prototype.${name} on a frozen auth context (copy it first: new Date(date))`)
+    },
+    writable: false,
+    configurable: false,
+    enumerable: false,
+  })
+}
+Object.freeze(FrozenDate.prototype)
+
 /** Deep-freezes a JSON value (the claims): a cached context is shared between requests. */
 function deepFreeze<T>(value: T, depth = 0): T {
   if (typeof value === 'object' && value !== null && depth < 32 && !Object.isFrozen(value)) {
@@ -545,9 +563,9 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
       audience: Object.freeze(audience) as string[],
       scopes: Object.freeze(readList(payload, cfg.scopesClaim)) as string[],
       roles: Object.freeze(readList(payload, cfg.rolesClaim)) as string[],
-      expiresAt: new Date(exp * 1000),
+      expiresAt: new FrozenDate(exp * 1000),
     }
-    if (iat !== undefined) ctx.issuedAt = new Date((iat as number) * 1000)
+    if (iat !== undefined) ctx.issuedAt = new FrozenDate((iat as number) * 1000)
     Object.freeze(ctx)
     const entry: CacheEntry = { token, until: 0, ctx, payload, rt, exp, iat: iat as number | undefined }
     // revocation needs the raw payload's jti even when a schema transformed the claims

@@ -158,4 +158,22 @@ describe('verified-token cache', () => {
     }).toThrow(TypeError)
     expect(Object.isFrozen((auth.claims as { org: { roles: string[] } }).org.roles)).toBe(true)
   })
+
+  it('hands out dates that cannot be changed either, and still behave as dates', async () => {
+    const { verifier, fresh } = counted()
+    const token = await issuer.sign()
+    const auth = await warm(verifier, fresh, token)
+    const exp = auth.expiresAt.getTime()
+    for (const set of ['setTime', 'setFullYear', 'setUTCHours', 'setMonth', 'setMilliseconds'] as const) {
+      expect(() => (auth.expiresAt[set] as (v: number) => number)(0)).toThrow(TypeError)
+      expect(() => (auth.issuedAt?.[set] as (v: number) => number)(0)).toThrow(TypeError)
+    }
+    expect(auth.expiresAt.getTime()).toBe(exp)
+    expect(auth.expiresAt).toBeInstanceOf(Date)
+    expect(auth.expiresAt).toEqual(new Date(exp))
+    expect(JSON.stringify({ at: auth.expiresAt })).toBe(JSON.stringify({ at: new Date(exp) }))
+    expect(new Date(auth.expiresAt).setTime(0)).toBe(0)
+    // the next request with this token sees the same, unchanged date
+    expect((await verifier.verifyAccessToken(token)).expiresAt.getTime()).toBe(exp)
+  })
 })
