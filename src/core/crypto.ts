@@ -46,28 +46,38 @@ export function verifyAsymmetric(alg: Algorithm, key: VerifyKey, data: Uint8Arra
   if ((alg === 'EdDSA' || alg === 'Ed25519') && signature.length !== 64) return false
   if (key.bits !== undefined && (alg[0] === 'R' || alg[0] === 'P') && signature.length !== Math.ceil(key.bits / 8)) return false
   const nc = nodeCrypto()
-  if (nc && key.node) return verifyNode(nc, alg, key.node as import('node:crypto').KeyObject, data, signature)
+  if (nc && key.node) return verifyNode(nc, alg, key, data, signature)
   return verifyWeb(alg, key, data, signature)
 }
 
-function verifyNode(nc: NodeCrypto, alg: Algorithm, key: import('node:crypto').KeyObject, data: Uint8Array, sig: Uint8Array): boolean {
+/** `crypto.verify`'s digest per algorithm (`null`: EdDSA names none). */
+const NODE_DIGEST: Record<string, string | null> = {
+  RS256: 'sha256', RS384: 'sha384', RS512: 'sha512',
+  PS256: 'sha256', PS384: 'sha384', PS512: 'sha512',
+  ES256: 'sha256', ES384: 'sha384', ES512: 'sha512',
+  EdDSA: null, Ed25519: null,
+}
+
+/** `crypto.verify`'s key argument for `alg`: the KeyObject, or it with the padding/encoding options. */
+function nodeKeyArg(nc: NodeCrypto, alg: Algorithm, key: import('node:crypto').KeyObject): unknown {
+  switch (alg[0]) {
+    case 'P':
+      return Object.freeze({ key, padding: nc.constants.RSA_PKCS1_PSS_PADDING, saltLength: nc.constants.RSA_PSS_SALTLEN_DIGEST })
+    case 'E':
+      return alg === 'EdDSA' || alg === 'Ed25519' ? key : Object.freeze({ key, dsaEncoding: 'ieee-p1363' })
+    default:
+      return key
+  }
+}
+
+function verifyNode(nc: NodeCrypto, alg: Algorithm, key: VerifyKey, data: Uint8Array, sig: Uint8Array): boolean {
+  const digest = NODE_DIGEST[alg]
+  if (digest === undefined) return false
+  // built once per key and algorithm, not per token
+  const args = (key.nodeArgs ??= {})
+  const arg = (args[alg] ??= nodeKeyArg(nc, alg, key.node as import('node:crypto').KeyObject))
   try {
-    const hash = HASH[alg.slice(-3)]
-    switch (alg[0]) {
-      case 'R':
-        return nc.verify(hash as string, data, key, sig)
-      case 'P':
-        return nc.verify(hash as string, data, {
-          key,
-          padding: nc.constants.RSA_PKCS1_PSS_PADDING,
-          saltLength: nc.constants.RSA_PSS_SALTLEN_DIGEST,
-        }, sig)
-      case 'E':
-        if (alg === 'EdDSA' || alg === 'Ed25519') return nc.verify(null, data, key, sig)
-        return nc.verify(hash as string, data, { key, dsaEncoding: 'ieee-p1363' }, sig)
-      default:
-        return false
-    }
+    return nc.verify(digest, data, arg as import('node:crypto').KeyObject, sig)
   } catch {
     return false
   }

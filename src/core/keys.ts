@@ -23,6 +23,8 @@ export interface VerifyKey {
   jwk: JWK | undefined
   /** Node fast path. */
   node: unknown
+  /** Node fast path: `crypto.verify`'s key argument per algorithm (the KeyObject, or it with options), built once. */
+  nodeArgs?: Record<string, unknown>
   /** Web Crypto keys by algorithm. */
   web: Map<string, CryptoKey | Promise<CryptoKey>>
 }
