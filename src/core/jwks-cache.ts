@@ -89,12 +89,23 @@ export function createJwksCache(source: URL | (() => Promise<URL>), options: Jwk
     return pending
   }
 
+  // the answer for the last (kid, alg) of the current key set is kept: an issuer signs with one key at a time
+  let lastKeys: VerifyKey[] | undefined
+  let lastKid: string | undefined | null = null
+  let lastAlg = ''
+  let last: VerifyKey[] = []
+
   function match(kid: string | undefined, alg: Algorithm): VerifyKey[] {
+    if (keys === lastKeys && kid === lastKid && alg === lastAlg) return last
     const out: VerifyKey[] = []
     for (const key of keys ?? []) {
       if (kid !== undefined && key.kid !== kid) continue
       if (keyFitsAlgorithm(key, alg)) out.push(key)
     }
+    lastKeys = keys
+    lastKid = kid
+    lastAlg = alg
+    last = out
     return out
   }
 

@@ -134,7 +134,12 @@ function buildRuntime(cfg: NormalizedIssuer): IssuerRuntime {
 }
 
 function staticSelect(keys: readonly VerifyKey[]): (kid: string | undefined, alg: Algorithm) => VerifyKey[] {
+  // the answer for the last (kid, alg) is kept: an issuer signs with one key at a time
+  let lastKid: string | undefined | null = null
+  let lastAlg = ''
+  let last: VerifyKey[] = []
   return (kid, alg) => {
+    if (kid === lastKid && alg === lastAlg) return last
     // a token naming a kid uses the key with that kid; only when none has it, the keys without kid
     // (a static key without kid may verify any token)
     // (loops, not filter: no closure allocated per token)
@@ -142,6 +147,9 @@ function staticSelect(keys: readonly VerifyKey[]): (kid: string | undefined, alg
     if (kid !== undefined) for (const key of keys) if (key.kid === kid && keyFitsAlgorithm(key, alg)) out.push(key)
     if (out.length === 0) for (const key of keys) if ((kid === undefined || key.kid === undefined) && keyFitsAlgorithm(key, alg)) out.push(key)
     if (out.length === 0) throw invalid(`no configured key fits ${kid === undefined ? 'the token' : `kid "${kid.slice(0, 64)}"`} and alg ${alg}`)
+    lastKid = kid
+    lastAlg = alg
+    last = out
     return out
   }
 }
