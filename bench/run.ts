@@ -29,7 +29,8 @@ let revocation: RevocationRow[] | undefined
 
 if (only !== 'http') {
   log(`micro benchmark (${target})`)
-  micro = await runMicroBench({ rounds: quick ? 2 : 5, sampleMs: quick ? 15 : 40, sameMs: quick ? 10 : 25, log })
+  // more, shorter rounds: a median over 9 is steadier on a machine whose speed drifts
+  micro = await runMicroBench({ rounds: quick ? 2 : 9, sampleMs: quick ? 15 : 25, sameMs: quick ? 10 : 15, log })
   log(`micro: ${micro.seconds.toFixed(0)} s`)
 }
 if (only !== 'micro') {
