@@ -50,7 +50,13 @@ export function authenticateRequest<C>(
   authorization: string | readonly string[] | null | undefined,
   optional: boolean | undefined,
 ): Promise<AuthContext<C> | undefined> {
-  const auth = verifier.authenticate(authorization)
+  let auth: Promise<AuthContext<C>>
+  try {
+    auth = verifier.authenticate(authorization)
+  } catch (error) {
+    // a verifier that throws instead of rejecting still gives a rejected promise
+    auth = Promise.reject(error)
+  }
   return optional ? auth.catch(skipMissingToken) : auth
 }
 

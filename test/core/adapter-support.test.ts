@@ -35,6 +35,13 @@ describe('toVerifier', () => {
 })
 
 describe('authenticateRequest', () => {
+  it('rejects, never throws, when a verifier throws synchronously', async () => {
+    const throwing = { ...verifier, authenticate: () => { throw new MissingTokenError() } } as typeof verifier
+    const pending = authenticateRequest(throwing, undefined, false)
+    await expect(pending).rejects.toBeInstanceOf(MissingTokenError)
+    await expect(authenticateRequest(throwing, undefined, true)).resolves.toBeUndefined()
+  })
+
   it('verifies the bearer token of a header', async () => {
     const token = await issuer.sign()
     const auth = await authenticateRequest(verifier, `Bearer ${token}`, false)
