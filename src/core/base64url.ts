@@ -18,15 +18,30 @@ const ALPHABET = /^[A-Za-z0-9_-]*$/
 
 const CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
+/** Sextet values of the base64url alphabet by char code (ASCII only); -1 elsewhere. */
+const SEXTET = new Int8Array(128).fill(-1)
+for (let i = 0; i < 64; i++) SEXTET[CHARS.charCodeAt(i)] = i
+
+function sextet(s: string, i: number): number {
+  const c = s.charCodeAt(i)
+  return c < 128 ? (SEXTET[c] as number) : -1
+}
+
 /**
  * True when `s` is canonical unpadded base64url that decodes to whole bytes: the unused low bits of
  * the last character must be zero (RFC 4648 §3.5), so one token has only one spelling.
  */
 export function isBase64url(s: string): boolean {
   const rem = s.length % 4
-  if (rem === 1 || !ALPHABET.test(s)) return false
+  return rem !== 1 && ALPHABET.test(s) && noUnusedBits(s)
+}
+
+/** For base64url of a length other than 4n+1: whether its last character leaves no unused bit set. */
+function noUnusedBits(s: string): boolean {
+  const rem = s.length & 3
   if (rem === 0) return true
-  return (CHARS.indexOf(s[s.length - 1] as string) & (rem === 2 ? 0x0f : 0x03)) === 0
+  const last = sextet(s, s.length - 1)
+  return last >= 0 && (last & (rem === 2 ? 0x0f : 0x03)) === 0
 }
 
 /**
@@ -56,10 +71,7 @@ function canonicalLength(s: string): number {
   const n = s.length
   const rem = n & 3
   if (rem === 1 || (BufferCtor as NodeBuffer).byteLength(s, 'utf8') !== n || s.indexOf('+') !== -1 || s.indexOf('/') !== -1) return -1
-  if (rem !== 0) {
-    const last = sextet(s, n - 1)
-    if (last < 0 || (last & (rem === 2 ? 0x0f : 0x03)) !== 0) return -1
-  }
+  if (!noUnusedBits(s)) return -1
   return (n >>> 2) * 3 + (rem === 0 ? 0 : rem - 1)
 }
 
@@ -136,15 +148,6 @@ export function asciiBytes(s: string): Uint8Array {
   const out = new Uint8Array(s.length)
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i)
   return out
-}
-
-/** Sextet values of the base64url alphabet by char code (ASCII only); -1 elsewhere. */
-const SEXTET = new Int8Array(128).fill(-1)
-for (let i = 0; i < 64; i++) SEXTET[CHARS.charCodeAt(i)] = i
-
-function sextet(s: string, i: number): number {
-  const c = s.charCodeAt(i)
-  return c < 128 ? (SEXTET[c] as number) : -1
 }
 
 /**
