@@ -45,22 +45,28 @@ function noUnusedBits(s: string): boolean {
 }
 
 /**
- * Decodes `s` when `isBase64url(s)` holds, else `undefined`: the same answer, cheaper on Node. There
- * `s` is checked ASCII (its UTF-8 length is its length), free of `+` and `/` (which Node's decoder
+ * Decodes `s` when `isBase64url(s)` holds, else `undefined`: the same answer, cheaper. Short parts,
+ * and every part where Buffer is missing, go to `decodeCanonicalJs`. Longer ones on Node: `s` is checked ASCII (its UTF-8 length is its length), free of `+` and `/` (which Node's decoder
  * also takes) and of unused bits in its last character, then decoded natively: every other character
  * outside the alphabet, padding included, is skipped or ends the decoding, so the bytes come out
  * shorter than `s`'s length implies (tested for every ASCII character at every position). No string
  * is built: a token's payload and RSA signature are ~800 characters.
  */
 export function decodeCanonical(s: string): Uint8Array | undefined {
-  if (BufferCtor) {
+  if (BufferCtor && s.length > SHORT_PART) {
     const length = canonicalLength(s)
     if (length < 0) return undefined
     const bytes = BufferCtor.from(s, 'base64url')
     return bytes.length === length ? bytes : undefined
   }
-  return isBase64url(s) ? decodeBase64url(s) : undefined
+  return decodeCanonicalJs(s)
 }
+
+/**
+ * Parts up to this length (an HMAC up to SHA-512, ECDSA up to P-384, EdDSA: 86 characters) are
+ * decoded in JavaScript, also on Node: a native call costs more than the work. RSA's 342+ go native.
+ */
+const SHORT_PART = 128
 
 /**
  * The byte length `s` decodes to if it is canonical base64url, or -1 when a check that needs no
@@ -72,6 +78,12 @@ function canonicalLength(s: string): number {
   const rem = n & 3
   if (rem === 1 || (BufferCtor as NodeBuffer).byteLength(s, 'utf8') !== n || s.indexOf('+') !== -1 || s.indexOf('/') !== -1) return -1
   if (!noUnusedBits(s)) return -1
+  return decodedLength(n)
+}
+
+/** Bytes decoded from `n` base64url characters (n not 4k+1). */
+function decodedLength(n: number): number {
+  const rem = n & 3
   return (n >>> 2) * 3 + (rem === 0 ? 0 : rem - 1)
 }
 
@@ -94,9 +106,20 @@ export function decodeJsonObject(s: string): Record<string, unknown> | undefined
 
 /** Parses UTF-8 JSON bytes (invalid UTF-8 refused) that must be an object; `undefined` for anything else. */
 export function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
+  let text: string
+  try {
+    text = decoder.decode(bytes)
+  } catch {
+    return undefined
+  }
+  return parseJsonText(text)
+}
+
+/** JSON text that must be an object; `undefined` for anything else. */
+function parseJsonText(text: string): Record<string, unknown> | undefined {
   let value: unknown
   try {
-    value = JSON.parse(decoder.decode(bytes))
+    value = JSON.parse(text)
   } catch {
     return undefined
   }
@@ -130,13 +153,7 @@ export function decodeJsonPart(s: string): Record<string, unknown> | undefined |
     if (text.includes('\uFFFD')) return parseJsonObject(buf.subarray(0, n))
     // a leading byte order mark is skipped, as TextDecoder does
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch {
-      return undefined
-    }
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+    return parseJsonText(text)
   }
   const bytes = decodeCanonical(s)
   return bytes ? parseJsonObject(bytes) : NOT_BASE64URL
@@ -152,14 +169,13 @@ export function asciiBytes(s: string): Uint8Array {
 
 /**
  * `decodeCanonical` in plain JavaScript: the same answer (bytes when `isBase64url(s)` holds, else
- * `undefined`) without a native call, cheaper for short parts such as an HMAC, ECDSA or EdDSA
- * signature, where a native call's fixed cost outweighs the per-character work.
+ * `undefined`) without a native call; what `decodeCanonical` uses for short parts and without Buffer.
  */
 export function decodeCanonicalJs(s: string): Uint8Array | undefined {
   const n = s.length
   const rem = n & 3
   if (rem === 1) return undefined
-  const out = new Uint8Array((n >>> 2) * 3 + (rem === 0 ? 0 : rem - 1))
+  const out = new Uint8Array(decodedLength(n))
   let o = 0
   let i = 0
   for (; i + 4 <= n; i += 4) {

@@ -10,7 +10,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import type { ZodType, output } from 'zod'
-import { asciiBytes, decodeCanonical, decodeCanonicalJs, decodeJsonObject, decodeJsonPart, isBase64url, NOT_BASE64URL } from './base64url.js'
+import { asciiBytes, decodeCanonical, decodeJsonObject, decodeJsonPart, isBase64url, NOT_BASE64URL } from './base64url.js'
 import { readClaim, readList } from './claim-path.js'
 import { createHmacVerifier, verifyAsymmetric } from './crypto.js'
 import { discoverJwksUri } from './discovery.js'
@@ -76,12 +76,6 @@ interface CacheEntry {
 const BEARER_JWS = /^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 /** extractBearer's limit on the header length. */
 const MAX_BEARER_HEADER = 16 * 1024
-
-/**
- * Signatures up to this length (HMAC up to SHA-512, ECDSA up to P-384, EdDSA: 86 characters) are
- * decoded in JavaScript: a native call costs more than the work; RSA's 342+ characters go native.
- */
-const SHORT_SIGNATURE = 128
 
 /** Parsed, checked protected headers kept by their exact base64url text (one issuer uses a few). */
 const HEADER_CACHE_MAX = 64
@@ -411,7 +405,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     // payload and signature: checked canonical while decoded (both decoders answer as isBase64url);
     // the payload is parsed now (from scratch bytes), its JSON refused only after the header's checks
     const parsed = decodeJsonPart(p)
-    const signature = parsed !== NOT_BASE64URL && (s.length <= SHORT_SIGNATURE ? decodeCanonicalJs(s) : decodeCanonical(s))
+    const signature = parsed !== NOT_BASE64URL && decodeCanonical(s)
     if (!signature) throw invalid('a part of the JWS is not base64url')
     if (header === undefined) {
       header = parseHeader(h)
