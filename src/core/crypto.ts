@@ -198,17 +198,16 @@ export function createHmacVerifier(secret: Uint8Array): (alg: Algorithm, data: U
   return (alg, data, sig) => {
     const size = MAC_SIZE[alg]
     if (size === undefined || sig.length !== size) return false
-    const bits = String(size * 8)
     const nc = nodeCrypto()
     if (nc) {
       let mac = nodeMacs.get(alg)
-      if (!mac) nodeMacs.set(alg, (mac = nodeMac(nc, secret, bits)))
+      if (!mac) nodeMacs.set(alg, (mac = nodeMac(nc, secret, alg.slice(2))))
       return equalBytes(mac(data), sig)
     }
-    let k = webKeys.get(bits)
+    let k = webKeys.get(alg)
     if (!k) {
-      k = crypto.subtle.importKey('raw', secret as BufferSource, { name: 'HMAC', hash: `SHA-${bits}` }, false, ['verify'])
-      webKeys.set(bits, k)
+      k = crypto.subtle.importKey('raw', secret as BufferSource, { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }, false, ['verify'])
+      webKeys.set(alg, k)
     }
     const bytes = typeof data === 'string' ? utf8.encode(data) : data
     return k.then((key) => crypto.subtle.verify('HMAC', key, sig as BufferSource, bytes as BufferSource)).catch(() => false)
