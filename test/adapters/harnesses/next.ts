@@ -39,7 +39,8 @@ export const nextHarness: Harness = {
     }
     return {
       async fetch(path, authorization) {
-        // several lines join in Headers as Next's server joins them (", "), each value a ByteString
+        // several lines joined by Headers (", "), as a Web runtime gives them; Next's own Node
+        // server keeps only the first line (see next-server.test.ts). Values are ByteStrings.
         const headers = new Headers()
         for (const value of authorization === undefined ? [] : [authorization].flat()) {
           headers.append('authorization', value)
