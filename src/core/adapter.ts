@@ -82,7 +82,8 @@ const authOptions = new WeakMap<object, InheritedOptions>()
  * (Express `req`, Fastify `request`, Koa `ctx`, Hono `c`); the entry goes with it.
  */
 export function recordAuthOptions(request: object, options: InheritedOptions & { optional?: boolean }): void {
-  authOptions.set(request, { realm: options.realm, onError: options.onError, onFailure: options.onFailure })
+  // the options object itself (no copy per request); guards read only the three inherited fields
+  authOptions.set(request, options)
 }
 
 /**
@@ -93,7 +94,8 @@ export function guardFailureOptions<O extends object>(request: object, own: O): 
   const inherited = authOptions.get(request)
   if (!inherited) return own
   const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(inherited)) if (value !== undefined) out[key] = value
+  const { realm, onError, onFailure } = inherited
+  for (const [key, value] of Object.entries({ realm, onError, onFailure })) if (value !== undefined) out[key] = value
   for (const [key, value] of Object.entries(own)) if (value !== undefined) out[key] = value
   return out as O
 }
