@@ -6,7 +6,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import {
   authenticateRequest,
+  guardFailureOptions,
   nodeAuthorization,
+  recordAuthOptions,
   resolveFailure,
   toVerifier,
   type AdapterOptions,
@@ -58,6 +60,7 @@ export function requireAuth(
 ): RequestHandler {
   const v = toVerifier<RegisteredClaims>(verifier)
   return async function bearerGuardAuth(req, res, next) {
+    recordAuthOptions(req, options)
     try {
       req.auth = await authenticateRequest(v, nodeAuthorization(req), options.optional)
     } catch (error) {
@@ -117,7 +120,7 @@ function check(guard: Guard, options: ExpressGuardOptions): RequestHandler {
     try {
       guard(req.auth)
     } catch (error) {
-      return fail(error, options, req, res, next)
+      return fail(error, guardFailureOptions(req, options), req, res, next)
     }
     next()
   }

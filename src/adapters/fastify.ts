@@ -7,7 +7,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import {
   authenticateRequest,
+  guardFailureOptions,
   nodeAuthorization,
+  recordAuthOptions,
   resolveFailure,
   toVerifier,
   type AdapterOptions,
@@ -88,6 +90,7 @@ export function requireAuth(
 ): AuthHook {
   const v = toVerifier(verifier)
   return async function bearerGuardAuth(request, reply) {
+    recordAuthOptions(request, options)
     try {
       const header = nodeAuthorization(request.raw)
       request.auth = (await authenticateRequest(v, header, options.optional)) ?? null
@@ -147,7 +150,7 @@ function check(guard: Guard, options: FastifyGuardOptions): AuthHook {
     try {
       guard(request.auth)
     } catch (error) {
-      return fail(error, options, request, reply)
+      return fail(error, guardFailureOptions(request, options), request, reply)
     }
   }
 }

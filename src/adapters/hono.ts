@@ -9,6 +9,8 @@ import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import {
   authenticateRequest,
+  guardFailureOptions,
+  recordAuthOptions,
   resolveWebFailure,
   toVerifier,
   type AdapterOptions,
@@ -64,6 +66,7 @@ export function requireAuth<C>(
   const v = toVerifier<C>(verifier)
   return createMiddleware<{ Variables: OptionalAuthVariables<C> }>(
     async function bearerGuardAuth(c, next) {
+      recordAuthOptions(c, options)
       let auth: AuthContext<C> | undefined
       try {
         auth = await authenticateRequest(
@@ -129,7 +132,7 @@ function check(guard: Guard, options: HonoGuardOptions) {
       try {
         guard(c.get('auth') as AuthContext<unknown> | undefined)
       } catch (error) {
-        return fail(error, options, c)
+        return fail(error, guardFailureOptions(c, options), c)
       }
       await next()
     },

@@ -6,7 +6,9 @@
 import type { DefaultState, Middleware, ParameterizedContext } from 'koa'
 import {
   authenticateRequest,
+  guardFailureOptions,
   nodeAuthorization,
+  recordAuthOptions,
   resolveFailure,
   toVerifier,
   type AdapterOptions,
@@ -58,6 +60,7 @@ export function requireAuth<C = RegisteredClaims>(
 ): Middleware<DefaultState & AuthState<C>> {
   const v = toVerifier<C>(verifier)
   return async function bearerGuardAuth(ctx, next) {
+    recordAuthOptions(ctx, options)
     try {
       const auth = await authenticateRequest(v, nodeAuthorization(ctx.req), options.optional)
       ctx.state.auth = auth as AuthState['auth'] & typeof auth
@@ -115,7 +118,7 @@ function check(guard: Guard, options: KoaGuardOptions): Middleware {
     try {
       guard(ctx.state.auth)
     } catch (error) {
-      return fail(error, options, ctx)
+      return fail(error, guardFailureOptions(ctx, options), ctx)
     }
     await next()
   }

@@ -4,6 +4,7 @@
  * @module bearer-guard/next
  */
 import { NextResponse, type NextRequest } from 'next/server'
+import { pathToRegexp } from 'path-to-regexp'
 import {
   authenticateRequest,
   FORWARDED_IDENTITY_HEADERS,
@@ -77,7 +78,13 @@ export function withAuth<C, X extends object>(
   }
 }
 
-/** A path rule of `authProxy`: `'/a'` exact, `'/a/*'` or `'/a/:path*'` for `/a` and below, a RegExp or a test. */
+/**
+ * A path rule of `authProxy`. `path` is a Next.js matcher string, read as `config.matcher` reads it
+ * (path-to-regexp 6, the library Next compiles in; case-insensitive, one trailing slash allowed):
+ * `'/a'` for `/a` and `/a/`, `'/a/:path*'` (or `'/a/*'`) for `/a` and below, `'/a/:path+'` for
+ * below only, `'/users/:id/admin'`, `'/api/(.*)'`. Or a `RegExp`, or a test of the pathname.
+ * A string path-to-regexp cannot read is a `TypeError` when `authProxy()` runs.
+ */
 export interface ProxyRule<C = RegisteredClaims> extends Requirements<C> {
   path: string | RegExp | ((pathname: string) => boolean)
   optional?: boolean
@@ -86,7 +93,10 @@ export interface AuthProxyOptions<C = RegisteredClaims> extends Omit<
   WithAuthOptions<C>,
   keyof Requirements | 'optional'
 > {
-  /** First match wins; unmatched paths pass. Default: every path `config.matcher` sends here needs a token. */
+  /**
+   * First match wins; unmatched paths pass. Default: every path `config.matcher` sends here needs a
+   * token. An empty list is a `TypeError` (it would protect nothing).
+   */
   rules?: readonly ProxyRule<C>[]
   /** Set `x-auth-subject`, `x-auth-roles`, `x-auth-scopes` (percent-encoded, space-separated). Default: `false`. */
   forwardIdentity?: boolean
@@ -106,17 +116,22 @@ export interface AuthProxyOptions<C = RegisteredClaims> extends Omit<
  */
 export function authProxy<C = RegisteredClaims>(options: AuthProxyOptions<C>) {
   const verifier = toVerifier<C>(options.verifier)
-  const rules = (options.rules ?? [{ path: () => true }]).map((rule) => ({
+  if (options.rules !== undefined && (!Array.isArray(options.rules) || options.rules.length === 0)) {
+    throw new TypeError(
+      'bearer-guard: authProxy "rules" must be a non-empty array (leave it out to protect every path config.matcher sends)',
+    )
+  }
+  const rules = (options.rules ?? [{ path: () => true }]).map((rule, i) => ({
     ...rule,
-    test: toTest(rule.path),
+    test: toTest(checkRule(rule, i), i),
     guards: toGuards(rule),
   }))
   return async function bearerGuardProxy(request: NextRequest): Promise<Response> {
     const headers = new Headers(request.headers)
     for (const name of FORWARDED_IDENTITY_HEADERS) headers.delete(name)
     // the path Next routes (and config.matcher sees): basePath and locale prefix removed
-    const raw = request.nextUrl?.pathname ?? new URL(request.url).pathname
-    const rule = rules.find((r) => r.test(raw) || r.test(decode(raw)))
+    const paths = candidates(request.nextUrl?.pathname ?? new URL(request.url).pathname)
+    const rule = rules.find((r) => paths.some((p) => r.test(p)))
     if (rule) {
       const result = await authorize(request, verifier, rule.guards, {
         ...options,
@@ -160,19 +175,74 @@ async function authorize<C>(
   }
 }
 
-function toTest(path: ProxyRule['path']): (pathname: string) => boolean {
-  if (typeof path === 'function') return path
-  if (path instanceof RegExp) return (p) => path.test(p)
-  const base = path.replace(/\/(\*|:path\*)$/, '')
-  return base === path
-    ? (p) => p === path
-    : (p) => p === base || p.startsWith(`${base}/`) || base === ''
+const RULE_KEYS = new Set(['path', 'roles', 'scopes', 'claims', 'any', 'optional'])
+
+/** A rule with an option `authProxy` does not implement (a matcher's `has`, `missing`, `source`, …) is refused. */
+function checkRule(rule: ProxyRule<any>, i: number): ProxyRule['path'] {
+  if (typeof rule !== 'object' || rule === null) {
+    throw new TypeError(`bearer-guard: authProxy rules[${i}] must be an object with a "path"`)
+  }
+  const unknown = Object.keys(rule).filter((key) => !RULE_KEYS.has(key))
+  if (unknown.length > 0) {
+    throw new TypeError(
+      `bearer-guard: authProxy rules[${i}] has ${unknown.map((k) => `"${k}"`).join(', ')}, which authProxy does not implement (a rule takes path, roles, scopes, claims, any, optional)`,
+    )
+  }
+  return rule.path
 }
 
-function decode(pathname: string): string {
-  try {
-    return decodeURIComponent(pathname)
-  } catch {
-    return pathname
+function toTest(path: ProxyRule['path'], i: number): (pathname: string) => boolean {
+  if (typeof path === 'function') return path
+  if (path instanceof RegExp) {
+    // without g/y: a stateful lastIndex would make every other test of the same path miss
+    const regexp = new RegExp(path.source, path.flags.replace(/[gy]/g, ''))
+    return (p) => regexp.test(p)
   }
+  if (typeof path !== 'string') {
+    throw new TypeError(`bearer-guard: authProxy rules[${i}].path must be a string, a RegExp or a function`)
+  }
+  const regexp = matcherRegExp(path, i)
+  return (p) => regexp.test(p)
+}
+
+/**
+ * A matcher string as Next compiles `config.matcher` (`tokensToRegexp(parse(source))` of
+ * path-to-regexp 6 with its defaults: case-insensitive, an optional trailing `/`, anchored).
+ * `'/a/*'`, bearer-guard's earlier spelling, is `'/a/:path*'`.
+ */
+function matcherRegExp(path: string, i: number): RegExp {
+  if (!path.startsWith('/')) {
+    throw new TypeError(`bearer-guard: authProxy rules[${i}].path "${path}" must start with "/", as a Next.js matcher does`)
+  }
+  const source = path.endsWith('/*') ? `${path.slice(0, -2)}/:path*` : path
+  try {
+    return pathToRegexp(source)
+  } catch (error) {
+    throw new TypeError(
+      `bearer-guard: authProxy rules[${i}].path "${path}" is not a Next.js matcher path-to-regexp can read: ${(error as Error).message}`,
+      { cause: error },
+    )
+  }
+}
+
+/**
+ * The spellings of a pathname a rule is tested against: as sent and percent-decoded (Next tests its
+ * matchers against both), each also without trailing slashes — with `trailingSlash: true` or
+ * `skipTrailingSlashRedirect`, `/a/` reaches the route `/a`, so a RegExp or test written for `/a`
+ * must cover it too.
+ */
+function candidates(pathname: string): string[] {
+  const out = [pathname]
+  try {
+    const decoded = decodeURIComponent(pathname)
+    if (decoded !== pathname) out.push(decoded)
+  } catch {
+    // not decodable: Next cannot match the decoded form either
+  }
+  for (const p of [...out]) {
+    let end = p.length
+    while (end > 1 && p.charCodeAt(end - 1) === 0x2f) end--
+    if (end !== p.length) out.push(p.slice(0, end))
+  }
+  return out
 }

@@ -4,7 +4,7 @@
  *
  * @module bearer-guard
  */
-import { isAuthError, MissingTokenError, type AuthError } from './errors.js'
+import { isAuthError, type AuthError } from './errors.js'
 import { toErrorResponse, webResponse, type ErrorResponse } from './http.js'
 import { createVerifier, isVerifier } from './verifier.js'
 import type { AuthContext, Verifier, VerifierOptions } from './types.js'
@@ -61,8 +61,43 @@ export function authenticateRequest<C>(
 }
 
 function skipMissingToken(error: unknown): undefined {
-  if (error instanceof MissingTokenError) return undefined
+  // the brand, not `instanceof`: the verifier may come from the other build (CJS beside ESM)
+  if (isAuthError(error) && error.code === 'missing_token') return undefined
   throw error
+}
+
+/** What a guard inherits from the `requireAuth` that ran before it on the same request. */
+export interface InheritedOptions {
+  realm?: string
+  onError?: (error: AuthError, ...ctx: any[]) => unknown
+  onFailure?: (error: AuthError, ...ctx: any[]) => void
+}
+
+/** Per request (keyed by the framework's request object): the options of the last `requireAuth`. */
+const authOptions = new WeakMap<object, InheritedOptions>()
+
+/**
+ * Records `realm`, `onError` and `onFailure` of a `requireAuth` for the request it runs on, so the
+ * guards after it answer with them. `request` is the object every middleware of the request sees
+ * (Express `req`, Fastify `request`, Koa `ctx`, Hono `c`); the entry goes with it.
+ */
+export function recordAuthOptions(request: object, options: InheritedOptions & { optional?: boolean }): void {
+  // the options object itself (no copy per request); guards read only the three inherited fields
+  authOptions.set(request, options)
+}
+
+/**
+ * A guard's options for this request: its own, over the `realm`, `onError` and `onFailure` recorded
+ * by the `requireAuth` before it (an option the guard leaves `undefined` is inherited).
+ */
+export function guardFailureOptions<O extends object>(request: object, own: O): O {
+  const inherited = authOptions.get(request)
+  if (!inherited) return own
+  const out: Record<string, unknown> = {}
+  const { realm, onError, onFailure } = inherited
+  for (const [key, value] of Object.entries({ realm, onError, onFailure })) if (value !== undefined) out[key] = value
+  for (const [key, value] of Object.entries(own)) if (value !== undefined) out[key] = value
+  return out as O
 }
 
 /** What `resolveFailure` needs: the adapter's options, and how to tell that `onError` answered. */

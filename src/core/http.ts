@@ -3,7 +3,7 @@
  *
  * @module bearer-guard
  */
-import { DEFAULT_REALM, KeySourceUnavailableError, type AuthError, type AuthErrorCode } from './errors.js'
+import { DEFAULT_REALM, type AuthError, type AuthErrorCode } from './errors.js'
 
 /** A framework-neutral HTTP answer. Header names are lower case. */
 export interface ErrorResponse {
@@ -26,8 +26,9 @@ export function toErrorResponse(error: AuthError, options: { realm?: string } = 
   }
   const challenge = error.wwwAuthenticate(options.realm ?? DEFAULT_REALM)
   if (challenge !== undefined) headers['www-authenticate'] = challenge
-  if (error instanceof KeySourceUnavailableError || error.status === 503) {
-    headers['retry-after'] = String((error as KeySourceUnavailableError).retryAfter ?? 5)
+  // by status, not class: the error may come from another copy of the package (ESM beside CJS)
+  if (error.status === 503) {
+    headers['retry-after'] = String((error as { retryAfter?: number }).retryAfter ?? 5)
   }
   return { status: error.status, headers, body: error.toJSON() }
 }

@@ -15,12 +15,26 @@
  * | /hooked       | requireAuth(verifier, { onError: <CUSTOM answer> })               |
  * | /hooked-role  | requireAuth(verifier), requireRole('admin', { onError: <CUSTOM> }) |
  * | /down         | requireAuth(downVerifier)   (its JWKS endpoint answers 500)       |
+ * | /inherit      | requireAuth(verifier, { realm: 'orders', onFailure }), requireScopes('orders:write') |
+ * | /inherit-hooked | requireAuth(verifier, { onError: <CUSTOM>, onFailure }), requireRole('admin') |
+ * | /inherit-own  | requireAuth(verifier, { realm: 'orders', onFailure }), requireRole('admin', { realm: 'admin' }) |
+ * | /optional-role | requireAuth(verifier, { optional: true, realm: 'orders' }), requireRole('admin') |
+ * | /foreign-optional | requireAuth(foreignVerifier, { optional: true })  (a verifier of another build) |
+ *
+ * `onFailure` is `(error) => fixture.failed(error.code)`. Next.js has one options object per route
+ * (`withAuth(handler, { realm, onError, onFailure, roles, scopes })`), which its requirements use:
+ * `/inherit-own` is `{ realm: 'admin', roles: 'admin', onFailure }` there.
  *
  * A handler calls `fixture.ran(route)` and answers `200 { route, sub: auth?.subject ?? null }`.
+ *
+ * Requests go over real sockets with `node:http` (the Next.js harness builds `NextRequest`s instead):
+ * an `authorization` given as an array is sent as that many header lines, each value as Latin-1
+ * bytes (so `\u00a0` is the byte 0xA0, which Node's parser reads back as U+00A0).
  */
 import { http, HttpResponse, type RequestHandler } from 'msw'
 import { createVerifier, type AuthError, type IssuerOptions, type Verifier } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
+import { buildSecondCopy } from './second-copy.js'
 
 export const DOWN_JWKS = 'https://keys-down.test/jwks.json'
 
@@ -34,12 +48,19 @@ export const CUSTOM = {
 export interface Fixture {
   verifier: Verifier
   downVerifier: Verifier
+  /** A verifier of another build of bearer-guard (CJS bundle): its errors are other classes. */
+  foreignVerifier: Verifier
   ran(route: string): void
+  /** What the harnesses' `onFailure` hooks call, with the error's code. */
+  failed(code: string): void
 }
 
-/** A running app; `fetch` sends a GET to `path` with the given Authorization header(s). */
+/**
+ * A running app; `fetch` sends a GET to `path` with the given Authorization header — or, for an
+ * array, that many Authorization lines.
+ */
 export interface App {
-  fetch(path: string, authorization?: string): Promise<Response>
+  fetch(path: string, authorization?: string | readonly string[]): Promise<Response>
   close(): Promise<void>
 }
 
@@ -61,18 +82,21 @@ export interface Tokens {
 export interface Case {
   name: string
   path: string
-  authorization?: (t: Tokens) => string
+  /** One header value, or several Authorization lines. */
+  authorization?: (t: Tokens) => string | string[]
   status: number
   /** Exact `WWW-Authenticate`, or `null` for none. */
   wwwAuthenticate: string | null
   body: unknown
   handlerRan: boolean
+  /** The codes `onFailure` was told, in order. Default: none. */
+  failures?: string[]
 }
 
 const missing = { error: 'missing_token', error_description: 'authentication required' }
 const malformed = { error: 'invalid_request', error_description: 'malformed authorization header' }
-const challenge = (code: string, description: string, extra = '') =>
-  `Bearer realm="api", error="${code}", error_description="${description}"${extra}`
+const challenge = (code: string, description: string, extra = '', realm = 'api') =>
+  `Bearer realm="${realm}", error="${code}", error_description="${description}"${extra}`
 const custom = (error: string) => ({ custom: true, error })
 
 export const cases: Case[] = [
@@ -301,6 +325,202 @@ export const cases: Case[] = [
     body: custom('insufficient_scope'),
     handlerRan: false,
   },
+  // several credentials: two Authorization lines reach Web Headers joined with ", " (item 15)
+  {
+    name: 'two Authorization lines: Basic, then Bearer',
+    path: '/user',
+    authorization: (t) => ['Basic dXNlcjpwYXNz', `Bearer ${t.user}`],
+    status: 400,
+    wwwAuthenticate: challenge('invalid_request', 'malformed authorization header'),
+    body: malformed,
+    handlerRan: false,
+  },
+  {
+    name: 'two Authorization lines: Bearer, then Basic',
+    path: '/user',
+    authorization: (t) => [`Bearer ${t.user}`, 'Basic dXNlcjpwYXNz'],
+    status: 400,
+    wwwAuthenticate: challenge('invalid_request', 'malformed authorization header'),
+    body: malformed,
+    handlerRan: false,
+  },
+  {
+    name: 'two Authorization lines, both Bearer',
+    path: '/user',
+    authorization: (t) => [`Bearer ${t.user}`, `Bearer ${t.admin}`],
+    status: 400,
+    wwwAuthenticate: challenge('invalid_request', 'malformed authorization header'),
+    body: malformed,
+    handlerRan: false,
+  },
+  {
+    name: 'an empty Authorization line, then a Bearer one',
+    path: '/user',
+    authorization: (t) => ['', `Bearer ${t.user}`],
+    status: 400,
+    wwwAuthenticate: challenge('invalid_request', 'malformed authorization header'),
+    body: malformed,
+    handlerRan: false,
+  },
+  {
+    name: 'two Authorization lines with optional auth are not anonymous',
+    path: '/optional',
+    authorization: (t) => ['Basic dXNlcjpwYXNz', `Bearer ${t.user}`],
+    status: 400,
+    wwwAuthenticate: challenge('invalid_request', 'malformed authorization header'),
+    body: malformed,
+    handlerRan: false,
+  },
+  {
+    name: 'two credentials in one line',
+    path: '/user',
+    authorization: (t) => `Basic dXNlcjpwYXNz, Bearer ${t.user}`,
+    status: 400,
+    wwwAuthenticate: challenge('invalid_request', 'malformed authorization header'),
+    body: malformed,
+    handlerRan: false,
+  },
+  {
+    name: 'one credential with comma-separated auth-params is one credential of another scheme',
+    path: '/user',
+    authorization: () => 'Digest username="a", realm="b, c", nonce="d"',
+    status: 401,
+    wwwAuthenticate: 'Bearer realm="api"',
+    body: missing,
+    handlerRan: false,
+  },
+  // whitespace around the credential is SP/HTAB only (item 11)
+  {
+    name: 'a no-break space (0xA0) after the token',
+    path: '/user',
+    authorization: (t) => `Bearer ${t.user}\u00a0`,
+    status: 400,
+    wwwAuthenticate: challenge('invalid_request', 'malformed authorization header'),
+    body: malformed,
+    handlerRan: false,
+  },
+  {
+    name: 'a no-break space (0xA0) before the scheme',
+    path: '/user',
+    authorization: (t) => `\u00a0Bearer ${t.user}`,
+    status: 400,
+    wwwAuthenticate: challenge('invalid_request', 'malformed authorization header'),
+    body: malformed,
+    handlerRan: false,
+  },
+  {
+    // U+3000 cannot be a header character; on the wire it is its UTF-8 bytes, read as Latin-1
+    name: 'an ideographic space (U+3000, UTF-8 bytes) after the token',
+    path: '/user',
+    authorization: (t) => `Bearer ${t.user}\u00e3\u0080\u0080`,
+    status: 400,
+    wwwAuthenticate: challenge('invalid_request', 'malformed authorization header'),
+    body: malformed,
+    handlerRan: false,
+  },
+  {
+    name: 'SP and HTAB around the credential are fine',
+    path: '/user',
+    authorization: (t) => `Bearer \t${t.user}\t `,
+    status: 200,
+    wwwAuthenticate: null,
+    body: { route: 'user', sub: 'user-1' },
+    handlerRan: true,
+  },
+  // guards inherit realm, onError and onFailure from the requireAuth before them (item 17)
+  {
+    name: 'guard answers with the realm of requireAuth and tells its onFailure',
+    path: '/inherit',
+    authorization: (t) => `Bearer ${t.user}`,
+    status: 403,
+    wwwAuthenticate: challenge('insufficient_scope', 'insufficient scope', ', scope="orders:write"', 'orders'),
+    body: { error: 'insufficient_scope', error_description: 'insufficient scope' },
+    handlerRan: false,
+    failures: ['insufficient_scope'],
+  },
+  {
+    name: 'requireAuth with realm and onFailure, no token',
+    path: '/inherit',
+    status: 401,
+    wwwAuthenticate: 'Bearer realm="orders"',
+    body: missing,
+    handlerRan: false,
+    failures: ['missing_token'],
+  },
+  {
+    name: 'requireAuth with realm and onFailure, guard passes',
+    path: '/inherit',
+    authorization: (t) => `Bearer ${t.admin}`,
+    status: 200,
+    wwwAuthenticate: null,
+    body: { route: 'inherit', sub: 'admin-1' },
+    handlerRan: true,
+  },
+  {
+    name: 'guard answers with the onError of requireAuth and tells its onFailure',
+    path: '/inherit-hooked',
+    authorization: (t) => `Bearer ${t.user}`,
+    status: 418,
+    wwwAuthenticate: null,
+    body: custom('insufficient_scope'),
+    handlerRan: false,
+    failures: ['insufficient_scope'],
+  },
+  {
+    name: 'requireAuth onError answers its own failure on a guarded route',
+    path: '/inherit-hooked',
+    authorization: (t) => `Bearer ${t.expired}`,
+    status: 418,
+    wwwAuthenticate: null,
+    body: custom('invalid_token'),
+    handlerRan: false,
+    failures: ['invalid_token'],
+  },
+  {
+    name: "guard's own realm wins over requireAuth's",
+    path: '/inherit-own',
+    authorization: (t) => `Bearer ${t.user}`,
+    status: 403,
+    wwwAuthenticate: challenge('insufficient_scope', 'insufficient role', '', 'admin'),
+    body: { error: 'insufficient_scope', error_description: 'insufficient role' },
+    handlerRan: false,
+    failures: ['insufficient_scope'],
+  },
+  {
+    name: 'guard after optional requireAuth without a token answers 401 with its realm',
+    path: '/optional-role',
+    status: 401,
+    wwwAuthenticate: 'Bearer realm="orders"',
+    body: missing,
+    handlerRan: false,
+  },
+  // optional auth with a verifier of another build (item 16)
+  {
+    name: 'optional auth with a verifier of another build, no token',
+    path: '/foreign-optional',
+    status: 200,
+    wwwAuthenticate: null,
+    body: { route: 'foreign-optional', sub: null },
+    handlerRan: true,
+  },
+  {
+    name: 'optional auth with a verifier of another build, valid token',
+    path: '/foreign-optional',
+    authorization: (t) => `Bearer ${t.user}`,
+    status: 200,
+    wwwAuthenticate: null,
+    body: { route: 'foreign-optional', sub: 'user-1' },
+    handlerRan: true,
+  },
+  {
+    name: 'optional auth with a verifier of another build, expired token',
+    path: '/foreign-optional',
+    authorization: (t) => `Bearer ${t.expired}`,
+    status: 401,
+    wwwAuthenticate: challenge('invalid_token', 'token expired'),
+    body: { error: 'invalid_token', error_description: 'token expired' },
+    handlerRan: false,
+  },
   {
     name: 'key endpoint down',
     path: '/down',
@@ -320,8 +540,11 @@ export async function createConformanceSetup(): Promise<{
   issuer: TestIssuer
   tokens: Tokens
   handlers: RequestHandler[]
-  fixture(ran: (route: string) => void): Fixture
+  fixture(ran: (route: string) => void, failed: (code: string) => void): Fixture
+  dispose(): Promise<void>
 }> {
+  const secondCopy = await buildSecondCopy({ core: 'src/index.ts' })
+  const foreign = secondCopy.load<typeof import('bearer-guard')>('core')
   const issuer = await createTestIssuer({ algorithm: 'RS256' })
   const impostor = await createTestIssuer({
     algorithm: 'RS256',
@@ -354,13 +577,19 @@ export async function createConformanceSetup(): Promise<{
     tokens,
     handlers,
     // fresh verifiers per app: no cache or back-off state crosses from one adapter's run to the next
-    fixture: (ran) => ({
+    fixture: (ran, failed) => ({
       verifier: createVerifier(issuer.verifierOptions('jwks') as IssuerOptions<undefined>),
       downVerifier: createVerifier(
         issuer.verifierOptions('jwks', { jwksUri: DOWN_JWKS }) as IssuerOptions<undefined>,
       ),
+      // static keys: the second copy fetches nothing
+      foreignVerifier: foreign.createVerifier(
+        issuer.verifierOptions('keys') as IssuerOptions<undefined>,
+      ) as unknown as Verifier,
       ran,
+      failed,
     }),
+    dispose: () => secondCopy.dispose(),
   }
 }
 

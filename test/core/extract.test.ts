@@ -51,7 +51,7 @@ describe('extractBearer (RFC 6750 §2.1)', () => {
     ['Bearer alone', 'Bearer', /without a token/],
     ['Bearer with spaces only', 'Bearer    ', /without a token/],
     ['two tokens', `Bearer ${TOKEN} ${TOKEN}`, /more than one credential/],
-    ['a comma-separated second credential', `Bearer ${TOKEN}, Basic abc`, /more than one credential/],
+    ['a comma-separated second credential', `Bearer ${TOKEN}, Basic abc`, /2 credentials in the authorization header/],
     ['a quote', 'Bearer "abc"', /b64token/],
     ['padding in the middle', 'Bearer ab=cd', /b64token/],
     ['a non-ASCII character', 'Bearer abcé', /b64token/],
@@ -62,6 +62,73 @@ describe('extractBearer (RFC 6750 §2.1)', () => {
     expect(error.status).toBe(400)
     expect(error.code).toBe('invalid_request')
     expect(error.reason).toMatch(reason)
+  })
+
+  describe('whitespace around the credential is SP and HTAB only (RFC 9110 OWS)', () => {
+    // every one of these is removed by String.prototype.trim()
+    const unicodeSpaces = ['\u3000', '\u00a0', '\u2003', '\u2028', '\ufeff', '\u000b', '\u000c', '\n', '\r']
+    it.each(unicodeSpaces)('refuses %j after the token with 400', (space) => {
+      const error = failure(`Bearer ${TOKEN}${space}`)
+      expect(error).toBeInstanceOf(InvalidRequestError)
+      expect(error.status).toBe(400)
+    })
+    it.each(unicodeSpaces)('refuses %j before the scheme with 400', (space) => {
+      expect(failure(`${space}Bearer ${TOKEN}`)).toBeInstanceOf(InvalidRequestError)
+    })
+    it.each(unicodeSpaces)('refuses %j between the scheme and the token with 400', (space) => {
+      expect(failure(`Bearer${space}${TOKEN}`)).toBeInstanceOf(InvalidRequestError)
+    })
+    it('still accepts SP and HTAB on both sides', () => {
+      expect(extractBearer(` \t Bearer \t ${TOKEN} \t `)).toBe(TOKEN)
+    })
+    it('answers a header of OWS only as no credentials', () => {
+      expect(failure(' \t ')).toBeInstanceOf(MissingTokenError)
+    })
+  })
+
+  describe('several credentials in one value (Web Headers join repeated lines with ", ")', () => {
+    it.each([
+      ['Basic, then Bearer', `Basic dXNlcjpwYXNz, Bearer ${TOKEN}`],
+      ['Bearer, then Basic', `Bearer ${TOKEN}, Basic dXNlcjpwYXNz`],
+      ['two Bearer tokens', `Bearer ${TOKEN}, Bearer ${TOKEN}`],
+      ['a bare scheme, then Bearer', `Negotiate, Bearer ${TOKEN}`],
+      ['Bearer, then a bare scheme', `Bearer ${TOKEN}, Negotiate`],
+      ['auth-params, then Bearer', `Digest username="a", realm="b, c", Bearer ${TOKEN}`],
+      ['no OWS after the comma', `Basic dXNlcjpwYXNz,Bearer ${TOKEN}`],
+      ['HTAB after the comma', `Basic dXNlcjpwYXNz,\tBearer ${TOKEN}`],
+      ['an empty line, then Bearer', `, Bearer ${TOKEN}`],
+      ['Bearer, then an empty line', `Bearer ${TOKEN}, `],
+      ['two other schemes', 'Basic dXNlcjpwYXNz, Basic dXNlcjpwYXNz'],
+    ])('answers %s with 400 invalid_request', (_what, header) => {
+      const error = failure(header)
+      expect(error).toBeInstanceOf(InvalidRequestError)
+      expect(error.status).toBe(400)
+      expect(error.reason).toMatch(/credentials in the authorization header/)
+    })
+
+    it.each([
+      ['comma-separated auth-params', 'Digest username="a", realm="b", nonce="c"'],
+      ['auth-params with BWS around "="', 'Digest username = "a" , realm\t=\tb'],
+      ['a comma and a scheme-like word inside a quoted-string', 'Digest realm="x, Bearer y", qop=auth'],
+      ['an escaped quote inside a quoted-string', 'Digest realm="x\\", Bearer y", qop=auth'],
+    ])('reads %s as one credential of another scheme (401, no error code)', (_what, header) => {
+      const error = failure(header)
+      expect(error).toBeInstanceOf(MissingTokenError)
+      expect(error.reason).toMatch(/is not Bearer/)
+    })
+
+    it('answers a Bearer credential followed by an auth-param with 400', () => {
+      expect(failure(`Bearer ${TOKEN}, realm="x"`)).toBeInstanceOf(InvalidRequestError)
+    })
+
+    it('answers a scheme that is not a token with 400', () => {
+      expect(failure(`"Bearer" ${TOKEN}`)).toBeInstanceOf(InvalidRequestError)
+      expect(failure(`Bearer: ${TOKEN}`)).toBeInstanceOf(InvalidRequestError)
+    })
+
+    it('answers an unterminated quoted-string with 400', () => {
+      expect(failure('Digest realm="x, Bearer y')).toBeInstanceOf(InvalidRequestError)
+    })
   })
 
   it("reads one header from Node's string[] form", () => {

@@ -11,12 +11,13 @@ function expressHarnessOf(name: Harness['name'], create: () => express.Express):
   return {
   name,
   transport: 'http.Server on 127.0.0.1:0',
-  async start({ verifier, downVerifier, ran }) {
+  async start({ verifier, downVerifier, foreignVerifier, ran, failed }) {
     const onError = (error: AuthError, _req: Request, res: Response) =>
       res
         .status(CUSTOM.status)
         .set(...CUSTOM.header)
         .json(CUSTOM.body(error))
+    const onFailure = (error: AuthError) => failed(error.code)
     const handler = (route: string) => (req: Request, res: Response) => {
       ran(route)
       res.json({ route, sub: req.auth?.subject ?? null })
@@ -32,6 +33,31 @@ function expressHarnessOf(name: Harness['name'], create: () => express.Express):
     app.get('/hooked', requireAuth(verifier, { onError }), handler('hooked'))
     app.get('/hooked-role', auth, requireRole('admin', { onError }), handler('hooked-role'))
     app.get('/down', requireAuth(downVerifier), handler('down'))
+    app.get(
+      '/inherit',
+      requireAuth(verifier, { realm: 'orders', onFailure }),
+      requireScopes('orders:write'),
+      handler('inherit'),
+    )
+    app.get(
+      '/inherit-hooked',
+      requireAuth(verifier, { onError, onFailure }),
+      requireRole('admin'),
+      handler('inherit-hooked'),
+    )
+    app.get(
+      '/inherit-own',
+      requireAuth(verifier, { realm: 'orders', onFailure }),
+      requireRole('admin', { realm: 'admin' }),
+      handler('inherit-own'),
+    )
+    app.get(
+      '/optional-role',
+      requireAuth(verifier, { optional: true, realm: 'orders' }),
+      requireRole('admin'),
+      handler('optional-role'),
+    )
+    app.get('/foreign-optional', requireAuth(foreignVerifier, { optional: true }), handler('foreign-optional'))
     return listen(app)
   },
   }

@@ -12,12 +12,13 @@ import { client } from './listen.js'
 export const fastifyHarness: Harness = {
   name: 'fastify',
   transport: 'app.listen on 127.0.0.1:0',
-  async start({ verifier, downVerifier, ran }) {
+  async start({ verifier, downVerifier, foreignVerifier, ran, failed }) {
     const onError = (error: AuthError, _req: FastifyRequest, reply: FastifyReply) =>
       reply
         .code(CUSTOM.status)
         .header(...CUSTOM.header)
         .send(CUSTOM.body(error))
+    const onFailure = (error: AuthError) => failed(error.code)
     const handler = (route: string) => async (req: FastifyRequest) => {
       ran(route)
       return { route, sub: req.auth?.subject ?? null }
@@ -42,6 +43,36 @@ export const fastifyHarness: Harness = {
       handler('hooked-role'),
     )
     app.get('/down', { onRequest: requireAuth(downVerifier) }, handler('down'))
+    app.get(
+      '/inherit',
+      { preHandler: [app.requireAuth({ realm: 'orders', onFailure }), requireScopes('orders:write')] },
+      handler('inherit'),
+    )
+    app.get(
+      '/inherit-hooked',
+      { preHandler: [app.requireAuth({ onError, onFailure }), requireRole('admin')] },
+      handler('inherit-hooked'),
+    )
+    app.get(
+      '/inherit-own',
+      {
+        preHandler: [
+          app.requireAuth({ realm: 'orders', onFailure }),
+          requireRole('admin', { realm: 'admin' }),
+        ],
+      },
+      handler('inherit-own'),
+    )
+    app.get(
+      '/optional-role',
+      { preHandler: [app.requireAuth({ optional: true, realm: 'orders' }), requireRole('admin')] },
+      handler('optional-role'),
+    )
+    app.get(
+      '/foreign-optional',
+      { preHandler: requireAuth(foreignVerifier, { optional: true }) },
+      handler('foreign-optional'),
+    )
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
     return client(base, () => app.close())
   },

@@ -8,9 +8,10 @@ import { client } from './listen.js'
 export const honoHarness: Harness = {
   name: 'hono',
   transport: '@hono/node-server on 127.0.0.1:0',
-  async start({ verifier, downVerifier, ran }) {
+  async start({ verifier, downVerifier, foreignVerifier, ran, failed }) {
     const onError = (error: AuthError, c: Context) =>
       c.json(CUSTOM.body(error), 418, { [CUSTOM.header[0]]: CUSTOM.header[1] })
+    const onFailure = (error: AuthError) => failed(error.code)
     const handler =
       (route: string) => (c: Context<{ Variables: { auth?: { subject?: string } } }>) => {
         ran(route)
@@ -27,6 +28,31 @@ export const honoHarness: Harness = {
     app.get('/hooked', requireAuth(verifier, { onError }), handler('hooked'))
     app.get('/hooked-role', auth, requireRole('admin', { onError }), handler('hooked-role'))
     app.get('/down', requireAuth(downVerifier), handler('down'))
+    app.get(
+      '/inherit',
+      requireAuth(verifier, { realm: 'orders', onFailure }),
+      requireScopes('orders:write'),
+      handler('inherit'),
+    )
+    app.get(
+      '/inherit-hooked',
+      requireAuth(verifier, { onError, onFailure }),
+      requireRole('admin'),
+      handler('inherit-hooked'),
+    )
+    app.get(
+      '/inherit-own',
+      requireAuth(verifier, { realm: 'orders', onFailure }),
+      requireRole('admin', { realm: 'admin' }),
+      handler('inherit-own'),
+    )
+    app.get(
+      '/optional-role',
+      requireAuth(verifier, { optional: true, realm: 'orders' }),
+      requireRole('admin'),
+      handler('optional-role'),
+    )
+    app.get('/foreign-optional', requireAuth(foreignVerifier, { optional: true }), handler('foreign-optional'))
     const { base, close } = await new Promise<{ base: string; close: () => Promise<void> }>(
       (resolve) => {
         const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>

@@ -8,12 +8,13 @@ import { listen } from './listen.js'
 export const koaHarness: Harness = {
   name: 'koa',
   transport: 'http.Server on 127.0.0.1:0',
-  async start({ verifier, downVerifier, ran }) {
+  async start({ verifier, downVerifier, foreignVerifier, ran, failed }) {
     const onError = (error: AuthError, ctx: ParameterizedContext) => {
       ctx.status = CUSTOM.status
       ctx.set(...CUSTOM.header)
       ctx.body = CUSTOM.body(error)
     }
+    const onFailure = (error: AuthError) => failed(error.code)
     const handler =
       (route: string): Middleware =>
       (ctx) => {
@@ -31,6 +32,14 @@ export const koaHarness: Harness = {
       '/hooked': [requireAuth(verifier, { onError })],
       '/hooked-role': [auth, requireRole('admin', { onError })],
       '/down': [requireAuth(downVerifier)],
+      '/inherit': [requireAuth(verifier, { realm: 'orders', onFailure }), requireScopes('orders:write')],
+      '/inherit-hooked': [requireAuth(verifier, { onError, onFailure }), requireRole('admin')],
+      '/inherit-own': [
+        requireAuth(verifier, { realm: 'orders', onFailure }),
+        requireRole('admin', { realm: 'admin' }),
+      ],
+      '/optional-role': [requireAuth(verifier, { optional: true, realm: 'orders' }), requireRole('admin')],
+      '/foreign-optional': [requireAuth(foreignVerifier, { optional: true })],
     }
     const app = new Koa()
     // a minimal router: the path's chain, then its handler (koa-compose, as @koa/router does)

@@ -6,9 +6,10 @@ import { CUSTOM, type Harness } from '../conformance-cases.js'
 export const nextHarness: Harness = {
   name: 'next',
   transport: 'route handlers called with real NextRequest objects (in process)',
-  async start({ verifier, downVerifier, ran }) {
+  async start({ verifier, downVerifier, foreignVerifier, ran, failed }) {
     const onError = (error: AuthError) =>
       Response.json(CUSTOM.body(error), { status: CUSTOM.status, headers: [[...CUSTOM.header]] })
+    const onFailure = (error: AuthError) => failed(error.code)
     const route = (
       name: string,
       options: Omit<WithAuthOptions, 'verifier'> & { verifier?: WithAuthOptions['verifier'] } = {},
@@ -30,10 +31,20 @@ export const nextHarness: Harness = {
       '/hooked': route('hooked', { onError }),
       '/hooked-role': route('hooked-role', { roles: 'admin', onError }),
       '/down': route('down', { verifier: downVerifier }),
+      '/inherit': route('inherit', { realm: 'orders', onFailure, scopes: 'orders:write' }),
+      '/inherit-hooked': route('inherit-hooked', { onError, onFailure, roles: 'admin' }),
+      '/inherit-own': route('inherit-own', { realm: 'admin', onFailure, roles: 'admin' }),
+      '/optional-role': route('optional-role', { optional: true, realm: 'orders', roles: 'admin' }),
+      '/foreign-optional': route('foreign-optional', { verifier: foreignVerifier, optional: true }),
     }
     return {
       async fetch(path, authorization) {
-        const headers: HeadersInit = authorization === undefined ? {} : { authorization }
+        // several lines joined by Headers (", "), as a Web runtime gives them; Next's own Node
+        // server keeps only the first line (see next-server.test.ts). Values are ByteStrings.
+        const headers = new Headers()
+        for (const value of authorization === undefined ? [] : [authorization].flat()) {
+          headers.append('authorization', value)
+        }
         const request = new NextRequest(`http://localhost:3000${path}`, { headers })
         return (routes[path] as (typeof routes)[string])(request, { params: Promise.resolve({}) })
       },
