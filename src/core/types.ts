@@ -92,7 +92,12 @@ export interface JwksOptions {
 /** A jti denylist consulted after the signature and claims are valid. */
 export interface RevocationStore {
   isRevoked(jti: string, claims: JWTPayload): boolean | Promise<boolean>
-  revoke(jti: string, expiresAt: Date): void | Promise<void>
+  /**
+   * Denies `jti` until `expiresAt` (plus the largest clock tolerance, 300 s): a `Date`
+   * (`auth.expiresAt`) or a NumericDate in seconds (`claims.exp`). The built-in stores throw a
+   * `TypeError` for anything else, and for a number that can only be milliseconds.
+   */
+  revoke(jti: string, expiresAt: Date | number): void | Promise<void>
   close?(): void | Promise<void>
 }
 

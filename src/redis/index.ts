@@ -3,7 +3,7 @@
  * from a local mirror kept current by pub/sub and periodic resync.
  *
  * Subpath export `'bearer-guard/redis'`. ioredis is an optional peer dependency: you pass the client,
- * this module never imports it.
+ * this module never imports it. It loads neither jose nor zod (test/packaging/redis-imports.test.ts).
  *
  * @module bearer-guard/redis
  */
@@ -16,4 +16,4 @@ export type {
   RedisRevocationStoreOptions,
   RedisSubscriberLike,
   RevocationLogger,
-} from './redis-revocation-store.js'
+} from './types.js'

@@ -1,5 +1,6 @@
-import { describe, expect, it, vi } from 'vitest'
-import { REVOCATION_SLACK_MS } from '../../src/core/revocation.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { REVOCATION_SLACK_MS } from '../../src/core/limits.js'
+import { MAX_DURATIONS } from '../../src/core/options.js'
 import {
   createMemoryRevocationStore,
   createVerifier,
@@ -22,6 +23,10 @@ async function failure(promise: Promise<unknown>): Promise<AuthError> {
   throw new Error('verification succeeded')
 }
 
+afterEach(() => {
+  vi.useRealTimers()
+})
+
 describe('createMemoryRevocationStore', () => {
   it('remembers a revoked jti until the token expires', () => {
     const store = createMemoryRevocationStore()
@@ -38,12 +43,65 @@ describe('createMemoryRevocationStore', () => {
     expect(store.size).toBe(0)
   })
 
-  it('drops an entry once its token has expired (plus the slack of the largest clock tolerance)', async () => {
+  it('drops an entry once its token has expired (plus the slack of the largest clock tolerance)', () => {
+    vi.useFakeTimers({ now: Date.parse('2030-01-01T00:00:00Z') })
     const store = createMemoryRevocationStore()
     store.revoke('soon', new Date(Date.now() - REVOCATION_SLACK_MS + 50))
+    vi.advanceTimersByTime(49)
     expect(store.isRevoked('soon', {})).toBe(true)
-    await new Promise((resolve) => setTimeout(resolve, 120))
+    vi.advanceTimersByTime(2)
     expect(store.isRevoked('soon', {})).toBe(false)
+  })
+
+  it('takes its slack from the leaf limits.ts, equal to the largest clockTolerance options.ts accepts', () => {
+    expect(REVOCATION_SLACK_MS).toBe(MAX_DURATIONS.clockTolerance * 1000)
+  })
+
+  it('keeps an entry for the largest clockTolerance a verifier accepts past exp, not less', () => {
+    vi.useFakeTimers({ now: Date.parse('2030-01-01T00:00:00Z') })
+    const store = createMemoryRevocationStore()
+    const exp = Date.now() + 1000
+    store.revoke('edge', new Date(exp))
+    vi.setSystemTime(exp + REVOCATION_SLACK_MS - 1)
+    vi.advanceTimersByTime(0)
+    expect(store.isRevoked('edge', {})).toBe(true)
+    vi.advanceTimersByTime(2)
+    expect(store.isRevoked('edge', {})).toBe(false)
+  })
+
+  it('accepts expiresAt as a NumericDate in seconds (claims.exp), like a Date', () => {
+    vi.useFakeTimers({ now: Date.parse('2030-01-01T00:00:00Z') })
+    const store = createMemoryRevocationStore()
+    const exp = Math.floor(Date.now() / 1000) + 60
+    store.revoke('by-seconds', exp)
+    store.revoke('by-date', new Date(exp * 1000))
+    expect(store.isRevoked('by-seconds', {})).toBe(true)
+    vi.advanceTimersByTime(60_000 + REVOCATION_SLACK_MS - 1)
+    expect([store.isRevoked('by-seconds', {}), store.isRevoked('by-date', {})]).toEqual([true, true])
+    vi.advanceTimersByTime(2)
+    expect([store.isRevoked('by-seconds', {}), store.isRevoked('by-date', {})]).toEqual([false, false])
+  })
+
+  it('refuses a millisecond number with a TypeError naming the fix, instead of reading it as seconds', () => {
+    const store = createMemoryRevocationStore()
+    expect(() => store.revoke('ms', Date.now() + 60_000)).toThrow(
+      /bearer-guard: revoke\(\) expiresAt \d+ looks like milliseconds: pass seconds \(claims\.exp\) or a Date/,
+    )
+    expect(store.size).toBe(0)
+  })
+
+  it.each([
+    ['an invalid Date', new Date('nope')],
+    ['NaN', Number.NaN],
+    ['a negative number', -1],
+    ['a string', '1700000000'],
+    ['nothing', undefined],
+  ])('refuses %s as expiresAt with a TypeError naming the accepted forms', (_name, expiresAt) => {
+    const store = createMemoryRevocationStore()
+    expect(() => store.revoke('j', expiresAt as never)).toThrow(TypeError)
+    expect(() => store.revoke('j', expiresAt as never)).toThrow(
+      /bearer-guard: revoke\(\) needs expiresAt as a Date or a NumericDate in seconds \(auth\.expiresAt or claims\.exp\)/,
+    )
   })
 
   it('is bounded by max', () => {

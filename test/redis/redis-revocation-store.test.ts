@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
+import { Redis, type RedisOptions } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { REVOCATION_SLACK_MS } from '../../src/core/revocation.js'
+import { REVOCATION_SLACK_MS } from '../../src/core/limits.js'
 import { KeySourceUnavailableError, TokenRevokedError } from '../../src/core/errors.js'
 import { createVerifier } from '../../src/core/verifier.js'
 import { createTestIssuer } from '../../src/testing/index.js'
@@ -49,17 +49,17 @@ describe.skipIf(!hasRedis)('createRedisRevocationStore against a real redis-serv
     error: (m: string) => logs.push(`error ${m}`),
   }
 
-  function connect(url = redis.url): Redis {
-    const client = new Redis(url, { retryStrategy: () => 100, maxRetriesPerRequest: 1 })
+  function connect(url = redis.url, options: RedisOptions = {}): Redis {
+    const client = new Redis(url, { retryStrategy: () => 100, maxRetriesPerRequest: 1, ...options })
     client.on('error', () => {})
     clients.push(client)
     return client
   }
 
   /** A store with its own client; `ns` isolates prefix and channel per test. */
-  function store(ns: string, options: Partial<RedisRevocationStoreOptions> = {}, url?: string) {
+  function store(ns: string, options: Partial<RedisRevocationStoreOptions> = {}, url?: string, redisOptions?: RedisOptions) {
     const s = createRedisRevocationStore({
-      client: connect(url),
+      client: connect(url, redisOptions),
       prefix: `test:${ns}:`,
       channel: `test:${ns}`,
       logger,
@@ -200,6 +200,135 @@ describe.skipIf(!hasRedis)('createRedisRevocationStore against a real redis-serv
     expect(logs.some((l) => l.includes('more than 2 revoked jtis'))).toBe(true)
     expect(await s.isRevoked('o1')).toBe(true) // evicted from the mirror, found in Redis
     expect(await s.isRevoked('o4')).toBe(false)
+  })
+
+  it('finds revocations after a restart when the client has an ioredis keyPrefix', async () => {
+    const ns = `keyprefix${seq++}`
+    const first = store(ns, {}, undefined, { keyPrefix: 'svc:' })
+    await first.ready('5s')
+    await first.revoke('kept', inFiveMinutes())
+    await first.revoke('short', new Date(Date.now() - REVOCATION_SLACK_MS + 1500))
+    await first.close()
+    const raw = connect()
+    expect(await raw.exists(`svc:test:${ns}:kept`)).toBe(1) // ioredis prefixed the SET
+    // the same prefix under another client namespace is not ours
+    await raw.set(`other:test:${ns}:foreign`, '1', 'PX', 60_000)
+
+    const second = store(ns, {}, undefined, { keyPrefix: 'svc:' })
+    await second.ready('5s')
+    expect(second.isRevoked('kept')).toBe(true)
+    expect(second.isRevoked('short')).toBe(true) // its PTTL was read from the right key
+    expect(second.isRevoked('foreign')).toBe(false)
+    expect(second.status).toMatchObject({ synced: true, stale: false, size: 2 })
+    expect(await until(() => !second.isRevoked('short'), 4000)).toBe(true) // and it expires with it
+    expect(second.isRevoked('kept')).toBe(true)
+  })
+
+  it('treats a key without TTL as revoked, on the resync path and on the EXISTS path alike', async () => {
+    const ns = `nottl${seq++}`
+    const raw = connect()
+    await raw.set(`test:${ns}:forever-1`, '1')
+    await raw.set(`test:${ns}:forever-2`, '1')
+    expect(await raw.pttl(`test:${ns}:forever-1`)).toBe(-1)
+
+    const mirrored = store(ns)
+    await mirrored.ready('5s')
+    expect(mirrored.isRevoked('forever-1')).toBe(true)
+    expect(mirrored.isRevoked('forever-2')).toBe(true)
+    expect(mirrored.isRevoked('other')).toBe(false)
+
+    const small = store(ns, { max: 1 }) // one of the two leaves the mirror: that one is asked of Redis
+    await small.ready('5s')
+    expect(await small.isRevoked('forever-1')).toBe(true)
+    expect(await small.isRevoked('forever-2')).toBe(true)
+    expect(await small.isRevoked('other')).toBe(false)
+  })
+
+  it('accepts expiresAt as a NumericDate in seconds (claims.exp), stored like the Date', async () => {
+    const ns = `numeric${seq++}`
+    const s = store(ns)
+    await s.ready('5s')
+    const exp = Math.floor(Date.now() / 1000) + 300
+    await s.revoke('by-seconds', exp)
+    await s.revoke('by-date', new Date(exp * 1000))
+    expect(s.isRevoked('by-seconds')).toBe(true)
+    const raw = connect()
+    const [bySeconds, byDate] = await Promise.all([
+      raw.pttl(`test:${ns}:by-seconds`),
+      raw.pttl(`test:${ns}:by-date`),
+    ])
+    expect(Math.abs(bySeconds - byDate)).toBeLessThan(1000)
+    expect(bySeconds).toBeGreaterThan(300_000 + REVOCATION_SLACK_MS - 5_000)
+  })
+
+  it('refuses a millisecond number and malformed expiries with the TypeError of the memory store', async () => {
+    const s = store(`msexp${seq++}`)
+    await expect(s.revoke('ms', Date.now() + 60_000)).rejects.toThrow(
+      /^bearer-guard: revoke\(\) expiresAt \d+ looks like milliseconds: pass seconds \(claims\.exp\) or a Date$/,
+    )
+    for (const bad of [new Date('nope'), Number.NaN, -5, '1700000000', undefined]) {
+      await expect(s.revoke('j', bad as never)).rejects.toThrow(
+        'bearer-guard: revoke() needs expiresAt as a Date or a NumericDate in seconds (auth.expiresAt or claims.exp)',
+      )
+    }
+    expect(s.isRevoked('ms')).toBe(false)
+  })
+
+  it('revokes a jti over 1 KiB: hashed into the key, seen by the mirror, pub/sub, a restart and EXISTS', async () => {
+    const ns = `longjti${seq++}`
+    const long = `${'j'.repeat(3000)}-1`
+    const longToo = `${'j'.repeat(3000)}-2`
+    const a = store(ns)
+    const b = store(ns)
+    await Promise.all([a.ready('5s'), b.ready('5s')])
+    await a.revoke(long, inFiveMinutes())
+    expect(a.isRevoked(long)).toBe(true)
+    expect(a.isRevoked(longToo)).toBe(false)
+    expect(await until(() => b.isRevoked(long), 1000)).toBe(true)
+
+    const raw = connect()
+    const [, keys] = await raw.scan('0', 'MATCH', `test:${ns}:*`, 'COUNT', 1000)
+    expect(keys).toHaveLength(1)
+    expect((keys[0] as string).length).toBeLessThan(100)
+
+    await a.revoke(longToo, inFiveMinutes())
+    const restarted = store(ns)
+    await restarted.ready('5s')
+    expect([restarted.isRevoked(long), restarted.isRevoked(longToo)]).toEqual([true, true])
+    const small = store(ns, { max: 1 })
+    await small.ready('5s')
+    expect([await small.isRevoked(long), await small.isRevoked(longToo)]).toEqual([true, true])
+    expect(await small.isRevoked(`${'j'.repeat(3000)}-3`)).toBe(false)
+  })
+
+  it('makes a token whose jti is over 1 KiB revocable through the verifier', async () => {
+    const ns = `longtoken${seq++}`
+    const issuer = await createTestIssuer()
+    const s = store(ns)
+    await s.ready('5s')
+    const verifier = createVerifier(issuer.verifierOptions('keys', { revocation: s }))
+    const token = await issuer.sign({ jti: 'x'.repeat(2000) })
+    const auth = await verifier.verifyAccessToken(token)
+    expect(auth.claims.jti).toBe('x'.repeat(2000))
+    await s.revoke(auth.claims.jti as string, auth.claims.exp as number)
+    await expect(verifier.verifyAccessToken(token)).rejects.toBeInstanceOf(TokenRevokedError)
+  })
+
+  it('rejects unknown options and out-of-range durations in the core style', () => {
+    const client = connect()
+    expect(() => createRedisRevocationStore({ client, maxStalenes: '5s' } as never)).toThrow(
+      'bearer-guard: unknown option "maxStalenes"',
+    )
+    expect(() => createRedisRevocationStore({ client, resyncInterval: '30d' })).toThrow(
+      /^bearer-guard: invalid option "resyncInterval": must be at most 86400 seconds/,
+    )
+    expect(() => createRedisRevocationStore({ client, prefix: '' })).toThrow(
+      'bearer-guard: invalid option "prefix": expected a non-empty string',
+    )
+    expect(() => createRedisRevocationStore({ client, logger: 'console' as never })).toThrow(
+      /^bearer-guard: invalid option "logger"/,
+    )
+    expect(() => createRedisRevocationStore(undefined as never)).toThrow(/^bearer-guard: invalid option "client"/)
   })
 
   describe('faults', () => {
