@@ -436,6 +436,15 @@ describe('rate limiter', () => {
     expect(limiter.take('a', t + 1000).ok).toBe(false)
   })
 
+  it('does not drain a bucket when the clock steps back', () => {
+    const limiter = createRateLimiter(60)
+    const t = 1_000_000
+    expect(limiter.take('a', t + 60_000).ok).toBe(true)
+    // e.g. NTP corrects the clock by a minute: the bucket keeps what it had, no more, no less
+    for (let i = 0; i < 59; i++) expect(limiter.take('a', t).ok, `request ${i}`).toBe(true)
+    expect(limiter.take('a', t).ok).toBe(false)
+  })
+
   it('bounds the number of keys it remembers', () => {
     const limiter = createRateLimiter(1, 2)
     limiter.take('a', 0)
