@@ -17,21 +17,18 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { secureHeaders } from 'hono/secure-headers'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import {
+  REFRESH_COOKIE_NAME,
+  REFRESH_COOKIE_PATH,
+  WEB_CLIENT_HEADER,
+  WEB_CLIENT_HEADER_VALUE,
+} from '../shared/web-client.js'
 import type { WebAppConfig } from './config.js'
 
-/** The cookie's name without its prefix; the browser sees `__Secure-refresh_token`. */
-const COOKIE = 'refresh_token'
-/** The cookie is sent only to the refresh endpoint, never to `/token`, `/revoke` or the app's pages. */
-export const REFRESH_COOKIE_PATH = '/refresh_token'
-/** The full cookie name, as browsers store it. */
-export const REFRESH_COOKIE_NAME = `__Secure-${COOKIE}`
-/**
- * The header the web app sends on every request to the token endpoints. Browsers let a page add it
- * only to same-origin requests (or after a CORS preflight, which this service never answers), so a
- * form on another site or a cross-origin `fetch` cannot forge it. Its value is not a secret.
- */
-export const WEB_CLIENT_HEADER = 'X-Requested-With'
-export const WEB_CLIENT_HEADER_VALUE = 'fetch'
+export { REFRESH_COOKIE_NAME, WEB_CLIENT_HEADER, WEB_CLIENT_HEADER_VALUE }
+
+/** The cookie's name without its `__Secure-` prefix (hono's cookie helpers add it). */
+const COOKIE = REFRESH_COOKIE_NAME.replace(/^__Secure-/, '')
 /** Browsers keep cookies at most 400 days (RFC 6265bis), and refuse longer `Max-Age`. */
 const MAX_COOKIE_AGE = 400 * 24 * 3600
 

@@ -206,7 +206,8 @@ describe('auth service in cookie mode', () => {
     it.each(refused)('%s → 403 on every cookie endpoint, nothing rotated', async (_name, headers, why) => {
       const cookie = cookieValue(await login('alice'))!
       for (const path of endpoints) {
-        const fields = path === '/token' ? { username: 'alice', password: 'password_alice' } : { token: 'x' }
+        const fields: Record<string, string> =
+          path === '/token' ? { username: 'alice', password: 'password_alice' } : { token: 'x' }
         const res = await post(path, fields, { cookie, headers })
         expect(res.status, path).toBe(403)
         expect(res.body, path).toEqual({ error: 'invalid_request', error_description: why })
