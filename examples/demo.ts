@@ -463,8 +463,14 @@ async function browserPhase(
       console.log(`  ${error ? '✗' : '✓'} ${title}`)
       if (error) console.log(`      ${error.message.split('\n').join('\n      ')}`)
     })
-    console.log(ok ? '\nThe browser client behaved as the design says. ✓' : '\nThe browser walk failed. ✗')
-    if (!ok) for (const s of browserGroup.services) console.log(`\n  last log lines of ${s.name}:\n${tail(s)}`)
+    console.log(
+      ok ? '\nThe browser client behaved as the design says. ✓' : '\nThe browser walk failed. ✗',
+    )
+    if (!ok) {
+      for (const s of browserGroup.services) {
+        console.log(`\n  last log lines of ${s.name}:\n${tail(s)}`)
+      }
+    }
     return ok ? 0 : 1
   } finally {
     await walker.close()

@@ -16,7 +16,12 @@ const HERE = fileURLToPath(new URL('.', import.meta.url))
 /** Where the build goes (the auth service's default `WEB_APP_DIR`). */
 export const WEB_DIST = join(HERE, 'dist')
 const PUBLIC = join(HERE, 'public')
-const SOURCES = [join(HERE, 'src'), PUBLIC, join(HERE, '..', 'shared', 'web-client.ts'), fileURLToPath(import.meta.url)]
+const SOURCES = [
+  join(HERE, 'src'),
+  PUBLIC,
+  join(HERE, '..', 'shared', 'web-client.ts'),
+  fileURLToPath(import.meta.url),
+]
 
 export async function buildWebApp(outDir = WEB_DIST): Promise<void> {
   await build({

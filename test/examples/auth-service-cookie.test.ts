@@ -119,7 +119,10 @@ describe('auth service in cookie mode', () => {
     expect(decode(res.body.access_token).sub).toBe('alice')
     expect(res.cookies).toHaveLength(1)
     expect(res.cookies[0]).toMatch(
-      /^__Secure-refresh_token=[\w-]{43}; Max-Age=604800; Path=\/refresh_token; HttpOnly; Secure; SameSite=Strict$/,
+      new RegExp(
+        '^__Secure-refresh_token=[\\w-]{43}; Max-Age=604800; Path=/refresh_token; ' +
+          'HttpOnly; Secure; SameSite=Strict$',
+      ),
     )
     expect(res.headers.get('cache-control')).toBe('no-store')
   })
@@ -193,13 +196,21 @@ describe('auth service in cookie mode', () => {
       ['another site', { origin: 'https://evil.example' }, 'origin not allowed'],
       ['Origin: null (a sandboxed frame)', { origin: 'null' }, 'origin not allowed'],
       ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site' }, 'cross-site request'],
-      ['Sec-Fetch-Site: none (typed into the address bar)', { 'sec-fetch-site': 'none' }, 'cross-site request'],
+      [
+        'Sec-Fetch-Site: none (typed into the address bar)',
+        { 'sec-fetch-site': 'none' },
+        'cross-site request',
+      ],
       [
         'no X-Requested-With (a plain form post)',
         { [WEB_CLIENT_HEADER]: undefined },
         'missing X-Requested-With header',
       ],
-      ['another X-Requested-With', { [WEB_CLIENT_HEADER]: 'XMLHttpRequest' }, 'missing X-Requested-With header'],
+      [
+        'another X-Requested-With',
+        { [WEB_CLIENT_HEADER]: 'XMLHttpRequest' },
+        'missing X-Requested-With header',
+      ],
     ]
     const endpoints = ['/token', '/refresh_token', '/revoke', '/logout']
 
@@ -219,7 +230,10 @@ describe('auth service in cookie mode', () => {
 
     it('accepts Sec-Fetch-Site: same-site, and requests from browsers that send no Sec-Fetch-Site', async () => {
       const cookie = cookieValue(await login('bob'))!
-      const sameSite = await post('/refresh_token', {}, { cookie, headers: { 'sec-fetch-site': 'same-site' } })
+      const sameSite = await post('/refresh_token', {}, {
+        cookie,
+        headers: { 'sec-fetch-site': 'same-site' },
+      })
       expect(sameSite.status).toBe(200)
       const older = await post('/refresh_token', {}, {
         cookie: cookieValue(sameSite),
@@ -260,7 +274,10 @@ describe('auth service in cookie mode', () => {
   it('does not end a session for an access token of another client or issuer', async () => {
     const res = await login('alice')
     const cookie = cookieValue(res)!
-    const wrongClient = await post('/revoke', { token: res.body.access_token, client_id: 'short-lived' })
+    const wrongClient = await post('/revoke', {
+      token: res.body.access_token,
+      client_id: 'short-lived',
+    })
     expect(wrongClient.status).toBe(200) // RFC 7009 §2.2: the same answer either way
     const forged = await post('/revoke', { token: 'eyJhbGciOiJub25lIn0.eyJzaWQiOiJ4In0.' })
     expect(forged.status).toBe(200)
@@ -278,7 +295,9 @@ describe('auth service in cookie mode', () => {
       },
     })
     expect(out.status).toBe(204)
-    expect(out.headers.getSetCookie()[0]).toMatch(/^__Secure-refresh_token=; Max-Age=0; Path=\/refresh_token/)
+    expect(out.headers.getSetCookie()[0]).toMatch(
+      /^__Secure-refresh_token=; Max-Age=0; Path=\/refresh_token/,
+    )
   })
 
   describe('serves the web app at /app/', () => {

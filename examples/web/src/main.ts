@@ -78,13 +78,17 @@ async function callApi(api: WebAppSettings['apis'][number], route: Route): Promi
   results.dataset.pending = String(Number(results.dataset.pending) + 1)
   cell.textContent = '…'
   try {
-    const answer = await session.call(`${api.url}${ROUTES[route]}`, `${api.name} GET ${ROUTES[route]}`)
+    const label = `${api.name} GET ${ROUTES[route]}`
+    const answer = await session.call(`${api.url}${ROUTES[route]}`, label)
     cell.dataset.status = String(answer.status)
     cell.dataset.retried = String(answer.retried)
     cell.textContent = describe(answer)
     $('answer').textContent = [
       `${api.name} GET ${ROUTES[route]} → ${answer.status}`,
-      answer.challenge ? `WWW-Authenticate: Bearer error="${answer.challenge.error ?? ''}", error_description="${answer.challenge.description ?? ''}"` : '',
+      answer.challenge
+        ? `WWW-Authenticate: Bearer error="${answer.challenge.error ?? ''}", ` +
+          `error_description="${answer.challenge.description ?? ''}"`
+        : '',
       JSON.stringify(answer.body, null, 2),
     ]
       .filter(Boolean)
@@ -146,7 +150,9 @@ async function start(): Promise<void> {
   $('me').addEventListener('click', () => void callApi(selected(), 'me'))
   $('admin').addEventListener('click', () => void callApi(selected(), 'admin'))
   $('all').addEventListener('click', () => {
-    for (const api of settings.apis) for (const route of Object.keys(ROUTES) as Route[]) void callApi(api, route)
+    for (const api of settings.apis) {
+      for (const route of Object.keys(ROUTES) as Route[]) void callApi(api, route)
+    }
   })
 
   // a reload: the refresh cookie (if any) brings the session back; nothing was stored

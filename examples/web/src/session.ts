@@ -58,7 +58,11 @@ interface OAuthErrorBody {
 
 const LOCK = 'bearer-guard-refresh'
 
-export function createSession({ clientId, onEvent = () => {}, onSignedOut = () => {} }: SessionOptions): Session {
+export function createSession({
+  clientId,
+  onEvent = () => {},
+  onSignedOut = () => {},
+}: SessionOptions): Session {
   /** The access token: in this closure only, never on `window`, never in storage. */
   let accessToken: string | undefined
   let user: SignedInUser | undefined
@@ -83,7 +87,9 @@ export function createSession({ clientId, onEvent = () => {}, onSignedOut = () =
   function accept(body: Record<string, unknown>): void {
     const token = body.access_token
     if (typeof token !== 'string') throw new Error('no access token in the answer')
-    if ('refresh_token' in body) throw new Error('refresh token in the body: is the auth service in cookie mode?')
+    if ('refresh_token' in body) {
+      throw new Error('refresh token in the body: is the auth service in cookie mode?')
+    }
     accessToken = token
     const claims = readClaims(token)
     user = {
@@ -101,7 +107,13 @@ export function createSession({ clientId, onEvent = () => {}, onSignedOut = () =
 
   async function login(username: string, password: string): Promise<void> {
     const { res, body } = await post('/token', { grant_type: 'password', username, password })
-    onEvent(`POST /token → ${res.status}${res.ok ? ' (access token kept in memory, refresh token set as an HttpOnly cookie)' : ` ${body.error_description ?? ''}`}`)
+    onEvent(
+      `POST /token → ${res.status} ${
+        res.ok
+          ? '(access token kept in memory, refresh token set as an HttpOnly cookie)'
+          : (body.error_description ?? '')
+      }`,
+    )
     if (!res.ok) throw new Error(body.error_description ?? `login failed (${res.status})`)
     accept(body)
   }
@@ -115,18 +127,27 @@ export function createSession({ clientId, onEvent = () => {}, onSignedOut = () =
   async function refreshOnce(): Promise<boolean> {
     const exchange = async () => {
       const { res, body } = await post('/refresh_token', {})
-      onEvent(`POST /refresh_token → ${res.status}${res.ok ? ' (new access token, cookie rotated)' : ` ${body.error_description ?? ''}`}`)
+      onEvent(
+        `POST /refresh_token → ${res.status} ${
+          res.ok ? '(new access token, cookie rotated)' : (body.error_description ?? '')
+        }`,
+      )
       if (res.ok) {
         accept(body)
         return true
       }
       // no cookie at all: nobody was signed in, nothing to report
-      end(body.error === 'invalid_request' ? undefined : (body.error_description ?? `refresh failed (${res.status})`))
+      end(
+        body.error === 'invalid_request'
+          ? undefined
+          : (body.error_description ?? `refresh failed (${res.status})`),
+      )
       return false
     }
     // Tabs of one origin share the cookie: the Web Locks API lets one refresh at a time use it, so
     // two tabs never present the same refresh token (the second waits, then uses the rotated one)
-    return navigator.locks ? navigator.locks.request(LOCK, exchange) : exchange()
+    const locks = globalThis.navigator?.locks
+    return locks ? locks.request(LOCK, exchange) : exchange()
   }
 
   /** After `stale` was refused as expired: refresh, unless another request already did. */
@@ -136,7 +157,10 @@ export function createSession({ clientId, onEvent = () => {}, onSignedOut = () =
   }
 
   async function get(url: string, token: string): Promise<ApiAnswer> {
-    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, credentials: 'omit' })
+    const res = await fetch(url, {
+      headers: { authorization: `Bearer ${token}` },
+      credentials: 'omit', // the token is the credential; no cookie goes to an API
+    })
     const text = await res.text()
     let body: unknown = text
     try {
@@ -144,7 +168,8 @@ export function createSession({ clientId, onEvent = () => {}, onSignedOut = () =
     } catch {
       /* not JSON: keep the text */
     }
-    return { status: res.status, body, challenge: parseBearerChallenge(res.headers.get('www-authenticate')), retried: false }
+    const challenge = parseBearerChallenge(res.headers.get('www-authenticate'))
+    return { status: res.status, body, challenge, retried: false }
   }
 
   async function call(url: string, label = `GET ${url}`): Promise<ApiAnswer> {
@@ -195,7 +220,8 @@ export function createSession({ clientId, onEvent = () => {}, onSignedOut = () =
 function readClaims(jwt: string): Record<string, unknown> {
   try {
     const part = jwt.split('.')[1] ?? ''
-    const bytes = Uint8Array.from(atob(part.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0))
+    const binary = atob(part.replace(/-/g, '+').replace(/_/g, '/'))
+    const bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0))
     return JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>
   } catch {
     return {}
