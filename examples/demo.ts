@@ -6,28 +6,33 @@
  * table (rows = steps, columns = frameworks) and exits non-zero if any cell deviates.
  *
  *   node --import tsx examples/demo.ts [--hs256] [--only express,koa] [--rebuild] [--src] [--verbose]
+ *                                      [--browser]
  *
  *   --hs256     the seed's shared-secret mode (AUTH_SECRET_KEY) instead of ES256 + JWKS
  *   --only      a subset of frameworks
  *   --rebuild   run `next build` even if the Next.js app looks up to date
  *   --src       resolve `bearer-guard` to src/ instead of dist/ (Node services only; for development)
  *   --verbose   print the services' logs as they come
+ *   --browser   then walk the browser app (examples/web) in Chromium against a cookie-mode system
  *
  * Needs `npm run build` first (the examples import the built package, as users do).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const EXAMPLES = join(ROOT, 'examples')
-const NEXT_APP = join(EXAMPLES, 'next')
-const FRAMEWORKS = ['express', 'fastify', 'koa', 'hono', 'next'] as const
-type Framework = (typeof FRAMEWORKS)[number]
+import {
+  buildNextIfNeeded,
+  createProcessGroup,
+  EXAMPLES,
+  FRAMEWORKS,
+  ROOT,
+  sleep,
+  startSystem,
+  tail,
+  type Framework,
+} from './shared/system.js'
+import { findChromium, runWalk, startBrowserSystem, startWalker } from './web/walk.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -36,6 +41,7 @@ const { values: args } = parseArgs({
     rebuild: { type: 'boolean', default: false },
     src: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
+    browser: { type: 'boolean', default: false },
   },
 })
 const frameworks = (args.only ? args.only.split(',') : [...FRAMEWORKS]) as Framework[]
@@ -50,75 +56,16 @@ const CLOCK_TOLERANCE = 5
 const POLL_MS = 200
 const HS256_SECRET = 'demo-only-shared-secret-of-32+bytes!!' // the demo's; never a real one
 
-// -- processes --------------------------------------------------------------------------------
+// -- processes (examples/shared/system.ts) ----------------------------------------------------
 
-interface Service {
-  name: string
-  url: string
-  child: ChildProcess
-  log: string[]
-}
-const services: Service[] = []
-let stopping = false
+const group = createProcessGroup({ verbose: args.verbose })
+const services = group.services
+/** The browser walk (`--browser`) runs on a second system, started once the first has stopped. */
+const browserGroup = createProcessGroup({ verbose: args.verbose })
+const stopAll = () => Promise.all([group.stopAll(), browserGroup.stopAll()]).then(() => {})
 /** The auth service's SQLite file lives here; removed at the end. */
 let dataDir: string | undefined
 const removeDataDir = () => dataDir && rmSync(dataDir, { recursive: true, force: true })
-
-function start(
-  name: string,
-  command: string,
-  argv: string[],
-  port: number,
-  env: Record<string, string>,
-): Service {
-  const child = spawn(command, argv, {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port), NEXT_TELEMETRY_DISABLED: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // its own process group, so stopping it also stops what it started
-  })
-  const service: Service = { name, url: `http://127.0.0.1:${port}`, child, log: [] }
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) {
-      service.log.push(line)
-      if (args.verbose) console.log(`  ${name.padEnd(12)}| ${line}`)
-    }
-  }
-  child.stdout!.on('data', collect)
-  child.stderr!.on('data', collect)
-  child.on('exit', (code, signal) => {
-    if (!stopping) service.log.push(`(exited: ${signal ?? code})`)
-  })
-  services.push(service)
-  return service
-}
-
-/** Stops every service we started: SIGTERM to its process group, SIGKILL after 3 s. */
-async function stopAll(): Promise<void> {
-  stopping = true
-  await Promise.all(
-    services.map(
-      ({ child }) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined)
-            return resolve()
-          const kill = (signal: NodeJS.Signals) => {
-            try {
-              process.kill(-child.pid!, signal)
-            } catch {
-              /* already gone */
-            }
-          }
-          const timer = setTimeout(() => kill('SIGKILL'), 3000)
-          child.once('exit', () => {
-            clearTimeout(timer)
-            resolve()
-          })
-          kill('SIGTERM')
-        }),
-    ),
-  )
-}
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
@@ -129,87 +76,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
-/** A free port on 127.0.0.1 (the OS picks; we close and hand it over). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-async function waitReady(service: Service, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (service.child.exitCode !== null) break
-    try {
-      const res = await fetch(`${service.url}/`, { signal: AbortSignal.timeout(2000) })
-      if (res.ok) return
-    } catch {
-      /* not listening yet */
-    }
-    await sleep(150)
-  }
-  throw new Error(`${service.name} did not become ready:\n${tail(service)}`)
-}
-
-const tail = (s: Service, n = 15) =>
-  s.log
-    .slice(-n)
-    .map((l) => `    ${l}`)
-    .join('\n')
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
 function fail(message: string): never {
   console.error(`demo: ${message}`)
   process.exit(2)
-}
-
-// -- building -------------------------------------------------------------------------------
-
-function newestMtime(path: string): number {
-  if (!existsSync(path)) return 0
-  const stat = statSync(path)
-  if (!stat.isDirectory()) return stat.mtimeMs
-  return Math.max(
-    0,
-    ...readdirSync(path)
-      .filter((n) => n !== '.next')
-      .map((n) => newestMtime(join(path, n))),
-  )
-}
-
-/** `next build` once; again only when the app, the shared helpers or the library changed. */
-function buildNextIfNeeded(): void {
-  const buildId = join(NEXT_APP, '.next', 'BUILD_ID')
-  const inputs = [NEXT_APP, join(EXAMPLES, 'shared'), join(ROOT, 'dist')]
-  if (
-    !args.rebuild &&
-    existsSync(buildId) &&
-    statSync(buildId).mtimeMs > Math.max(...inputs.map(newestMtime))
-  ) {
-    console.log('Next.js app is up to date (examples/next/.next); --rebuild to force')
-    return
-  }
-  console.log('building the Next.js app (next build examples/next)…')
-  const started = Date.now()
-  const result = spawnSync(
-    process.execPath,
-    [join(ROOT, 'node_modules/next/dist/bin/next'), 'build', NEXT_APP],
-    {
-      cwd: ROOT,
-      // CI=1: if a package Next needs is missing, fail with its message instead of letting Next
-      // `npm install` it into the repository's package.json
-      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', CI: '1' },
-      encoding: 'utf8',
-    },
-  )
-  if (result.status !== 0) fail(`next build failed:\n${result.stdout}\n${result.stderr}`)
-  console.log(`  built in ${((Date.now() - started) / 1000).toFixed(0)} s`)
 }
 
 // -- HTTP helpers ---------------------------------------------------------------------------
@@ -491,7 +360,7 @@ async function main(): Promise<number> {
     fail('dist/ is missing: run `npm run build` first (or `npm run demo`, which does)')
   if (frameworks.includes('next')) {
     if (!distReady) fail('the Next.js app needs dist/: run `npm run build`')
-    buildNextIfNeeded()
+    await buildNextIfNeeded({ rebuild: args.rebuild })
   }
 
   dataDir = mkdtempSync(join(tmpdir(), 'bearer-guard-demo-'))
@@ -499,50 +368,21 @@ async function main(): Promise<number> {
   const srcEnv: Record<string, string> = args.src
     ? { TSX_TSCONFIG_PATH: join(EXAMPLES, 'tsconfig.json') }
     : {}
-  const tsx = (file: string) => ['--import', 'tsx', join(EXAMPLES, file)]
 
+  let code: number
   try {
-    const authPort = await freePort()
-    const auth = start('auth-service', process.execPath, tsx('auth-service/main.ts'), authPort, {
-      ...secretEnv,
-      ...srcEnv,
-      DATABASE_FILE: join(dataDir, 'auth.db'),
-      ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL),
-      SHORT_ACCESS_TOKEN_TTL: String(SHORT_TTL),
-      RATE_LIMIT_PER_MINUTE: '600', // the demo logs in many times from one address
+    const { auth, apis } = await startSystem(group, {
+      frameworks,
+      nodeEnv: srcEnv,
+      authEnv: {
+        ...secretEnv,
+        DATABASE_FILE: join(dataDir, 'auth.db'),
+        ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL),
+        SHORT_ACCESS_TOKEN_TTL: String(SHORT_TTL),
+        RATE_LIMIT_PER_MINUTE: '600', // the demo logs in many times from one address
+      },
+      resourceEnv: { ...secretEnv, REVOCATION_POLL_MS: String(POLL_MS) },
     })
-    await waitReady(auth)
-
-    const resourceEnv = {
-      ...secretEnv,
-      ...srcEnv,
-      AUTH_URL: auth.url,
-      REVOCATION_POLL_MS: String(POLL_MS),
-    }
-    const apis = new Map<Framework, Service>()
-    for (const framework of frameworks) {
-      const port = await freePort()
-      const service =
-        framework === 'next'
-          ? start(
-              'next',
-              process.execPath,
-              [
-                join(ROOT, 'node_modules/next/dist/bin/next'),
-                'start',
-                NEXT_APP,
-                '-p',
-                String(port),
-                '-H',
-                '127.0.0.1',
-              ],
-              port,
-              resourceEnv,
-            )
-          : start(framework, process.execPath, tsx(`${framework}/server.ts`), port, resourceEnv)
-      apis.set(framework, service)
-    }
-    await Promise.all([...apis.values()].map((s) => waitReady(s)))
 
     const keys = args.hs256 ? 'HS256 shared secret' : 'ES256 keys from discovery + JWKS'
     const revocations = process.env.REDIS_URL ? 'Redis (REDIS_URL)' : `polled every ${POLL_MS} ms`
@@ -575,10 +415,65 @@ async function main(): Promise<number> {
       for (const s of services) console.log(`\n  last log lines of ${s.name}:\n${tail(s)}`)
     }
     console.log(ok ? '\nAll steps behaved as the seed describes. ✓' : '\nSome steps deviated. ✗')
-    return ok ? 0 : 1
+    code = ok ? 0 : 1
+  } finally {
+    await group.stopAll()
+  }
+  try {
+    if (args.browser) code = Math.max(code, await browserPhase(secretEnv, srcEnv))
+    return code
   } finally {
     await stopAll()
     removeDataDir()
+  }
+}
+
+// -- the browser walk (--browser) -----------------------------------------------------------
+
+/**
+ * `--browser`: the web app (examples/web) in the system's Chromium, against a second system whose
+ * auth service hands refresh tokens out as an HttpOnly cookie (examples/web/walk.ts). Skipped, with
+ * a warning, when there is no Chromium.
+ */
+async function browserPhase(
+  secretEnv: Record<string, string>,
+  srcEnv: Record<string, string>,
+): Promise<number> {
+  const chromium = findChromium()
+  if (!chromium.found) {
+    console.warn(
+      `\n⚠ --browser: no Chromium at ${chromium.path} (apt-get install chromium, or set ` +
+        'CHROMIUM_PATH): the browser walk was SKIPPED',
+    )
+    return 0
+  }
+  const shots = mkdtempSync(join(tmpdir(), 'bearer-guard-browser-'))
+  const browserData = mkdtempSync(join(dataDir!, 'browser-'))
+  const system = await startBrowserSystem(browserGroup, {
+    dataDir: browserData,
+    frameworks,
+    env: secretEnv,
+    nodeEnv: srcEnv,
+  })
+  console.log(`\nbrowser walk: the web app at ${system.authUrl}/app/ in ${chromium.path}`)
+  console.log(`  screenshots: ${shots}`)
+  const walker = await startWalker(system, { executablePath: chromium.path, shots })
+  try {
+    const ok = await runWalk(walker, (title, error) => {
+      console.log(`  ${error ? '✗' : '✓'} ${title}`)
+      if (error) console.log(`      ${error.message.split('\n').join('\n      ')}`)
+    })
+    console.log(
+      ok ? '\nThe browser client behaved as the design says. ✓' : '\nThe browser walk failed. ✗',
+    )
+    if (!ok) {
+      for (const s of browserGroup.services) {
+        console.log(`\n  last log lines of ${s.name}:\n${tail(s)}`)
+      }
+    }
+    return ok ? 0 : 1
+  } finally {
+    await walker.close()
   }
 }
 

@@ -10,6 +10,8 @@
  *   POST /logout           ends the session of the access token presented
  *   GET  /.well-known/openid-configuration, /.well-known/oauth-authorization-server, /jwks.json
  *   GET  /revocations?after=<cursor>   revoked access-token jtis, for resource services to poll
+ *   GET  /app/             the browser app, in cookie mode (`REFRESH_TOKEN_TRANSPORT=cookie`,
+ *                          see browser.ts): refresh tokens then travel only in an HttpOnly cookie
  *
  * Written with Hono (a Web-standard `fetch` handler) served by @hono/node-server.
  */
@@ -19,6 +21,13 @@ import { getConnInfo } from '@hono/node-server/conninfo'
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose'
+import {
+  clearRefreshCookie,
+  mountWebApp,
+  readRefreshCookie,
+  setRefreshCookie,
+  webAppOnly,
+} from './browser.js'
 import type { AuthServiceConfig } from './config.js'
 import { createKeyRing, createSecretKeyRing, type KeyRing } from './keys.js'
 import { createRateLimiter } from './rate-limit.js'
@@ -28,7 +37,7 @@ import { createDemoUsers, MAX_PASSWORD_BYTES, type User, type UserDirectory } fr
 /** An error answered in the OAuth2 format (RFC 6749 §5.2): `{ error, error_description }`. */
 export class OAuthError extends Error {
   constructor(
-    readonly status: 400 | 401 | 413 | 415 | 429,
+    readonly status: 400 | 401 | 403 | 413 | 415 | 429,
     readonly error: string,
     readonly description: string,
     readonly headers: Record<string, string> = {},
@@ -58,6 +67,8 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
   const { config, users, keys, store } = deps
   const app = new Hono()
   const limiter = createRateLimiter(config.rateLimitPerMinute)
+  /** Cookie mode: refresh tokens only in an HttpOnly cookie, for the browser app (browser.ts). */
+  const cookieMode = config.refreshTokenTransport === 'cookie'
 
   // -- plumbing -------------------------------------------------------------------------------
 
@@ -87,6 +98,19 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
     }
     await next()
   }
+
+  /**
+   * In cookie mode, the endpoints that set, read or clear the refresh cookie answer only the web
+   * app, served from the issuer's own origin (CSRF defence; browser.ts). A no-op in body mode.
+   */
+  const fromWebApp = cookieMode
+    ? webAppOnly(
+        () => new URL(deps.issuer()).origin,
+        (reason) => {
+          throw new OAuthError(403, 'invalid_request', reason)
+        },
+      )
+    : async (_c: Context, next: () => Promise<void>) => next()
 
   const noStore = (c: Context) => {
     // token responses must not be cached anywhere (RFC 6749 §5.1)
@@ -168,6 +192,17 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
     }
   }
 
+  /**
+   * Answers a token response. In cookie mode the refresh token leaves the JSON body and goes into
+   * the HttpOnly cookie, out of reach of the page's JavaScript.
+   */
+  function sendTokens(c: Context, tokens: Awaited<ReturnType<typeof tokenResponse>>) {
+    if (!cookieMode) return c.json(tokens)
+    const { refresh_token, ...rest } = tokens
+    setRefreshCookie(c, refresh_token, config.refreshTokenTtl)
+    return c.json(rest)
+  }
+
   function clientOf(params: URLSearchParams): string {
     const clientId = params.get('client_id') ?? config.defaultClientId
     if (!Object.hasOwn(config.clients, clientId)) {
@@ -201,15 +236,24 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
   /**
    * Rotation: every use of a refresh token returns a new one and invalidates the old. `asBearer`
    * selects how failures are reported: 401 invalid_token with a Bearer challenge for the seed's
-   * /refresh_token (the token was sent as a Bearer credential), 400 invalid_grant for /token.
+   * /refresh_token (the token was sent as a Bearer credential), 400 invalid_grant for /token and
+   * for the cookie. `onDead` runs when the token can never be used again (everything but another
+   * client's token), so cookie mode can clear the cookie.
    */
-  async function refreshGrant(refreshToken: string, clientId: string, asBearer: boolean) {
-    const fail = (description: string) =>
-      asBearer
+  async function refreshGrant(
+    refreshToken: string,
+    clientId: string,
+    asBearer: boolean,
+    onDead: () => void = () => {},
+  ) {
+    const fail = (description: string, dead = true) => {
+      if (dead) onDead()
+      return asBearer
         ? new OAuthError(401, 'invalid_token', description, {
             'WWW-Authenticate': `Bearer error="invalid_token", error_description="${description}"`,
           })
         : new OAuthError(400, 'invalid_grant', description)
+    }
 
     const result = store.exchange(refreshToken, clientId)
     if (!result.ok) {
@@ -227,6 +271,7 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
           revoked: 'refresh token revoked',
           wrong_client: 'refresh token was issued to another client',
         }[result.reason],
+        result.reason !== 'wrong_client', // not burned: still good for its own client
       )
     }
     const { grant } = result
@@ -236,12 +281,20 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
     return tokenResponse(user, clientId, grant.scope, grant.familyId, result.refreshToken)
   }
 
-  app.post('/token', rateLimited, limitBody, async (c) => {
+  app.post('/token', rateLimited, fromWebApp, limitBody, async (c) => {
     noStore(c)
     const params = await readForm(c)
     // the seed's form has no grant_type (FastAPI's OAuth2PasswordRequestForm sets it optional)
     const grantType = params.get('grant_type') ?? 'password'
-    if (grantType === 'password') return c.json(await passwordGrant(params))
+    if (grantType === 'password') return sendTokens(c, await passwordGrant(params))
+    if (grantType === 'refresh_token' && cookieMode) {
+      // the cookie is scoped to /refresh_token; a refresh token in a form field has leaked
+      throw new OAuthError(
+        400,
+        'unsupported_grant_type',
+        'refresh tokens are exchanged at /refresh_token with their cookie',
+      )
+    }
     if (grantType === 'refresh_token') {
       const token = required(params, 'refresh_token')
       return c.json(await refreshGrant(token, clientOf(params), false))
@@ -253,8 +306,20 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
     )
   })
 
-  app.post('/refresh_token', rateLimited, limitBody, async (c) => {
+  app.post('/refresh_token', rateLimited, fromWebApp, limitBody, async (c) => {
     noStore(c)
+    if (cookieMode) {
+      // the token comes only from the cookie: an Authorization header is not read at all
+      const params = await readForm(c, { optional: true })
+      const token = readRefreshCookie(c)
+      if (!token) throw new OAuthError(400, 'invalid_request', 'no refresh token cookie')
+      if (token.length > MAX_PARAM_CHARS) {
+        clearRefreshCookie(c)
+        throw new OAuthError(400, 'invalid_grant', 'invalid refresh token')
+      }
+      const tokens = await refreshGrant(token, clientOf(params), false, () => clearRefreshCookie(c))
+      return sendTokens(c, tokens)
+    }
     const token = bearerToken(c.req.header('authorization'), MAX_PARAM_CHARS)
     const params = await readForm(c, { optional: true })
     return c.json(await refreshGrant(token, clientOf(params), true))
@@ -262,14 +327,19 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
 
   // -- revocation -------------------------------------------------------------------------------
 
-  /** Verifies an access token this service issued. Returns undefined when it is not one. */
-  async function ownAccessToken(token: string): Promise<JWTPayload | undefined> {
+  /**
+   * Verifies an access token this service issued. Returns undefined when it is not one.
+   * `expiredToo`: also accept one that has expired (within the refresh-token lifetime, which no
+   * session outlives), to find the session it belongs to.
+   */
+  async function ownAccessToken(token: string, expiredToo = false): Promise<JWTPayload | undefined> {
     const material = keys.verificationKeys()
     const options = {
       issuer: deps.issuer(),
       audience: config.audience,
       typ: 'at+jwt',
       algorithms: [keys.algorithm],
+      ...(expiredToo ? { clockTolerance: config.refreshTokenTtl } : {}),
     }
     try {
       const { payload } =
@@ -295,11 +365,13 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
     await deps.publishRevocations?.(revoked)
   }
 
-  app.post('/revoke', rateLimited, limitBody, async (c) => {
+  app.post('/revoke', rateLimited, fromWebApp, limitBody, async (c) => {
     const params = await readForm(c)
     const token = required(params, 'token', MAX_JWT_CHARS)
     const clientId = clientOf(params)
     const hint = params.get('token_type_hint')
+    // the browser's logout: whatever the token, the refresh cookie goes
+    if (cookieMode) clearRefreshCookie(c)
     // RFC 7009 §2.2: answer 200 whether or not the token was known, valid or ours to revoke, so
     // this endpoint tells a caller nothing about a token it holds
     const family = hint === 'access_token' ? undefined : store.familyOf(token)
@@ -308,12 +380,19 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
       if (family.clientId === clientId) await revokeSession(family.familyId)
       return c.body(null, 200)
     }
-    const payload = await ownAccessToken(token)
-    if (payload && payload.client_id === clientId) await revokeAccess(payload)
+    // In cookie mode the client cannot present its refresh token (its JavaScript never sees it), so
+    // its access token, even an expired one, stands for the session: revoking it ends the session
+    // (RFC 7009 §2.1 lets the server revoke the refresh token of an access token too).
+    const payload = await ownAccessToken(token, cookieMode)
+    if (payload && payload.client_id === clientId) {
+      if (cookieMode && typeof payload.sid === 'string') await revokeSession(payload.sid)
+      else await revokeAccess(payload)
+    }
     return c.body(null, 200)
   })
 
-  app.post('/logout', rateLimited, limitBody, async (c) => {
+  app.post('/logout', rateLimited, fromWebApp, limitBody, async (c) => {
+    if (cookieMode) clearRefreshCookie(c)
     const token = bearerToken(c.req.header('authorization'), MAX_JWT_CHARS)
     const payload = await ownAccessToken(token)
     if (!payload) {
@@ -326,6 +405,8 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
     config.log(`logout ${String(payload.sub)}`)
     return c.body(null, 204)
   })
+
+  if (cookieMode) mountWebApp(app, config.webApp, config.log)
 
   return app
 }

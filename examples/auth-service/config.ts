@@ -42,11 +42,36 @@ export interface AuthServiceConfig {
   keyRotationInterval: number
   /** With `REDIS_URL`, revoked jtis also go to Redis, where resource services read them. */
   redisUrl?: string
+  /**
+   * How refresh tokens travel (`REFRESH_TOKEN_TRANSPORT`). `body` (the default, for the demo's CLI
+   * client): in the JSON token response, and back as a form field or bearer header. `cookie` (for the
+   * browser app, examples/web): only in an `HttpOnly; Secure; SameSite=Strict; Path=/refresh_token`
+   * cookie that the page's JavaScript never sees; the token endpoints then answer only requests from
+   * the app's origin, and the service serves the app at `/app/`.
+   */
+  refreshTokenTransport: 'body' | 'cookie'
+  /** The browser app served at `/app/` in cookie mode. */
+  webApp: WebAppConfig
   /** Where log lines go. Never given a password or a token. */
   log: (line: string) => void
 }
 
+export interface WebAppConfig {
+  /** The built app (`WEB_APP_DIR`, default `examples/web/dist`; `node --import tsx examples/web/build.ts`). */
+  dir: string
+  /**
+   * The resource services the app lets the user call (`WEB_APIS`: `name=url,…`; default: the five
+   * examples on their default ports). Their origins are the only ones the page may connect to (CSP).
+   */
+  apis: { name: string; url: string }[]
+}
+
 const DEFAULT_DATABASE = fileURLToPath(new URL('./data/auth.db', import.meta.url))
+const DEFAULT_WEB_APP_DIR = fileURLToPath(new URL('../web/dist', import.meta.url))
+/** The resource service examples on their default ports (examples/<name>/server.ts, examples/next). */
+const DEFAULT_WEB_APIS =
+  'express=http://127.0.0.1:3001,fastify=http://127.0.0.1:3002,koa=http://127.0.0.1:3003,' +
+  'hono=http://127.0.0.1:3004,next=http://127.0.0.1:3005'
 
 /** Reads the configuration from `env` (default: `process.env`). Throws on a bad value. */
 export function configFromEnv(env: Env = process.env): AuthServiceConfig {
@@ -69,6 +94,11 @@ export function configFromEnv(env: Env = process.env): AuthServiceConfig {
     rateLimitPerMinute: seconds(env, 'RATE_LIMIT_PER_MINUTE', 30),
     keyRotationInterval: seconds(env, 'KEY_ROTATION_INTERVAL', 0),
     redisUrl: env.REDIS_URL || undefined,
+    refreshTokenTransport: transport(env.REFRESH_TOKEN_TRANSPORT),
+    webApp: {
+      dir: env.WEB_APP_DIR || DEFAULT_WEB_APP_DIR,
+      apis: webApis(env.WEB_APIS || DEFAULT_WEB_APIS),
+    },
     log: (line) => console.log(`[auth-service] ${line}`),
   }
 }
@@ -82,6 +112,34 @@ export function checkSecret(secret: string): string {
     throw new Error('AUTH_SECRET_KEY must be at least 32 bytes for HS256 (RFC 7518 §3.2)')
   }
   return secret
+}
+
+function transport(raw: string | undefined): 'body' | 'cookie' {
+  if (raw === undefined || raw === '' || raw === 'body') return 'body'
+  if (raw === 'cookie') return 'cookie'
+  throw new Error('REFRESH_TOKEN_TRANSPORT must be cookie or body')
+}
+
+/** `name=url,…` → `[{ name, url }]`; names are short words, URLs http(s) origins without a path. */
+export function webApis(raw: string): { name: string; url: string }[] {
+  return raw.split(',').map((entry) => {
+    const [name = '', url = ''] = entry.trim().split(/=(.*)/s)
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(url)
+    } catch {
+      /* reported below */
+    }
+    if (
+      !/^[a-z][\w-]{0,30}$/i.test(name) ||
+      !parsed ||
+      !/^https?:$/.test(parsed.protocol) ||
+      parsed.origin !== url.replace(/\/+$/, '')
+    ) {
+      throw new Error(`WEB_APIS: expected name=http(s)://host:port, got ${JSON.stringify(entry)}`)
+    }
+    return { name, url: parsed.origin }
+  })
 }
 
 function seconds(env: Env, name: string, fallback: number): number {

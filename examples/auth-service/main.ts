@@ -3,7 +3,9 @@
  *
  * Environment (all optional): PORT, ISSUER, API_AUDIENCE, ACCESS_TOKEN_TTL, SHORT_ACCESS_TOKEN_TTL,
  * REFRESH_TOKEN_TTL, DATABASE_FILE, RATE_LIMIT_PER_MINUTE, KEY_ROTATION_INTERVAL,
- * AUTH_SECRET_KEY (the seed's HS256 mode), REDIS_URL (share revoked jtis through Redis).
+ * AUTH_SECRET_KEY (the seed's HS256 mode), REDIS_URL (share revoked jtis through Redis),
+ * REFRESH_TOKEN_TRANSPORT (`cookie` for the browser app, which it then serves at /app/; WEB_APP_DIR,
+ * WEB_APIS).
  *
  * `kill -USR2 <pid>` rotates the signing key now (the demo uses it).
  */
@@ -37,6 +39,9 @@ if (config.redisUrl) {
 const service = await startAuthService(config, { port, publishRevocations })
 const mode = config.secret ? 'HS256 shared secret' : `ES256, key ${service.keys.activeKid}`
 config.log(`listening on ${service.url} (issuer ${service.issuer}, ${mode})`)
+if (config.refreshTokenTransport === 'cookie') {
+  config.log(`refresh tokens in an HttpOnly cookie; the browser app is at ${service.issuer}/app/`)
+}
 
 process.on('SIGUSR2', () => {
   const longest = Math.max(...Object.values(config.clients).map((c) => c.accessTokenTtl)) + 60

@@ -22,7 +22,8 @@ export function createRateLimiter(perMinute: number, maxKeys = 10_000): RateLimi
     take(key, now = Date.now()) {
       const previous = buckets.get(key)
       const tokens = previous
-        ? Math.min(perMinute, previous.tokens + (now - previous.at) * ratePerMs)
+        ? // a clock that steps back refills nothing (rather than draining the bucket)
+          Math.min(perMinute, previous.tokens + Math.max(0, now - previous.at) * ratePerMs)
         : perMinute
       buckets.delete(key)
       if (buckets.size >= maxKeys) buckets.delete(buckets.keys().next().value!)

@@ -76,6 +76,12 @@ const SCHEMA = `
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url')
 const nowSeconds = () => Math.floor(Date.now() / 1000)
+/**
+ * Seconds past its `exp` that a verifier may still accept a token: bearer-guard's `clockTolerance`
+ * goes up to 300 s. Until then an access token still counts as live here: a revoked one stays on
+ * the list, and revoking its session reaches it.
+ */
+const VERIFIER_TOLERANCE = 300
 
 export type TokenStore = ReturnType<typeof openTokenStore>
 
@@ -141,7 +147,9 @@ export function openTokenStore(file: string, refreshTokenTtl: number) {
 
   const revokeFamily = db.transaction((familyId: string, now: number): RevokedJti[] => {
     q.revokeFamily.run(now, familyId)
-    const live = q.familyAccess.all(familyId, now).map((r) => ({ jti: r.jti, exp: r.expires_at }))
+    const live = q.familyAccess
+      .all(familyId, now - VERIFIER_TOLERANCE)
+      .map((r) => ({ jti: r.jti, exp: r.expires_at }))
     return revokeJtis(live)
   })
 
@@ -195,23 +203,26 @@ export function openTokenStore(file: string, refreshTokenTtl: number) {
     /** Denylists one access token (RFC 7009 revocation, logout). */
     revokeAccessToken: (jti: string, exp: number) => revokeJtis([{ jti, exp }]),
 
-    /** Revoked, unexpired jtis added after `cursor`, and the cursor to ask with next time. */
+    /**
+     * Revoked jtis added after `cursor` whose tokens a verifier may still accept (unexpired, or
+     * within its clock tolerance), and the cursor to ask with next time.
+     */
     revokedSince(cursor: number): { revoked: RevokedJti[]; cursor: number } {
       // a cursor ahead of our newest row comes from an earlier database (the service restarted
       // with a fresh file): start over rather than miss entries
       const top = q.lastSeq.get()?.seq ?? 0
       const from = cursor > top ? 0 : cursor
-      const rows = q.revokedSince.all(from, nowSeconds())
+      const rows = q.revokedSince.all(from, nowSeconds() - VERIFIER_TOLERANCE)
       const next = rows.at(-1)?.seq ?? from
       return { revoked: rows.map((r) => ({ jti: r.jti, exp: r.expires_at })), cursor: next }
     },
 
-    /** Deletes rows that can no longer matter (expired tokens, expired denylist entries). */
+    /** Deletes rows that can no longer matter (tokens no verifier accepts any more). */
     prune(): void {
       const now = nowSeconds()
       q.pruneRefresh.run(now)
-      q.pruneAccess.run(now)
-      q.pruneRevoked.run(now)
+      q.pruneAccess.run(now - VERIFIER_TOLERANCE)
+      q.pruneRevoked.run(now - VERIFIER_TOLERANCE)
     },
 
     close: () => db.close(),

@@ -7,6 +7,7 @@
  *
  * Run: `node --import tsx examples/express/server.ts --port 3001 --auth-url http://127.0.0.1:8001`
  */
+import cors from 'cors'
 import express from 'express'
 import { createVerifier } from 'bearer-guard'
 import { requireAuth, requireRole } from 'bearer-guard/express'
@@ -24,6 +25,20 @@ const verifier = createVerifier({
 })
 
 const app = express()
+
+// The browser app (examples/web) calls from another origin: allow exactly that one (CORS_ORIGIN).
+// Before requireAuth, so preflights are answered and 401/403 answers carry the headers too.
+if (env.cors) {
+  app.use(
+    cors({
+      origin: env.cors.origin,
+      methods: env.cors.methods,
+      allowedHeaders: env.cors.allowedHeaders,
+      exposedHeaders: env.cors.exposedHeaders,
+      maxAge: env.cors.maxAge,
+    }),
+  )
+}
 
 app.get('/', (_req, res) => {
   res.json({ message: 'Welcome to the Express resource service!' })

@@ -7,6 +7,7 @@
  *
  * Run: `node --import tsx examples/fastify/server.ts --port 3002 --auth-url http://127.0.0.1:8001`
  */
+import cors from '@fastify/cors'
 import Fastify from 'fastify'
 import { createVerifier } from 'bearer-guard'
 import bearerGuard, { requireRole } from 'bearer-guard/fastify'
@@ -24,6 +25,17 @@ const verifier = createVerifier({
 })
 
 const app = Fastify()
+// The browser app (examples/web) calls from another origin: allow exactly that one (CORS_ORIGIN).
+// The plugin answers preflights itself and adds its headers in onRequest, so 401/403 carry them.
+if (env.cors) {
+  await app.register(cors, {
+    origin: env.cors.origin,
+    methods: env.cors.methods,
+    allowedHeaders: env.cors.allowedHeaders,
+    exposedHeaders: env.cors.exposedHeaders,
+    maxAge: env.cors.maxAge,
+  })
+}
 // The plugin declares `request.auth` and adds `app.requireAuth()`, a preHandler hook.
 await app.register(bearerGuard, { verifier })
 

@@ -10,6 +10,7 @@
  */
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
+import { cors } from 'hono/cors'
 import { createVerifier } from 'bearer-guard'
 import { requireAuth, requireRole } from 'bearer-guard/hono'
 import { resourceSettings } from '../shared/settings.js'
@@ -26,6 +27,20 @@ const verifier = createVerifier({
 })
 
 const app = new Hono()
+
+// The browser app (examples/web) calls from another origin: allow exactly that one (CORS_ORIGIN).
+// Before the routes, so preflights are answered and 401/403 answers carry the headers too.
+if (env.cors) {
+  app.use(
+    cors({
+      origin: env.cors.origin,
+      allowMethods: env.cors.methods,
+      allowHeaders: env.cors.allowedHeaders,
+      exposeHeaders: env.cors.exposedHeaders,
+      maxAge: env.cors.maxAge,
+    }),
+  )
+}
 
 app.get('/', (c) => c.json({ message: 'Welcome to the Hono resource service!' }))
 

@@ -10,6 +10,7 @@
  * Koa has no router built in; the tiny `route()` below stands in for @koa/router, whose
  * `router.get(path, ...middleware)` takes the same middleware.
  */
+import cors from '@koa/cors'
 import Koa, { type Middleware } from 'koa'
 import { createVerifier } from 'bearer-guard'
 import { requireAuth, requireRole } from 'bearer-guard/koa'
@@ -27,6 +28,20 @@ const verifier = createVerifier({
 })
 
 const app = new Koa()
+
+// The browser app (examples/web) calls from another origin: allow exactly that one (CORS_ORIGIN).
+// First in the stack, so preflights are answered and 401/403 answers carry the headers too.
+if (env.cors) {
+  app.use(
+    cors({
+      origin: env.cors.origin,
+      allowMethods: env.cors.methods,
+      allowHeaders: env.cors.allowedHeaders,
+      exposeHeaders: env.cors.exposedHeaders,
+      maxAge: env.cors.maxAge,
+    }),
+  )
+}
 
 /** Runs `middleware` in order for `GET path`; other requests go on down the stack. */
 function route(path: string, ...middleware: Middleware[]): Middleware {

@@ -8,6 +8,8 @@
  *   AUTH_SECRET_KEY          the seed's HS256 mode: verify with the shared secret instead of JWKS
  *   REDIS_URL                read revoked jtis from Redis instead of polling the auth service
  *   REVOCATION_POLL_MS       poll interval without Redis, default 1000
+ *   CORS_ORIGIN              the browser app's origin (examples/web, served by the auth service):
+ *                            the one origin allowed to call this API from a page; unset: no CORS
  */
 import { parseArgs } from 'node:util'
 import type { RevocationStore, VerifierOptions } from 'bearer-guard'
@@ -21,6 +23,49 @@ export interface ResourceSettings {
   /** `{}` (keys come from the issuer's discovery document and JWKS), or the seed's `{ secret }`. */
   keySource: Pick<VerifierOptions & { secret?: string }, 'secret'>
   revocation: RevocationStore
+  /** CORS for the browser app, or undefined (no CORS headers at all). */
+  cors?: CorsSettings
+}
+
+/**
+ * What each resource service tells browsers (with its framework's usual CORS package: cors,
+ * @fastify/cors, @koa/cors, hono/cors; Next.js in proxy.ts). No credentials: the token travels in
+ * the Authorization header, never in a cookie, so no cookie is ever sent to or accepted from a page.
+ */
+export interface CorsSettings {
+  /** The only origin allowed, e.g. `http://127.0.0.1:8001`. Never `*`. */
+  origin: string
+  methods: string[]
+  /** Request headers the page may send: `Authorization` (and `DPoP`, RFC 9449, for proofs). */
+  allowedHeaders: string[]
+  /**
+   * Response headers the page may read: `WWW-Authenticate`, so the client can tell an expired token
+   * (refresh) from any other 401 or 403, and `DPoP-Nonce` (RFC 9449 §8), for DPoP clients.
+   */
+  exposedHeaders: string[]
+  /** How long (seconds) a browser may cache a preflight answer. */
+  maxAge: number
+}
+
+/** `CORS_ORIGIN` → the CORS settings, or undefined when unset. Throws on anything but an origin. */
+export function corsSettings(origin: string | undefined): CorsSettings | undefined {
+  if (!origin) return undefined
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(origin)
+  } catch {
+    /* reported below */
+  }
+  if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+    throw new Error(`CORS_ORIGIN must be one origin such as http://127.0.0.1:8001, got ${origin}`)
+  }
+  return {
+    origin,
+    methods: ['GET'],
+    allowedHeaders: ['Authorization', 'DPoP'],
+    exposedHeaders: ['WWW-Authenticate', 'DPoP-Nonce'],
+    maxAge: 600,
+  }
 }
 
 export function resourceSettings(
@@ -45,6 +90,7 @@ export function resourceSettings(
           url: `${authUrl}/revocations`,
           interval: Number(env.REVOCATION_POLL_MS || 1000),
         }),
+    cors: corsSettings(env.CORS_ORIGIN),
   }
 }
 

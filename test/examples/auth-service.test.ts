@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createVerifier, TokenRevokedError } from 'bearer-guard'
 import { startAuthService, type RunningAuthService } from '../../examples/auth-service/app.js'
 import {
@@ -245,6 +245,41 @@ describe('auth service (ES256)', () => {
     revocation.close()
   })
 
+  describe('while a verifier may still accept a token (exp + clock tolerance, at most 300 s)', () => {
+    afterEach(() => {
+      vi.useRealTimers()
+    })
+
+    it('keeps a revoked jti on the list past its exp', async () => {
+      const { access_token } = (await login('alice', { client_id: 'short-lived' })).body
+      const { jti, exp } = decode(access_token, 1)
+      await post(`${service.url}/revoke`, {
+        token: access_token,
+        token_type_hint: 'access_token',
+        client_id: 'short-lived',
+      })
+      const listed = async () =>
+        (await get(`${service.url}/revocations?after=0`)).body.revoked.map(
+          (r: { jti: string }) => r.jti,
+        )
+      vi.useFakeTimers({ toFake: ['Date'] })
+      vi.setSystemTime((exp + 60) * 1000) // expired, but within a verifier's clock tolerance
+      expect(await listed()).toContain(jti)
+      vi.setSystemTime((exp + 301) * 1000) // no verifier accepts it any more
+      expect(await listed()).not.toContain(jti)
+    })
+
+    it('revokes a session’s access tokens that have just expired', async () => {
+      const first = (await login('bob', { client_id: 'short-lived' })).body
+      const { jti, exp } = decode(first.access_token, 1)
+      vi.useFakeTimers({ toFake: ['Date'] })
+      vi.setSystemTime((exp + 2) * 1000)
+      await post(`${service.url}/revoke`, { token: first.refresh_token, client_id: 'short-lived' })
+      const { body } = await get(`${service.url}/revocations?after=0`)
+      expect(body.revoked.map((r: { jti: string }) => r.jti)).toContain(jti)
+    })
+  })
+
   it('revokes a refresh token (RFC 7009): its session can no longer refresh', async () => {
     const { refresh_token } = (await login('alice')).body
     expect((await post(`${service.url}/revoke`, { token: refresh_token })).status).toBe(200)
@@ -434,6 +469,15 @@ describe('rate limiter', () => {
     expect(limiter.take('b', t).ok).toBe(true)
     expect(limiter.take('a', t + 1000).ok).toBe(true)
     expect(limiter.take('a', t + 1000).ok).toBe(false)
+  })
+
+  it('does not drain a bucket when the clock steps back', () => {
+    const limiter = createRateLimiter(60)
+    const t = 1_000_000
+    expect(limiter.take('a', t + 60_000).ok).toBe(true)
+    // e.g. NTP corrects the clock by a minute: the bucket keeps what it had, no more, no less
+    for (let i = 0; i < 59; i++) expect(limiter.take('a', t).ok, `request ${i}`).toBe(true)
+    expect(limiter.take('a', t).ok).toBe(false)
   })
 
   it('bounds the number of keys it remembers', () => {

@@ -14,3 +14,6 @@ export const verifier = createVerifier({
   ...env.keySource, // the seed's HS256 secret, when AUTH_SECRET_KEY is set
   revocation: env.revocation, // jtis revoked at the auth service
 })
+
+/** CORS for the browser app (`CORS_ORIGIN`), applied by proxy.ts; undefined: no CORS headers. */
+export const cors = env.cors
