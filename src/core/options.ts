@@ -225,7 +225,10 @@ const VERIFIER_WIDE = Object.keys(verifierWideSchema.shape) as readonly string[]
 /** Option names per level, for "did you mean" (the schemas are the source). */
 const ENTRY_KEYS = [...Object.keys(entrySchema.shape), ...VERIFIER_WIDE]
 const JWKS_KEYS = Object.keys(jwksSchema.shape)
-/** Names other libraries use for an option of ours (express-oauth2-jwt-bearer, jose, jsonwebtoken, aws-jwt-verify). */
+/**
+ * Names other libraries use for an option of ours (express-oauth2-jwt-bearer, jose, jsonwebtoken,
+ * aws-jwt-verify), and names one may guess for it; keys lowercase, `_` and `-` removed.
+ */
 const ALIASES: Record<string, string> = {
   issuerbaseurl: 'issuer',
   iss: 'issuer',
@@ -233,15 +236,24 @@ const ALIASES: Record<string, string> = {
   tokensigningalg: 'algorithms',
   algs: 'algorithms',
   publickey: 'keys',
-  jwks_url: 'jwksUri',
   clockskew: 'clockTolerance',
   leeway: 'clockTolerance',
   graceseconds: 'clockTolerance',
   maxage: 'maxTokenAge',
   typ: 'tokenType',
+  type: 'tokenType',
+  alg: 'algorithms',
+  roles: 'rolesClaim',
+  scope: 'scopesClaim',
+  scopes: 'scopesClaim',
+  sub: 'subjectClaim',
+  subject: 'subjectClaim',
+  store: 'revocation',
+  revocationstore: 'revocation',
+  schema: 'claims',
+  claimsschema: 'claims',
   cooldownduration: 'jwks.cooldown',
   timeoutduration: 'jwks.timeout',
-  cachemaxage: 'jwks.cacheMaxAge',
 }
 
 /** Edit distance (insert, delete, substitute, swap two neighbours), bounded: above `max` is `max + 1`. */
@@ -273,7 +285,7 @@ function suggest(name: string, level: 'entry' | 'jwks'): string | undefined {
   const here = level === 'entry' ? ENTRY_KEYS : JWKS_KEYS.map((k) => `jwks.${k}`)
   const over = level === 'entry' ? JWKS_KEYS.map((k) => `jwks.${k}`) : ENTRY_KEYS
   const last = (path: string) => norm(path.slice(path.lastIndexOf('.') + 1))
-  const alias = ALIASES[name.toLowerCase()] ?? ALIASES[n]
+  const alias = ALIASES[n]
   const exact = here.find((c) => last(c) === n) ?? (alias && [...here, ...over].includes(alias) ? alias : undefined) ?? over.find((c) => last(c) === n)
   if (exact !== undefined) return exact
   const max = n.length <= 4 ? 1 : n.length <= 8 ? 2 : 3
