@@ -9,6 +9,8 @@ export interface FetchJsonOptions {
   maxBytes: number
   headers?: Record<string, string>
   fetch?: typeof fetch
+  /** Told when the request is sent a second time, with the first attempt's root cause. */
+  onRetry?: (cause: string) => void
 }
 
 /** What failed, for logs and rate limits: stable across repeats of the same cause. */
@@ -139,6 +141,8 @@ export async function fetchJson(url: URL, options: FetchJsonOptions): Promise<Re
         }
         if (!retried && isDropped(error)) {
           retried = true
+          const { code, message } = rootCause(error)
+          options.onRetry?.(describeCause(code, message))
           continue
         }
         const { code, message } = rootCause(error)

@@ -37,7 +37,7 @@ export interface JwksEvent {
   cause?: string
   /** `fetch-failed` while stale keys still serve: since when they were fetched, and until when they serve (epoch ms). */
   stale?: { fetchedAt: number; until: number }
-  /** `fetch-failed`: the request was sent twice (a dropped connection, then the retry). */
+  /** `fetched` and `fetch-failed`: a GET was sent twice (a dropped connection, then the retry). */
   retried?: boolean
 }
 
@@ -57,7 +57,7 @@ export interface JwksCache {
 /**
  * Creates a JWKS cache for a URL, or for a URL found lazily (discovery), resolved inside the first fetch.
  */
-export function createJwksCache(source: URL | (() => Promise<URL>), options: JwksCacheOptions): JwksCache {
+export function createJwksCache(source: URL | ((options: FetchJsonOptions) => Promise<URL>), options: JwksCacheOptions): JwksCache {
   let uri: URL | undefined = source instanceof URL ? source : undefined
   let keys: VerifyKey[] | undefined
   let fetchedAt = 0
@@ -73,9 +73,12 @@ export function createJwksCache(source: URL | (() => Promise<URL>), options: Jwk
 
   async function fetchKeys(): Promise<void> {
     attemptedAt = Date.now()
+    // whether a GET of this fetch (discovery or JWKS) was sent twice, for the events
+    let retried = false
+    const fetchOptions: FetchJsonOptions = { ...options, onRetry: () => (retried = true) }
     try {
-      if (!uri) uri = await (source as () => Promise<URL>)()
-      const body = await fetchJson(uri, options)
+      if (!uri) uri = await (source as (options: FetchJsonOptions) => Promise<URL>)(fetchOptions)
+      const body = await fetchJson(uri, fetchOptions)
       if (!Array.isArray(body.keys)) throw new FetchJsonError(`JWKS at ${uri.href} has no "keys" array`, { kind: 'body' })
       const next: VerifyKey[] = []
       // an unchanged key keeps its object: its imported forms, and the cache entries it verified
@@ -100,7 +103,7 @@ export function createJwksCache(source: URL | (() => Promise<URL>), options: Jwk
       keys = next
       fetchedAt = Date.now()
       lastFailure = ''
-      options.onEvent?.({ type: 'fetched', detail: `${next.length} keys from ${uri.href}`, uri: uri.href })
+      options.onEvent?.({ type: 'fetched', detail: `${next.length} keys from ${uri.href}`, uri: uri.href, retried })
     } catch (error) {
       failedAt = Date.now()
       lastFailure = (error as Error).message
@@ -111,7 +114,7 @@ export function createJwksCache(source: URL | (() => Promise<URL>), options: Jwk
         uri: uri?.href,
         cause: error instanceof FetchJsonError ? error.causeKey : lastFailure,
         stale: keys && failedAt <= staleUntil ? { fetchedAt, until: staleUntil } : undefined,
-        retried: error instanceof FetchJsonError && error.retried,
+        retried,
       })
       throw new KeySourceUnavailableError({
         reason: `JWKS unavailable: ${lastFailure}`,

@@ -135,7 +135,7 @@ function buildRuntime(cfg: NormalizedIssuer, warn: Warn): IssuerRuntime {
   const cache: JwksCache =
     source.type === 'jwks'
       ? createJwksCache(source.uri, jwksOptions)
-      : createJwksCache(() => discoverJwksUri(source.issuer, jwksOptions), jwksOptions)
+      : createJwksCache((fetchOptions) => discoverJwksUri(source.issuer, fetchOptions), jwksOptions)
   return { cfg, allowed: new Set(cfg.algorithms), select: cache.select, warmUp: cache.reload }
 }
 

@@ -182,6 +182,13 @@ describe('fetchJson', () => {
       expect(calls()).toBe(2)
     })
 
+    it('tells onRetry, with the first attempt\'s root cause', async () => {
+      const { fetch } = sequence(drop('UND_ERR_SOCKET', 'other side closed'), () => Response.json({}))
+      const causes: string[] = []
+      await fetchJson(url, { ...options, fetch, onRetry: (cause) => causes.push(cause) })
+      expect(causes).toEqual(['connection closed: other side closed (UND_ERR_SOCKET)'])
+    })
+
     it('never retries twice, and keeps the last attempt\'s root cause and says a retry happened', async () => {
       const { fetch, calls } = sequence(drop('UND_ERR_SOCKET', 'other side closed'), drop('ECONNRESET', 'read ECONNRESET'))
       const error = await failure(fetchJson(url, { ...options, fetch }))

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createVerifier, isAuthError, type AuthError } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
+import { createJwksCache, type JwksEvent } from '../../src/core/jwks-cache.js'
 
 // Issue 21: a key-source GET survives one dropped connection (the keep-alive race), with real
 // loopback servers and Node's own fetch (undici), no mocking.
@@ -116,6 +117,24 @@ describe('a key-source GET on a dropped connection', () => {
     expect(error.status).toBe(503)
     expect(error.reason).toBe(`JWKS unavailable: GET ${base}/jwks.json timed out after 200 ms`)
     expect(requests.get('/jwks.json')).toBe(1)
+  })
+
+  it('tells the cache\'s events that the fetch needed the retry (for diagnostics), and warns nothing', async () => {
+    const { base } = await serve(({ count, socket }, res) => {
+      if (count === 1) socket.destroy()
+      else answerJwks(res)
+    })
+    const events: JwksEvent[] = []
+    const cache = createJwksCache(new URL(`${base}/jwks.json`), {
+      timeoutMs: 2000,
+      maxBytes: 65536,
+      cacheMaxAge: 600,
+      cooldown: 30,
+      staleMaxAge: 3600,
+      onEvent: (event) => events.push(event),
+    })
+    await cache.reload()
+    expect(events).toEqual([{ type: 'fetched', detail: `1 keys from ${base}/jwks.json`, uri: `${base}/jwks.json`, retried: true }])
   })
 
   it('retries discovery too', async () => {

@@ -544,7 +544,7 @@ describe('JWKS cache', () => {
       expect(events).toEqual([
         { type: 'skipped-key', detail: 'key "bad" skipped: RSA key without n/e', uri: issuer.jwksUri, cause: 'key "bad": RSA key without n/e' },
         { type: 'skipped-key', detail: 'key without kid skipped: not an object', uri: issuer.jwksUri, cause: 'key without kid: not an object' },
-        { type: 'fetched', detail: `1 keys from ${issuer.jwksUri}`, uri: issuer.jwksUri },
+        { type: 'fetched', detail: `1 keys from ${issuer.jwksUri}`, uri: issuer.jwksUri, retried: false },
       ])
       issuer.simulate('jwks', 500)
       await expect(cache.reload()).rejects.toBeInstanceOf(KeySourceUnavailableError)
