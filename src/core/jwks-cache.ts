@@ -37,6 +37,8 @@ export interface JwksEvent {
   cause?: string
   /** `fetch-failed` while stale keys still serve: since when they were fetched, and until when they serve (epoch ms). */
   stale?: { fetchedAt: number; until: number }
+  /** `skipped-key`: a key for another use or type (an encryption key): skipped as expected. */
+  otherUse?: true
   /** `fetched` and `fetch-failed`: a GET was sent twice (a dropped connection, then the retry). */
   retried?: boolean
 }
@@ -93,7 +95,13 @@ export function createJwksCache(source: URL | ((options: FetchJsonOptions) => Pr
           next.push(same ?? result.key)
         } else {
           const who = describeKey(jwk)
-          options.onEvent?.({ type: 'skipped-key', detail: `${who} skipped: ${result.skipped}`, uri: uri.href, cause: `${who}: ${result.skipped}` })
+          options.onEvent?.({
+            type: 'skipped-key',
+            detail: `${who} skipped: ${result.skipped}`,
+            uri: uri.href,
+            cause: `${who}: ${result.skipped}`,
+            ...(result.otherUse ? { otherUse: true } : {}),
+          })
         }
       }
       if (keys) {

@@ -47,8 +47,12 @@ const EC_CURVES: Record<string, { alg: string; size: number }> = {
 const MIN_RSA_BITS = 2048
 const MAX_RSA_BITS = 16384
 
-/** Why a JWK was skipped, or the key. */
-export type KeyResult = { key: VerifyKey } | { skipped: string }
+/**
+ * Why a JWK was skipped, or the key. `otherUse`: a key for another use or of a type bearer-guard
+ * does not verify with (an encryption key, an HMAC key, another curve) — skipped as expected, not a
+ * defect of the key set (a JWKS often publishes encryption keys beside the signing keys).
+ */
+export type KeyResult = { key: VerifyKey } | { skipped: string; otherUse?: true }
 
 /**
  * Validates a JWK for signature verification and keeps its public members.
@@ -61,13 +65,13 @@ export function keyFromJwk(input: unknown): KeyResult {
   const jwk = input as Record<string, unknown>
   const kid = jwk.kid
   if (kid !== undefined && typeof kid !== 'string') return { skipped: 'kid is not a string' }
-  if (jwk.use !== undefined && jwk.use !== 'sig') return { skipped: `use "${String(jwk.use)}"` }
+  if (jwk.use !== undefined && jwk.use !== 'sig') return { skipped: `use "${String(jwk.use)}"`, otherUse: true }
   if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) {
-    return { skipped: 'key_ops without verify' }
+    return { skipped: 'key_ops without verify', otherUse: true }
   }
   const alg = jwk.alg
   if (alg !== undefined && (typeof alg !== 'string' || !(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg))) {
-    return { skipped: `alg "${String(alg)}" is not an asymmetric signature algorithm` }
+    return { skipped: `alg "${String(alg)}" is not an asymmetric signature algorithm`, otherUse: true }
   }
   let pub: JWK
   let bits: number | undefined
@@ -89,7 +93,7 @@ export function keyFromJwk(input: unknown): KeyResult {
     }
     case 'EC': {
       const curve = EC_CURVES[jwk.crv as string]
-      if (!curve) return { skipped: `EC curve "${String(jwk.crv)}"` }
+      if (!curve) return { skipped: `EC curve "${String(jwk.crv)}"`, otherUse: true }
       if (!isB64(jwk.x) || !isB64(jwk.y)) return { skipped: 'EC key without x/y' }
       if (decodeBase64url(jwk.x).length !== curve.size || decodeBase64url(jwk.y).length !== curve.size) {
         return { skipped: 'EC coordinates of the wrong size' }
@@ -103,7 +107,7 @@ export function keyFromJwk(input: unknown): KeyResult {
       break
     }
     case 'OKP': {
-      if (jwk.crv !== 'Ed25519') return { skipped: `OKP curve "${String(jwk.crv)}"` }
+      if (jwk.crv !== 'Ed25519') return { skipped: `OKP curve "${String(jwk.crv)}"`, otherUse: true }
       if (!isB64(jwk.x) || decodeBase64url(jwk.x).length !== 32) return { skipped: 'Ed25519 key with a bad x' }
       if (alg !== undefined && alg !== 'EdDSA' && alg !== 'Ed25519') return { skipped: `Ed25519 key with alg ${String(alg)}` }
       crv = 'Ed25519'
@@ -111,7 +115,7 @@ export function keyFromJwk(input: unknown): KeyResult {
       break
     }
     default:
-      return { skipped: `kty "${String(jwk.kty)}"` }
+      return { skipped: `kty "${String(jwk.kty)}"`, otherUse: true }
   }
   let node: unknown
   const nc = nodeCrypto()

@@ -139,9 +139,13 @@ function buildRuntime(cfg: NormalizedIssuer, warn: Warn): IssuerRuntime {
   return { cfg, allowed: new Set(cfg.algorithms), select: cache.select, warmUp: cache.reload }
 }
 
-/** Tells the logger what a JWKS cache reports: a failed fetch (stale keys or 503) and skipped keys. */
+/**
+ * Tells the logger what a JWKS cache reports: a failed fetch (stale keys or 503) and skipped keys —
+ * not those of another use (the encryption keys many JWKS publish beside the signing keys).
+ */
 function warnJwks(event: JwksEvent, source: string, warn: Warn): void {
   if (event.type === 'skipped-key') {
+    if (event.otherUse) return
     warn(`jwks\u0000${event.uri}\u0000skipped\u0000${event.cause}`, `bearer-guard: JWKS at ${event.uri}: ${event.detail}`)
   } else if (event.type === 'fetch-failed') {
     const { stale } = event

@@ -443,10 +443,13 @@ describe('JWKS cache', () => {
       )
     })
 
-    it('warns about each skipped key, once per minute', async () => {
+    it('warns about each skipped key, once per minute, but not about keys of another use', async () => {
       const issuer = await serve()
       const warn = vi.fn()
-      issuer.simulate('jwks', () => json({ keys: [{ kty: 'RSA', kid: 'bad' }, ...issuer.jwks().keys] }))
+      const good = issuer.jwks().keys[0]!
+      const encryption = { ...good, kid: 'enc', use: 'enc', alg: 'ECDH-ES' }
+      const hmac = { kty: 'oct', k: 'c2VjcmV0', kid: 'hmac' }
+      issuer.simulate('jwks', () => json({ keys: [{ kty: 'RSA', kid: 'bad' }, encryption, hmac, ...issuer.jwks().keys] }))
       const verifier = verifierFor(issuer, { logger: { warn }, jwks: { cooldown: 0 } })
       await verifier.verifyAccessToken(await issuer.sign())
       await failure(verifier.verifyAccessToken(await issuer.sign({}, { kid: 'other' })))
