@@ -59,6 +59,7 @@ export type {
   IssuerPredicate,
   JwksOptions,
   KeyInput,
+  Logger,
   Register,
   RegisteredClaims,
   RevocationStore,

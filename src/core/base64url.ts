@@ -99,11 +99,6 @@ export function decodeBase64url(s: string): Uint8Array {
 
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
-/** Decodes base64url JSON that must be an object; `undefined` for anything else. */
-export function decodeJsonObject(s: string): Record<string, unknown> | undefined {
-  return parseJsonObject(decodeBase64url(s))
-}
-
 /** Parses UTF-8 JSON bytes (invalid UTF-8 refused) that must be an object; `undefined` for anything else. */
 export function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
   let text: string
@@ -115,8 +110,17 @@ export function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | un
   return parseJsonText(text)
 }
 
+/** The UTF-8 text of base64url already checked with `isBase64url`; `undefined` when it is not UTF-8. */
+export function decodeJsonText(s: string): string | undefined {
+  try {
+    return decoder.decode(decodeBase64url(s))
+  } catch {
+    return undefined
+  }
+}
+
 /** JSON text that must be an object; `undefined` for anything else. */
-function parseJsonText(text: string): Record<string, unknown> | undefined {
+export function parseJsonText(text: string): Record<string, unknown> | undefined {
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -126,6 +130,56 @@ function parseJsonText(text: string): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : undefined
+}
+
+/**
+ * The first member name that appears twice in one object of `text`, at any depth (`"\u0061lg"` is
+ * `"alg"`), or `undefined`. `text` must be valid JSON (parse it first): strings are then
+ * well-formed, so a scan that skips them and tracks braces is exact.
+ */
+export function findDuplicateMember(text: string): string | undefined {
+  // per open object its names so far; `null` for an open array
+  const open: (Set<string> | null)[] = []
+  let expectName = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x22) {
+      // a string: find its end, skipping escaped characters
+      let j = i + 1
+      let escaped = false
+      for (;;) {
+        const d = text.charCodeAt(j)
+        if (d === 0x22) break
+        if (d === 0x5c) {
+          escaped = true
+          j += 2
+        } else j++
+      }
+      const names = open[open.length - 1]
+      if (expectName && names) {
+        const raw = text.slice(i + 1, j)
+        const name = escaped ? (JSON.parse(`"${raw}"`) as string) : raw
+        if (names.has(name)) return name
+        names.add(name)
+        expectName = false
+      }
+      i = j
+    } else if (c === 0x7b) {
+      open.push(new Set())
+      expectName = true
+    } else if (c === 0x5b) {
+      open.push(null)
+      expectName = false
+    } else if (c === 0x7d || c === 0x5d) {
+      open.pop()
+      expectName = false
+    } else if (c === 0x2c) {
+      expectName = open[open.length - 1] != null
+    } else if (c === 0x3a) {
+      expectName = false
+    }
+  }
+  return undefined
 }
 
 /** What `decodeJsonPart` answers for a part that is not canonical base64url. */

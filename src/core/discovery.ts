@@ -24,36 +24,46 @@ export function discoveryUrls(issuer: string): URL[] {
  */
 export async function discoverJwksUri(issuer: string, options: FetchJsonOptions): Promise<URL> {
   const errors: string[] = []
+  let last: FetchJsonError | undefined
   for (const url of discoveryUrls(issuer)) {
     let metadata: Record<string, unknown>
     try {
       metadata = await fetchJson(url, options)
     } catch (error) {
-      errors.push((error as Error).message)
-      // a 404 means "try the other well-known location"; a timeout or 5xx would just repeat
-      if (error instanceof FetchJsonError && error.status !== 404 && error.status !== undefined) continue
-      if (error instanceof FetchJsonError && error.status === undefined) break
-      continue
+      last = error as FetchJsonError
+      errors.push(last.message)
+      // An HTTP error status (404, 5xx) concerns that path: the other well-known location may still
+      // serve the metadata. A failure without a status (DNS, refused, TLS, a dropped connection, a
+      // timeout, a bad body) would only repeat on the same host, and a second timeout would double
+      // the wait: stop there.
+      if (last.kind === 'status') continue
+      break
     }
     if (metadata.issuer !== issuer) {
-      throw new FetchJsonError(`discovery at ${url.href}: issuer "${String(metadata.issuer)}" does not equal "${issuer}"`)
+      throw metadataError(`discovery at ${url.href}: issuer ${JSON.stringify(String(metadata.issuer))} does not equal ${JSON.stringify(issuer)}`)
     }
     const jwksUri = metadata.jwks_uri
-    if (typeof jwksUri !== 'string') throw new FetchJsonError(`discovery at ${url.href}: no jwks_uri`)
+    if (typeof jwksUri !== 'string') throw metadataError(`discovery at ${url.href}: no jwks_uri`)
     let parsed: URL
     try {
       parsed = new URL(jwksUri)
     } catch {
-      throw new FetchJsonError(`discovery at ${url.href}: jwks_uri is not a URL`)
+      throw metadataError(`discovery at ${url.href}: jwks_uri is not a URL`)
     }
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-      throw new FetchJsonError(`discovery at ${url.href}: jwks_uri is not http(s)`)
+      throw metadataError(`discovery at ${url.href}: jwks_uri is not http(s)`)
     }
     // an https issuer must not hand out keys over plain http (a downgrade a network attacker could use)
     if (url.protocol === 'https:' && parsed.protocol !== 'https:') {
-      throw new FetchJsonError(`discovery at ${url.href}: jwks_uri ${parsed.href} is not https like the issuer`)
+      throw metadataError(`discovery at ${url.href}: jwks_uri ${parsed.href} is not https like the issuer`)
     }
     return parsed
   }
-  throw new FetchJsonError(`discovery for ${issuer} failed: ${errors.join('; ')}`)
+  // the last attempt's kind, status and code (the root cause) stay on the error, for logs
+  const { kind, status, code, retried } = last as FetchJsonError
+  throw new FetchJsonError(`discovery for ${issuer} failed: ${errors.join('; ')}`, { kind, status, code, retried, cause: last })
+}
+
+function metadataError(message: string): FetchJsonError {
+  return new FetchJsonError(message, { kind: 'metadata' })
 }

@@ -1,13 +1,18 @@
 /**
  * The remote JWKS: fetched once for all concurrent callers, fresh for `cacheMaxAge`, refetched for an
- * unknown `kid` at most once per `cooldown`, served stale for `staleMaxAge` when the endpoint fails,
- * and never more than `maxResponseBytes` or `MAX_KEYS` keys. Once warm, a lookup is synchronous.
+ * unknown `kid` at most once per `cooldown` (a lookup while a fetch is in flight waits for it),
+ * served stale for `staleMaxAge` when the endpoint fails, and never more than `maxResponseBytes` or
+ * `MAX_KEYS` keys. Once warm, a lookup is synchronous.
+ *
+ * A key that a refetch still publishes unchanged keeps its `VerifyKey` object (and the forms already
+ * imported for it); one the refetch no longer publishes is marked `retired`, so tokens it verified
+ * are not served from the verified-token cache any more.
  *
  * @module bearer-guard
  */
 import { InvalidTokenError, KeySourceUnavailableError } from './errors.js'
-import { fetchJson, type FetchJsonOptions } from './fetch-json.js'
-import { keyFitsAlgorithm, keyFromJwk, type VerifyKey } from './keys.js'
+import { fetchJson, FetchJsonError, type FetchJsonOptions } from './fetch-json.js'
+import { describeKey, keyFitsAlgorithm, keyFromJwk, type VerifyKey } from './keys.js'
 import type { Algorithm } from './types.js'
 
 /** Keys read from one JWKS at most; the rest are ignored. */
@@ -18,8 +23,24 @@ export interface JwksCacheOptions extends FetchJsonOptions {
   cacheMaxAge: number
   cooldown: number
   staleMaxAge: number
-  /** Called when keys are skipped or a fetch fails (for logs). */
-  onEvent?: (event: { type: 'skipped-key' | 'fetch-failed' | 'fetched'; detail: string }) => void
+  /** Called when keys are skipped, a fetch fails or succeeds (for logs). */
+  onEvent?: (event: JwksEvent) => void
+}
+
+/** What the cache tells `onEvent`. */
+export interface JwksEvent {
+  type: 'skipped-key' | 'fetch-failed' | 'fetched'
+  detail: string
+  /** The JWKS URL, once known (discovery finds it inside the first fetch). */
+  uri?: string
+  /** `skipped-key` and `fetch-failed`: the cause without volatile parts (equal for repeats of one cause). */
+  cause?: string
+  /** `fetch-failed` while stale keys still serve: since when they were fetched, and until when they serve (epoch ms). */
+  stale?: { fetchedAt: number; until: number }
+  /** `skipped-key`: a key for another use or type (an encryption key): skipped as expected. */
+  otherUse?: true
+  /** `fetched` and `fetch-failed`: a GET was sent twice (a dropped connection, then the retry). */
+  retried?: boolean
 }
 
 export interface JwksCache {
@@ -38,7 +59,7 @@ export interface JwksCache {
 /**
  * Creates a JWKS cache for a URL, or for a URL found lazily (discovery), resolved inside the first fetch.
  */
-export function createJwksCache(source: URL | (() => Promise<URL>), options: JwksCacheOptions): JwksCache {
+export function createJwksCache(source: URL | ((options: FetchJsonOptions) => Promise<URL>), options: JwksCacheOptions): JwksCache {
   let uri: URL | undefined = source instanceof URL ? source : undefined
   let keys: VerifyKey[] | undefined
   let fetchedAt = 0
@@ -54,24 +75,55 @@ export function createJwksCache(source: URL | (() => Promise<URL>), options: Jwk
 
   async function fetchKeys(): Promise<void> {
     attemptedAt = Date.now()
+    // whether a GET of this fetch (discovery or JWKS) was sent twice, for the events
+    let retried = false
+    const fetchOptions: FetchJsonOptions = { ...options, onRetry: () => (retried = true) }
     try {
-      if (!uri) uri = await (source as () => Promise<URL>)()
-      const body = await fetchJson(uri, options)
-      if (!Array.isArray(body.keys)) throw new Error(`JWKS at ${uri.href} has no "keys" array`)
+      if (!uri) uri = await (source as (options: FetchJsonOptions) => Promise<URL>)(fetchOptions)
+      const body = await fetchJson(uri, fetchOptions)
+      if (!Array.isArray(body.keys)) throw new FetchJsonError(`JWKS at ${uri.href} has no "keys" array`, { kind: 'body' })
       const next: VerifyKey[] = []
+      // an unchanged key keeps its object: its imported forms, and the cache entries it verified
+      const previous = new Map<string, VerifyKey>()
+      if (keys) for (const key of keys) if (!previous.has(keyIdentity(key))) previous.set(keyIdentity(key), key)
       for (const jwk of body.keys.slice(0, MAX_KEYS)) {
         const result = keyFromJwk(jwk)
-        if ('key' in result) next.push(result.key)
-        else options.onEvent?.({ type: 'skipped-key', detail: `${describeKid(jwk)}: ${result.skipped}` })
+        if ('key' in result) {
+          const id = keyIdentity(result.key)
+          const same = previous.get(id)
+          previous.delete(id)
+          next.push(same ?? result.key)
+        } else {
+          const who = describeKey(jwk)
+          options.onEvent?.({
+            type: 'skipped-key',
+            detail: `${who} skipped: ${result.skipped}`,
+            uri: uri.href,
+            cause: `${who}: ${result.skipped}`,
+            ...(result.otherUse ? { otherUse: true } : {}),
+          })
+        }
+      }
+      if (keys) {
+        const kept = new Set(next)
+        for (const key of keys) if (!kept.has(key)) key.retired = true
       }
       keys = next
       fetchedAt = Date.now()
       lastFailure = ''
-      options.onEvent?.({ type: 'fetched', detail: `${next.length} keys from ${uri.href}` })
+      options.onEvent?.({ type: 'fetched', detail: `${next.length} keys from ${uri.href}`, uri: uri.href, retried })
     } catch (error) {
       failedAt = Date.now()
       lastFailure = (error as Error).message
-      options.onEvent?.({ type: 'fetch-failed', detail: lastFailure })
+      const staleUntil = fetchedAt + maxAgeMs + staleMs
+      options.onEvent?.({
+        type: 'fetch-failed',
+        detail: lastFailure,
+        uri: uri?.href,
+        cause: error instanceof FetchJsonError ? error.causeKey : lastFailure,
+        stale: keys && failedAt <= staleUntil ? { fetchedAt, until: staleUntil } : undefined,
+        retried,
+      })
       throw new KeySourceUnavailableError({
         reason: `JWKS unavailable: ${lastFailure}`,
         retryAfter: Math.max(1, Math.ceil(backoffMs / 1000)),
@@ -102,6 +154,8 @@ export function createJwksCache(source: URL | (() => Promise<URL>), options: Jwk
       if (kid !== undefined && key.kid !== kid) continue
       if (keyFitsAlgorithm(key, alg)) out.push(key)
     }
+    // a token names one key: a kid published twice cannot tell which
+    if (kid !== undefined && out.length > 1) throw ambiguous(kid, out.length)
     lastKeys = keys
     lastKid = kid
     lastAlg = alg
@@ -139,7 +193,8 @@ export function createJwksCache(source: URL | (() => Promise<URL>), options: Jwk
       if (keys && now - fetchedAt <= maxAgeMs) {
         const found = match(kid, alg)
         if (found.length > 0) return found
-        if (now - attemptedAt < cooldownMs) throw noKey(kid, alg, true)
+        // a refetch in flight may bring the kid (a key rotation): wait for it, as everyone else does
+        if (!pending && now - attemptedAt < cooldownMs) throw noKey(kid, alg, true)
       }
       return refreshThenSelect(kid, alg)
     },
@@ -160,7 +215,12 @@ function noKey(kid: string | undefined, alg: Algorithm, coolingDown = false): In
   })
 }
 
-function describeKid(jwk: unknown): string {
-  const kid = (jwk as { kid?: unknown } | null)?.kid
-  return typeof kid === 'string' ? `key "${kid.slice(0, 64)}"` : 'key without kid'
+/** Ambiguous: several keys carry the token's `kid`. */
+export function ambiguous(kid: string, count: number): InvalidTokenError {
+  return new InvalidTokenError({ reason: `kid "${kid.slice(0, 64)}" matches ${count} keys: ambiguous` })
+}
+
+/** Equal for the same public key published again with the same kid and alg. */
+function keyIdentity(key: VerifyKey): string {
+  return `${key.kid ?? ''}\u0000${key.alg ?? ''}\u0000${JSON.stringify(key.jwk)}`
 }

@@ -27,6 +27,11 @@ export interface VerifyKey {
   nodeArgs?: Record<string, unknown>
   /** Web Crypto keys by algorithm. */
   web: Map<string, CryptoKey | Promise<CryptoKey>>
+  /**
+   * Set when a JWKS refetch no longer publishes the key: tokens it verified are not served from
+   * the verified-token cache any more. Static keys are never retired.
+   */
+  retired: boolean
 }
 
 export const ASYMMETRIC_ALGORITHMS: readonly AsymmetricAlgorithm[] = [
@@ -42,8 +47,12 @@ const EC_CURVES: Record<string, { alg: string; size: number }> = {
 const MIN_RSA_BITS = 2048
 const MAX_RSA_BITS = 16384
 
-/** Why a JWK was skipped, or the key. */
-export type KeyResult = { key: VerifyKey } | { skipped: string }
+/**
+ * Why a JWK was skipped, or the key. `otherUse`: a key for another use or of a type bearer-guard
+ * does not verify with (an encryption key, an HMAC key, another curve) — skipped as expected, not a
+ * defect of the key set (a JWKS often publishes encryption keys beside the signing keys).
+ */
+export type KeyResult = { key: VerifyKey } | { skipped: string; otherUse?: true }
 
 /**
  * Validates a JWK for signature verification and keeps its public members.
@@ -56,13 +65,13 @@ export function keyFromJwk(input: unknown): KeyResult {
   const jwk = input as Record<string, unknown>
   const kid = jwk.kid
   if (kid !== undefined && typeof kid !== 'string') return { skipped: 'kid is not a string' }
-  if (jwk.use !== undefined && jwk.use !== 'sig') return { skipped: `use "${String(jwk.use)}"` }
+  if (jwk.use !== undefined && jwk.use !== 'sig') return { skipped: `use "${String(jwk.use)}"`, otherUse: true }
   if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) {
-    return { skipped: 'key_ops without verify' }
+    return { skipped: 'key_ops without verify', otherUse: true }
   }
   const alg = jwk.alg
   if (alg !== undefined && (typeof alg !== 'string' || !(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg))) {
-    return { skipped: `alg "${String(alg)}" is not an asymmetric signature algorithm` }
+    return { skipped: `alg "${String(alg)}" is not an asymmetric signature algorithm`, otherUse: true }
   }
   let pub: JWK
   let bits: number | undefined
@@ -84,7 +93,7 @@ export function keyFromJwk(input: unknown): KeyResult {
     }
     case 'EC': {
       const curve = EC_CURVES[jwk.crv as string]
-      if (!curve) return { skipped: `EC curve "${String(jwk.crv)}"` }
+      if (!curve) return { skipped: `EC curve "${String(jwk.crv)}"`, otherUse: true }
       if (!isB64(jwk.x) || !isB64(jwk.y)) return { skipped: 'EC key without x/y' }
       if (decodeBase64url(jwk.x).length !== curve.size || decodeBase64url(jwk.y).length !== curve.size) {
         return { skipped: 'EC coordinates of the wrong size' }
@@ -98,7 +107,7 @@ export function keyFromJwk(input: unknown): KeyResult {
       break
     }
     case 'OKP': {
-      if (jwk.crv !== 'Ed25519') return { skipped: `OKP curve "${String(jwk.crv)}"` }
+      if (jwk.crv !== 'Ed25519') return { skipped: `OKP curve "${String(jwk.crv)}"`, otherUse: true }
       if (!isB64(jwk.x) || decodeBase64url(jwk.x).length !== 32) return { skipped: 'Ed25519 key with a bad x' }
       if (alg !== undefined && alg !== 'EdDSA' && alg !== 'Ed25519') return { skipped: `Ed25519 key with alg ${String(alg)}` }
       crv = 'Ed25519'
@@ -106,7 +115,7 @@ export function keyFromJwk(input: unknown): KeyResult {
       break
     }
     default:
-      return { skipped: `kty "${String(jwk.kty)}"` }
+      return { skipped: `kty "${String(jwk.kty)}"`, otherUse: true }
   }
   let node: unknown
   const nc = nodeCrypto()
@@ -118,7 +127,7 @@ export function keyFromJwk(input: unknown): KeyResult {
     }
   }
   return {
-    key: { kid, kty: pub.kty as VerifyKey['kty'], crv, alg: alg as string | undefined, bits, jwk: pub, node, web: new Map() },
+    key: { kid, kty: pub.kty as VerifyKey['kty'], crv, alg: alg as string | undefined, bits, jwk: pub, node, web: new Map(), retired: false },
   }
 }
 
@@ -144,9 +153,9 @@ export function algorithmsOf(keys: readonly VerifyKey[]): AsymmetricAlgorithm[] 
 /**
  * Imports static keys: JWK, JWK[], `{ keys }`, a PEM SPKI public key or X.509 certificate,
  * a Node `KeyObject` or a `CryptoKey`. Synchronous except for PEM where `node:crypto` is absent.
- * Throws `TypeError` when nothing usable is left.
+ * Throws `TypeError` when nothing usable is left; `onSkipped` hears of each key skipped otherwise.
  */
-export function importStaticKeys(input: KeyInput, algorithms: readonly Algorithm[]): VerifyKey[] | Promise<VerifyKey[]> {
+export function importStaticKeys(input: KeyInput, onSkipped?: (who: string, why: string) => void): VerifyKey[] | Promise<VerifyKey[]> {
   if (typeof input === 'string') {
     const nc = nodeCrypto()
     if (nc) {
@@ -162,7 +171,7 @@ export function importStaticKeys(input: KeyInput, algorithms: readonly Algorithm
     if (!looksLikePem(input)) {
       throw new TypeError('bearer-guard: invalid option "keys": cannot read the PEM key (not a PEM-encoded DER structure)')
     }
-    return pemToJwkWeb(input, algorithms).then((jwk) => fromJwks([jwk]))
+    return pemToJwkWeb(input).then((jwk) => fromJwks([jwk]))
   }
   if (isCryptoKey(input)) {
     if (input.type !== 'public') throw new TypeError('bearer-guard: invalid option "keys": expected a public key')
@@ -173,39 +182,59 @@ export function importStaticKeys(input: KeyInput, algorithms: readonly Algorithm
     if (ko.type !== 'public') throw new TypeError('bearer-guard: invalid option "keys": expected a public KeyObject')
     return fromJwks([ko.export({ format: 'jwk' })])
   }
-  if (Array.isArray(input)) return fromJwks(input)
+  if (Array.isArray(input)) return fromJwks(input, onSkipped)
   if (typeof input === 'object' && input !== null && Array.isArray((input as { keys?: unknown }).keys)) {
-    return fromJwks((input as { keys: unknown[] }).keys)
+    return fromJwks((input as { keys: unknown[] }).keys, onSkipped)
   }
   return fromJwks([input])
 }
 
-function fromJwks(jwks: readonly unknown[]): VerifyKey[] {
+function fromJwks(jwks: readonly unknown[], onSkipped?: (who: string, why: string) => void): VerifyKey[] {
   const keys: VerifyKey[] = []
-  const skipped: string[] = []
+  const skipped: { who: string; why: string }[] = []
   for (const jwk of jwks) {
     const result = keyFromJwk(jwk)
     if ('key' in result) keys.push(result.key)
-    else skipped.push(result.skipped)
+    else skipped.push({ who: describeKey(jwk), why: result.skipped })
   }
   if (keys.length === 0) {
-    throw new TypeError(`bearer-guard: invalid option "keys": no usable verification key (${skipped.join('; ') || 'empty'})`)
+    throw new TypeError(`bearer-guard: invalid option "keys": no usable verification key (${skipped.map((s) => s.why).join('; ') || 'empty'})`)
   }
+  if (onSkipped) for (const { who, why } of skipped) onSkipped(who, why)
   return keys
 }
 
-async function pemToJwkWeb(pem: string, algorithms: readonly Algorithm[]): Promise<JWK> {
+/** `key "<kid>"` or `key without kid`, for messages about a JWK. */
+export function describeKey(jwk: unknown): string {
+  const kid = (jwk as { kid?: unknown } | null)?.kid
+  return typeof kid === 'string' ? `key "${kid.slice(0, 64)}"` : 'key without kid'
+}
+
+/**
+ * One algorithm per kind of public key, to import a PEM with Web Crypto, which needs one: the
+ * algorithm only finds the key's type, it does not restrict the key (see `pemToJwkWeb`).
+ */
+const PEM_PROBES = ['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const
+
+/**
+ * Reads a PEM with Web Crypto into a public JWK without `alg`: node:crypto reads the same PEM into
+ * the same JWK, so one key verifies the same algorithms on every runtime (an RSA key: RS* and PS*).
+ */
+async function pemToJwkWeb(pem: string): Promise<JWK> {
   const isCert = pem.includes('-----BEGIN CERTIFICATE-----')
-  for (const alg of algorithms.length > 0 ? algorithms : ASYMMETRIC_ALGORITHMS) {
-    if (alg.startsWith('HS')) continue
+  for (const alg of PEM_PROBES) {
+    let jwk: JWK
     try {
       const key = isCert ? await importX509(pem, alg, { extractable: true }) : await importSPKI(pem, alg, { extractable: true })
-      return { ...(await exportJWK(key)), alg }
+      jwk = await exportJWK(key)
     } catch {
-      // try the next algorithm
+      continue // another kind of key: try the next
     }
+    // what Web Crypto adds for the probe's algorithm, and node:crypto does not
+    const { alg: _alg, key_ops: _ops, ext: _ext, use: _use, ...pub } = jwk
+    return pub
   }
-  throw new TypeError('bearer-guard: invalid option "keys": cannot read the PEM key for the allowed algorithms')
+  throw new TypeError('bearer-guard: invalid option "keys": cannot read the PEM key (not an RSA, EC P-256/384/521 or Ed25519 public key)')
 }
 
 function fromCryptoKey(key: CryptoKey): VerifyKey {
@@ -226,7 +255,7 @@ function fromCryptoKey(key: CryptoKey): VerifyKey {
   }
   const web = new Map<string, CryptoKey>([[alg as string, key]])
   if (alg === 'EdDSA') web.set('Ed25519', key)
-  return { kid: undefined, kty, crv, alg, bits: a.modulusLength, jwk: undefined, node: undefined, web }
+  return { kid: undefined, kty, crv, alg, bits: a.modulusLength, jwk: undefined, node: undefined, web, retired: false }
 }
 
 function isEdDSA(alg: string): boolean {

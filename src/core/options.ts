@@ -13,6 +13,7 @@ import type {
   ClaimSource,
   IssuerPredicate,
   KeyInput,
+  Logger,
   RevocationStore,
   VerifierOptions,
 } from './types.js'
@@ -75,6 +76,8 @@ export interface NormalizedOptions {
   multi: boolean
   maxTokenLength: number
   cache: false | { max: number }
+  /** `undefined`: the default (`console`). */
+  logger: Logger | false | undefined
 }
 
 const ALGORITHMS = [...ASYMMETRIC_ALGORITHMS, ...SYMMETRIC_ALGORITHMS] as const
@@ -165,8 +168,6 @@ const entrySchema = z
       )
       .optional(),
     jwks: jwksSchema.optional(),
-    maxTokenLength: z.number().int().min(256).max(1024 * 1024).optional(),
-    cache: z.union([z.literal(false), z.strictObject({ max: z.number().int().min(1).optional() })]).optional(),
   })
   .superRefine((o, ctx) => {
     const sources = (['jwksUri', 'keys', 'secret'] as const).filter((k) => o[k] !== undefined)
@@ -205,13 +206,117 @@ const entrySchema = z
     }
   })
 
+/**
+ * Options of the whole verifier: read before a token's issuer is known (`maxTokenLength`), or
+ * shared by every issuer (`cache`, `logger`). With `issuers`, they sit at the top level only.
+ */
+const verifierWideSchema = z.object({
+  maxTokenLength: z.number().int().min(256).max(1024 * 1024).optional(),
+  cache: z.union([z.literal(false), z.strictObject({ max: z.number().int().min(1).optional() })]).optional(),
+  logger: z
+    .custom<Logger | false>(
+      (v) => v === false || (typeof v === 'object' && v !== null && typeof (v as { warn?: unknown }).warn === 'function'),
+      'expected false or an object with a warn(message) method, such as console',
+    )
+    .optional(),
+})
+const VERIFIER_WIDE = Object.keys(verifierWideSchema.shape) as readonly string[]
+
+/** Option names per level, for "did you mean" (the schemas are the source). */
+const ENTRY_KEYS = [...Object.keys(entrySchema.shape), ...VERIFIER_WIDE]
+const JWKS_KEYS = Object.keys(jwksSchema.shape)
+/**
+ * Names other libraries use for an option of ours (express-oauth2-jwt-bearer, jose, jsonwebtoken,
+ * aws-jwt-verify), and names one may guess for it; keys lowercase, `_` and `-` removed.
+ */
+const ALIASES: Record<string, string> = {
+  issuerbaseurl: 'issuer',
+  iss: 'issuer',
+  aud: 'audience',
+  tokensigningalg: 'algorithms',
+  algs: 'algorithms',
+  publickey: 'keys',
+  clockskew: 'clockTolerance',
+  leeway: 'clockTolerance',
+  graceseconds: 'clockTolerance',
+  maxage: 'maxTokenAge',
+  typ: 'tokenType',
+  type: 'tokenType',
+  alg: 'algorithms',
+  roles: 'rolesClaim',
+  scope: 'scopesClaim',
+  scopes: 'scopesClaim',
+  sub: 'subjectClaim',
+  subject: 'subjectClaim',
+  store: 'revocation',
+  revocationstore: 'revocation',
+  schema: 'claims',
+  claimsschema: 'claims',
+  cooldownduration: 'jwks.cooldown',
+  timeoutduration: 'jwks.timeout',
+}
+
+/** Edit distance (insert, delete, substitute, swap two neighbours), bounded: above `max` is `max + 1`. */
+function distance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1
+  let prev2: number[] = []
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let d = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, (prev2[j - 2] as number) + 1)
+      row.push(d)
+    }
+    prev2 = prev
+    prev = row
+  }
+  return prev[b.length] as number
+}
+
+/**
+ * The option meant by an unknown name at `level` (`'entry'` or `'jwks'`), as a path relative to the
+ * entry: a near miss at the same level first, then one level over (`timeout` → `jwks.timeout`).
+ */
+function suggest(name: string, level: 'entry' | 'jwks'): string | undefined {
+  const norm = (v: string) => v.toLowerCase().replace(/[_-]/g, '')
+  const n = norm(name)
+  const here = level === 'entry' ? ENTRY_KEYS : JWKS_KEYS.map((k) => `jwks.${k}`)
+  const over = level === 'entry' ? JWKS_KEYS.map((k) => `jwks.${k}`) : ENTRY_KEYS
+  const last = (path: string) => norm(path.slice(path.lastIndexOf('.') + 1))
+  const alias = ALIASES[n]
+  const exact = here.find((c) => last(c) === n) ?? (alias && [...here, ...over].includes(alias) ? alias : undefined) ?? over.find((c) => last(c) === n)
+  if (exact !== undefined) return exact
+  const max = n.length <= 4 ? 1 : n.length <= 8 ? 2 : 3
+  let best: string | undefined
+  let bestDistance = max + 1
+  for (const c of [...here, ...over]) {
+    const d = distance(n, last(c), max)
+    if (d < bestDistance) {
+      best = c
+      bestDistance = d
+    }
+  }
+  return best
+}
+
 /** Turns zod issues into one TypeError that names the option and what was expected. */
-function toTypeError(error: z.ZodError, prefix: (string | number)[] = []): TypeError {
-  const messages = error.issues.map((issue) => {
-    const path = formatPath([...prefix, ...(issue.path as (string | number)[])])
+function toTypeError(issues: readonly z.core.$ZodIssue[], prefix: (string | number)[] = []): TypeError {
+  const messages = issues.map((issue) => {
+    const at = [...prefix, ...(issue.path as (string | number)[])]
+    const path = formatPath(at)
     if (issue.code === 'unrecognized_keys') {
-      const keys = (issue as { keys: string[] }).keys
-      return keys.map((k) => `unknown option "${formatPath([...prefix, ...(issue.path as (string | number)[]), k])}"`).join('; ')
+      // an entry (top level or issuers[i]) or its jwks object: suggest within the entry
+      const isJwks = at[at.length - 1] === 'jwks'
+      const entryPath = isJwks ? at.slice(0, -1) : at
+      const level = isJwks ? 'jwks' : at.length === 0 || (at.length === 2 && at[0] === 'issuers') ? 'entry' : undefined
+      return issue.keys
+        .map((k) => {
+          const hint = level && suggest(k, level)
+          return `unknown option "${formatPath([...at, k])}"${hint ? `: did you mean "${formatPath([...entryPath, hint])}"?` : ''}`
+        })
+        .join('; ')
     }
     if (issue.code === 'invalid_value' && 'values' in issue) {
       return `invalid option "${path}": expected one of ${(issue.values as unknown[]).map((v) => JSON.stringify(v)).join('|')}`
@@ -221,8 +326,16 @@ function toTypeError(error: z.ZodError, prefix: (string | number)[] = []): TypeE
   return new TypeError(`bearer-guard: ${messages.join('; ')}`)
 }
 
-function formatPath(path: (string | number)[]): string {
+function formatPath(path: readonly (string | number)[]): string {
   return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${part}` : part), '')
+}
+
+/** `raw` split into the verifier-wide options and the rest. */
+function splitWide(raw: Record<string, unknown>): { wide: Record<string, unknown>; rest: Record<string, unknown> } {
+  const wide: Record<string, unknown> = {}
+  const rest: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(raw)) (VERIFIER_WIDE.includes(k) ? wide : rest)[k] = v
+  return { wide, rest }
 }
 
 function seconds(v: number | string | undefined, fallback: number): number
@@ -298,9 +411,11 @@ export function normalizeOptions(input: VerifierOptions): NormalizedOptions {
   if (typeof input !== 'object' || input === null) {
     throw new TypeError('bearer-guard: options must be an object with at least "issuer" and "audience"')
   }
-  const raw = input as Record<string, unknown>
-  if ('issuers' in raw) {
-    const { issuers, ...defaults } = raw
+  const { wide: wideRaw, rest } = splitWide(input as Record<string, unknown>)
+  const wide = verifierWideSchema.safeParse(wideRaw)
+  if ('issuers' in rest) {
+    const { issuers, ...defaults } = rest
+    if (!wide.success) throw toTypeError(wide.error.issues)
     if (!Array.isArray(issuers) || issuers.length === 0) {
       throw new TypeError('bearer-guard: invalid option "issuers": expected a non-empty array of issuer options')
     }
@@ -308,42 +423,46 @@ export function normalizeOptions(input: VerifierOptions): NormalizedOptions {
       if (typeof entry !== 'object' || entry === null) {
         throw new TypeError(`bearer-guard: invalid option "issuers[${i}]": expected an object`)
       }
+      const misplaced = VERIFIER_WIDE.filter((k) => k in entry)
+      if (misplaced.length > 0) {
+        throw new TypeError(
+          `bearer-guard: ${misplaced
+            .map((k) => `invalid option "issuers[${i}].${k}": applies to the whole verifier, not to one issuer: set it at the top level, next to "issuers"`)
+            .join('; ')}`,
+        )
+      }
       const merged: Record<string, unknown> = { ...defaults, ...entry }
       if (defaults.jwks || (entry as { jwks?: unknown }).jwks) {
         merged.jwks = { ...(defaults.jwks as object), ...((entry as { jwks?: object }).jwks ?? {}) }
       }
       const parsed = entrySchema.safeParse(merged)
-      if (!parsed.success) throw toTypeError(parsed.error, ['issuers', i])
+      if (!parsed.success) throw toTypeError(parsed.error.issues, ['issuers', i])
       if (parsed.data.issuer === false || typeof parsed.data.issuer === 'function') {
         throw new TypeError(`bearer-guard: invalid option "issuers[${i}].issuer": each entry of "issuers" needs its issuer URL(s), not false or a function (the token's iss selects the entry)`)
       }
-      return { parsed: parsed.data, normalized: normalizeEntry(parsed.data) }
+      return normalizeEntry(parsed.data)
     })
     const seen = new Set<string>()
     for (const [i, e] of entries.entries()) {
-      for (const iss of e.normalized.issuers as readonly string[]) {
+      for (const iss of e.issuers as readonly string[]) {
         if (seen.has(iss)) throw new TypeError(`bearer-guard: invalid option "issuers[${i}].issuer": "${iss}" is listed twice`)
         seen.add(iss)
       }
     }
-    const first = entries[0]!.parsed
-    return Object.freeze({
-      entries: Object.freeze(entries.map((e) => e.normalized)),
-      multi: true,
-      maxTokenLength: first.maxTokenLength ?? DEFAULTS.maxTokenLength,
-      cache: normalizeCache(first.cache),
-    })
+    return Object.freeze({ entries: Object.freeze(entries), multi: true, ...normalizeWide(wide.data) })
   }
-  const parsed = entrySchema.safeParse(raw)
-  if (!parsed.success) throw toTypeError(parsed.error)
-  return Object.freeze({
-    entries: Object.freeze([normalizeEntry(parsed.data)]),
-    multi: false,
-    maxTokenLength: parsed.data.maxTokenLength ?? DEFAULTS.maxTokenLength,
-    cache: normalizeCache(parsed.data.cache),
-  })
+  const parsed = entrySchema.safeParse(rest)
+  // every problem of the options at once, in the order they were written
+  if (!parsed.success || !wide.success) {
+    throw toTypeError([...(parsed.success ? [] : parsed.error.issues), ...(wide.success ? [] : wide.error.issues)])
+  }
+  return Object.freeze({ entries: Object.freeze([normalizeEntry(parsed.data)]), multi: false, ...normalizeWide(wide.data) })
 }
 
-function normalizeCache(c: EntryInput['cache']): false | { max: number } {
-  return c === false ? false : { max: c?.max ?? DEFAULTS.cacheMax }
+function normalizeWide(w: z.infer<typeof verifierWideSchema>): Pick<NormalizedOptions, 'maxTokenLength' | 'cache' | 'logger'> {
+  return {
+    maxTokenLength: w.maxTokenLength ?? DEFAULTS.maxTokenLength,
+    cache: w.cache === false ? false : { max: w.cache?.max ?? DEFAULTS.cacheMax },
+    logger: w.logger,
+  }
 }

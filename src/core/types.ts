@@ -89,6 +89,15 @@ export interface JwksOptions {
   fetch?: typeof fetch
 }
 
+/**
+ * Where bearer-guard warns when a key source fails (DNS, refused, TLS, status, body), serves
+ * stale keys, or skips a key: `console`, or a logger of yours (pino, winston: `warn` is called
+ * as a method). At most one warning per cause per minute.
+ */
+export interface Logger {
+  warn(message: string): void
+}
+
 /** A jti denylist consulted after the signature and claims are valid. */
 export interface RevocationStore {
   isRevoked(jti: string, claims: JWTPayload): boolean | Promise<boolean>
@@ -146,12 +155,20 @@ export interface IssuerOptions<S extends ZodType | undefined = ZodType | undefin
   maxTokenLength?: number
   /** Cache of verified tokens (same token string → same result without re-verifying). Default: on, 10000 entries. */
   cache?: false | { max?: number }
+  /**
+   * Warnings about failing key sources (with the root cause), stale keys served, and skipped keys:
+   * at most one per cause per minute. `false` mutes them. Default: `console`.
+   */
+  logger?: Logger | false
 }
 
-/** Options of `createVerifier`. With `issuers`, top-level options are defaults of every entry. */
+/**
+ * Options of `createVerifier`. With `issuers`, top-level options are defaults of every entry;
+ * `maxTokenLength`, `cache` and `logger` apply to the whole verifier and stay at the top level.
+ */
 export type VerifierOptions<S extends ZodType | undefined = ZodType | undefined> =
   | IssuerOptions<S>
-  | (Partial<IssuerOptions<S>> & { issuers: readonly Partial<IssuerOptions<S>>[] })
+  | (Partial<IssuerOptions<S>> & { issuers: readonly Omit<Partial<IssuerOptions<S>>, 'maxTokenLength' | 'cache' | 'logger'>[] })
 
 /**
  * Declaration-merging hook: `declare module 'bearer-guard' { interface Register { claims: MyClaims } }`

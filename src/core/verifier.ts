@@ -2,7 +2,8 @@
  * `createVerifier` and `verifyAccessToken`: the verification engine.
  *
  * Order of work for a token, cheapest and most hostile-input-safe first: length cap → verified-token
- * cache → compact JWS syntax → header (alg allowlist, no `none`, no `crit`, no `b64:false`) →
+ * cache → compact JWS syntax → header (no duplicate names, alg allowlist, no `none`, no `crit`, no
+ * `b64:false`, no nested JWT) →
  * payload → issuer routing (before any key fetch) → key by kid/kty/alg → signature → claims →
  * zod schema → revocation. Header fields `jku`, `x5u`, `jwk` and `x5c` are never read.
  *
@@ -10,7 +11,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import type { ZodType, output } from 'zod'
-import { asciiBytes, decodeCanonical, decodeJsonObject, decodeJsonPart, isBase64url, NOT_BASE64URL } from './base64url.js'
+import { asciiBytes, decodeCanonical, decodeJsonPart, decodeJsonText, findDuplicateMember, isBase64url, NOT_BASE64URL, parseJsonText } from './base64url.js'
 import { readClaim, readList } from './claim-path.js'
 import { createHmacVerifier, verifyAsymmetric } from './crypto.js'
 import { discoverJwksUri } from './discovery.js'
@@ -23,9 +24,10 @@ import {
   TokenRevokedError,
 } from './errors.js'
 import { extractBearer } from './extract.js'
-import { createJwksCache, type JwksCache } from './jwks-cache.js'
+import { ambiguous, createJwksCache, type JwksCache, type JwksEvent } from './jwks-cache.js'
 import { algorithmsOf, importStaticKeys, keyFitsAlgorithm, type VerifyKey } from './keys.js'
 import { normalizeOptions, type NormalizedIssuer } from './options.js'
+import { createWarn, type Warn } from './warnings.js'
 import {
   VERIFIER_BRAND,
   type Algorithm,
@@ -57,8 +59,17 @@ interface IssuerRuntime {
   warmUp(): Promise<void>
 }
 
+/** What verified a cached token: a JWKS key is retired when a refetch drops it. */
+interface Verifying {
+  readonly retired: boolean
+}
+/** A shared secret, or a key object that does not come from a JWKS: never retired. */
+const PERMANENT: Verifying = Object.freeze({ retired: false })
+
 interface CacheEntry {
   token: string
+  /** The key that verified the token: once retired, the entry is not served. */
+  key: Verifying
   /** Epoch ms after which the entry is not served (the cache's TTL). */
   until: number
   ctx: AuthContext<unknown>
@@ -85,7 +96,7 @@ function invalid(reason: string, claim?: string): InvalidTokenError {
   return new InvalidTokenError({ reason, claim })
 }
 
-function buildRuntime(cfg: NormalizedIssuer): IssuerRuntime {
+function buildRuntime(cfg: NormalizedIssuer, warn: Warn): IssuerRuntime {
   const { source } = cfg
   if (source.type === 'secret') {
     return {
@@ -96,7 +107,7 @@ function buildRuntime(cfg: NormalizedIssuer): IssuerRuntime {
     }
   }
   if (source.type === 'keys') {
-    const imported = importStaticKeys(source.input, cfg.algorithms ?? [])
+    const imported = importStaticKeys(source.input, (who, why) => warn(`keys\u0000${who}\u0000${why}`, `bearer-guard: option "keys": ${who} skipped: ${why}`))
     if (Array.isArray(imported)) {
       const algs = cfg.algorithms ?? algorithmsOf(imported)
       return { cfg, allowed: new Set(algs), select: staticSelect(imported), warmUp: async () => {} }
@@ -119,12 +130,37 @@ function buildRuntime(cfg: NormalizedIssuer): IssuerRuntime {
     cacheMaxAge: cfg.jwks.cacheMaxAge,
     cooldown: cfg.jwks.cooldown,
     staleMaxAge: cfg.jwks.staleMaxAge,
+    onEvent: (event: JwksEvent) => warnJwks(event, source.type === 'jwks' ? source.uri.href : source.issuer, warn),
   }
   const cache: JwksCache =
     source.type === 'jwks'
       ? createJwksCache(source.uri, jwksOptions)
-      : createJwksCache(() => discoverJwksUri(source.issuer, jwksOptions), jwksOptions)
+      : createJwksCache((fetchOptions) => discoverJwksUri(source.issuer, fetchOptions), jwksOptions)
   return { cfg, allowed: new Set(cfg.algorithms), select: cache.select, warmUp: cache.reload }
+}
+
+/**
+ * Tells the logger what a JWKS cache reports: a failed fetch (stale keys or 503) and skipped keys —
+ * not those of another use (the encryption keys many JWKS publish beside the signing keys).
+ */
+function warnJwks(event: JwksEvent, source: string, warn: Warn): void {
+  if (event.type === 'skipped-key') {
+    if (event.otherUse) return
+    warn(`jwks\u0000${event.uri}\u0000skipped\u0000${event.cause}`, `bearer-guard: JWKS at ${event.uri}: ${event.detail}`)
+  } else if (event.type === 'fetch-failed') {
+    const { stale } = event
+    if (stale) {
+      const now = Date.now()
+      const ago = Math.round((now - stale.fetchedAt) / 1000)
+      const left = Math.round((stale.until - now) / 1000)
+      warn(
+        `jwks\u0000${source}\u0000stale\u0000${event.cause}`,
+        `bearer-guard: JWKS refresh failed, still using the keys fetched ${ago} s ago (for up to ${left} s more): ${event.detail}`,
+      )
+    } else {
+      warn(`jwks\u0000${source}\u0000down\u0000${event.cause}`, `bearer-guard: JWKS unavailable, answering 503 until it can be fetched: ${event.detail}`)
+    }
+  }
 }
 
 function staticSelect(keys: readonly VerifyKey[]): (kid: string | undefined, alg: Algorithm) => VerifyKey[] {
@@ -134,11 +170,13 @@ function staticSelect(keys: readonly VerifyKey[]): (kid: string | undefined, alg
   let last: VerifyKey[] = []
   return (kid, alg) => {
     if (kid === lastKid && alg === lastAlg) return last
-    // a token naming a kid uses the key with that kid; only when none has it, the keys without kid
-    // (a static key without kid may verify any token)
+    // a token naming a kid uses the key with that kid (ambiguous when several have it); only when
+    // none has it, the keys without kid, tried in turn as for a token without kid (a static key
+    // without kid may verify any token: two of them are the usual rotation overlap)
     // (loops, not filter: no closure allocated per token)
     const out: VerifyKey[] = []
     if (kid !== undefined) for (const key of keys) if (key.kid === kid && keyFitsAlgorithm(key, alg)) out.push(key)
+    if (out.length > 1) throw ambiguous(kid as string, out.length)
     if (out.length === 0) for (const key of keys) if ((kid === undefined || key.kid === undefined) && keyFitsAlgorithm(key, alg)) out.push(key)
     if (out.length === 0) throw invalid(`no configured key fits ${kid === undefined ? 'the token' : `kid "${kid.slice(0, 64)}"`} and alg ${alg}`)
     lastKid = kid
@@ -182,6 +220,17 @@ function deepFreeze<T>(value: T, depth = 0): T {
   return value
 }
 
+/** A value as JSON, cut to `max` characters: quotes strings, so `"http://x/"` shows its slash. */
+function quote(value: unknown, max: number): string {
+  return String(JSON.stringify(value)).slice(0, max)
+}
+
+/** Accepted values for a message: `"a" or "b"` (the list cut after a few). */
+function quoteAll(values: readonly unknown[]): string {
+  const shown = values.slice(0, 5).map((v) => quote(v, 200))
+  return `${shown.join(' or ')}${values.length > 5 ? ` or ${values.length - 5} more` : ''}`
+}
+
 function intersects(a: readonly string[], b: readonly string[]): boolean {
   for (let i = 0; i < a.length; i++) if (b.includes(a[i] as string)) return true
   return false
@@ -204,40 +253,50 @@ function freezeJson<T>(value: T, depth = 0): T {
   return value
 }
 
-/** A protected header's checks that do not depend on the issuer; the header comes back frozen. */
+/**
+ * A protected header's checks that do not depend on the issuer; the header comes back frozen.
+ * Runs once per distinct header text (the verifier caches the result by it).
+ */
 function parseHeader(h: string): JWSHeaderParameters {
-  const header = decodeJsonObject(h) as JWSHeaderParameters | undefined
+  const text = decodeJsonText(h)
+  const header = text === undefined ? undefined : (parseJsonText(text) as JWSHeaderParameters | undefined)
   if (!header) throw invalid('header is not a JSON object')
+  // JSON parsers disagree on repeated names (first or last wins): RFC 7515 §4 lets us refuse them
+  const duplicate = findDuplicateMember(text as string)
+  if (duplicate !== undefined) throw invalid(`header has the member ${JSON.stringify(duplicate.slice(0, 40))} twice`)
   const alg = header.alg
   if (typeof alg !== 'string') throw invalid('header has no alg')
   if (alg.toLowerCase() === 'none') throw invalid('alg "none" is never accepted')
   if (header.crit !== undefined) throw invalid('header has crit: no extensions are supported')
   if (header.b64 !== undefined && header.b64 !== true) throw invalid('b64 other than true is not allowed in a JWT')
   if (header.kid !== undefined && typeof header.kid !== 'string') throw invalid('kid is not a string')
+  // a nested JWT (RFC 7519 §5.2) signs another token, not claims: not supported
+  if (typeof header.cty === 'string' && /^(application\/)?jwt$/i.test(header.cty)) throw invalid(`cty ${JSON.stringify(header.cty)}: nested JWTs are not accepted`)
   return freezeJson(header)
 }
 
 /**
- * Tries the fitting keys in order; synchronous while every verification is (node:crypto), so a warm
- * verifier adds no promise of its own.
+ * Tries the fitting keys in order (several only without a matching kid, at most five) and answers
+ * the key that verified, or `false`; synchronous while every verification is (node:crypto), so a
+ * warm verifier adds no promise of its own.
  */
-function tryKeys(keys: readonly VerifyKey[], alg: Algorithm, kid: string | undefined, data: Uint8Array, sig: Uint8Array): boolean | Promise<boolean> {
-  if (kid !== undefined && keys.length > 1) throw invalid(`kid "${kid.slice(0, 64)}" matches ${keys.length} keys: ambiguous`)
+function tryKeys(keys: readonly VerifyKey[], alg: Algorithm, data: Uint8Array, sig: Uint8Array): VerifyKey | false | Promise<VerifyKey | false> {
   const n = Math.min(keys.length, MAX_KEYS_WITHOUT_KID)
   for (let i = 0; i < n; i++) {
-    const r = verifyAsymmetric(alg, keys[i] as VerifyKey, data, sig)
-    if (typeof r !== 'boolean') return restLater(r, keys, i + 1, n, alg, data, sig)
-    if (r) return true
+    const key = keys[i] as VerifyKey
+    const r = verifyAsymmetric(alg, key, data, sig)
+    if (typeof r !== 'boolean') return restLater(r, keys, i, n, alg, data, sig)
+    if (r) return key
   }
   return false
 }
 
-function restLater(first: Promise<boolean>, keys: readonly VerifyKey[], from: number, n: number, alg: Algorithm, data: Uint8Array, sig: Uint8Array): Promise<boolean> {
-  return first.then((ok) => ok || tryKeysAsync(keys, from, n, alg, data, sig))
+function restLater(pending: Promise<boolean>, keys: readonly VerifyKey[], at: number, n: number, alg: Algorithm, data: Uint8Array, sig: Uint8Array): Promise<VerifyKey | false> {
+  return pending.then((ok) => (ok ? (keys[at] as VerifyKey) : tryKeysAsync(keys, at + 1, n, alg, data, sig)))
 }
 
-async function tryKeysAsync(keys: readonly VerifyKey[], from: number, n: number, alg: Algorithm, data: Uint8Array, sig: Uint8Array): Promise<boolean> {
-  for (let i = from; i < n; i++) if (await verifyAsymmetric(alg, keys[i] as VerifyKey, data, sig)) return true
+async function tryKeysAsync(keys: readonly VerifyKey[], from: number, n: number, alg: Algorithm, data: Uint8Array, sig: Uint8Array): Promise<VerifyKey | false> {
+  for (let i = from; i < n; i++) if (await verifyAsymmetric(alg, keys[i] as VerifyKey, data, sig)) return keys[i] as VerifyKey
   return false
 }
 
@@ -282,8 +341,8 @@ function storeFailure(error: unknown): AuthError {
 }
 
 /** `tryKeys` once the keys arrive (a JWKS fetch). */
-function tryKeysLater(keys: Promise<VerifyKey[]>, alg: Algorithm, kid: string | undefined, data: Uint8Array, sig: Uint8Array): Promise<boolean> {
-  return keys.then((k) => tryKeys(k, alg, kid, data, sig))
+function tryKeysLater(keys: Promise<VerifyKey[]>, alg: Algorithm, data: Uint8Array, sig: Uint8Array): Promise<VerifyKey | false> {
+  return keys.then((k) => tryKeys(k, alg, data, sig))
 }
 
 /** Whether `values` has one that is `Object.is` to `actual`. */
@@ -324,7 +383,8 @@ function tokenHash(token: string): number {
  */
 export function createVerifier<S extends ZodType | undefined = undefined>(options: VerifierOptions<S>): Verifier<ClaimsOf<S>> {
   const normalized = normalizeOptions(options as VerifierOptions)
-  const runtimes = normalized.entries.map(buildRuntime)
+  const warn = createWarn(normalized.logger)
+  const runtimes = normalized.entries.map((entry) => buildRuntime(entry, warn))
   const byIssuer = new Map<string, IssuerRuntime>()
   if (normalized.multi) {
     for (const rt of runtimes) for (const iss of rt.cfg.issuers as readonly string[]) byIssuer.set(iss, rt)
@@ -360,10 +420,10 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   // The LRU's `dispose` takes evicted entries out of `front`.
   const front: (CacheEntry | undefined)[] = normalized.cache ? new Array<CacheEntry | undefined>(seenSize) : []
 
-  /** The cached entry of exactly this token, if `front` has it and it is not past its TTL. */
+  /** The cached entry of exactly this token, if `front` has it, it is not past its TTL, and its key is not retired. */
   function frontHit(token: string, slot: number): CacheEntry | undefined {
     const e = front[slot]
-    return e !== undefined && e.token === token && e.until > Date.now() ? e : undefined
+    return e !== undefined && e.token === token && e.until > Date.now() && !e.key.retired ? e : undefined
   }
   let lookups = 0
   let hits = 0
@@ -440,24 +500,23 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     if (cfg.tokenType?.kind === 'header') {
       const typ = typeof header.typ === 'string' ? header.typ.toLowerCase().replace(/^application\//, '') : undefined
       if (typ === undefined || !cfg.tokenType.values.includes(typ)) {
-        throw invalid(`typ "${String(header.typ).slice(0, 40)}" is not ${cfg.tokenType.values.join(' or ')}`, 'typ')
+        const expected = quoteAll(cfg.tokenType.values)
+        throw invalid(header.typ === undefined ? `typ missing, expected ${expected}` : `typ ${quote(header.typ, 40)} is not ${expected}`, 'typ')
       }
     }
 
-    let ok: boolean | Promise<boolean>
+    // the key that verified (`true`: the secret), or false
+    let ok: VerifyKey | boolean | Promise<VerifyKey | boolean>
     if (rt.hmac) {
       // the signing input goes as its string: the MAC encodes it without a buffer of its own
       ok = rt.hmac(alg as Algorithm, token.slice(0, d2), signature)
     } else {
       const data = asciiBytes(token.slice(0, d2))
-      const kid = header.kid
-      const keys = (rt.select as NonNullable<IssuerRuntime['select']>)(kid, alg as Algorithm)
-      ok = Array.isArray(keys)
-        ? tryKeys(keys, alg as Algorithm, kid, data, signature)
-        : tryKeysLater(keys, alg as Algorithm, kid, data, signature)
+      const keys = (rt.select as NonNullable<IssuerRuntime['select']>)(header.kid, alg as Algorithm)
+      ok = Array.isArray(keys) ? tryKeys(keys, alg as Algorithm, data, signature) : tryKeysLater(keys, alg as Algorithm, data, signature)
     }
-    if (typeof ok === 'boolean') return checkClaims(token, rt, header, payload, ok)
-    return claimsLater(ok, token, rt, header, payload)
+    if (typeof (ok as Partial<PromiseLike<unknown>>).then !== 'function') return checkClaims(token, rt, header, payload, ok as VerifyKey | boolean)
+    return claimsLater(ok as Promise<VerifyKey | boolean>, token, rt, header, payload)
   }
 
   // the continuations of verifyFresh, kept out of it: a function with closures allocates their
@@ -466,13 +525,14 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     return ready.then(() => verifyFresh(token))
   }
 
-  function claimsLater(ok: Promise<boolean>, token: string, rt: IssuerRuntime, header: JWSHeaderParameters, payload: JWTPayload): Promise<CacheEntry> {
+  function claimsLater(ok: Promise<VerifyKey | boolean>, token: string, rt: IssuerRuntime, header: JWSHeaderParameters, payload: JWTPayload): Promise<CacheEntry> {
     return ok.then((v) => checkClaims(token, rt, header, payload, v))
   }
 
   /** Everything after the signature: time and claim checks, the context, revocation. */
-  function checkClaims(token: string, rt: IssuerRuntime, header: JWSHeaderParameters, payload: JWTPayload, ok: boolean): CacheEntry | Promise<CacheEntry> {
-    if (!ok) throw invalid('signature verification failed')
+  function checkClaims(token: string, rt: IssuerRuntime, header: JWSHeaderParameters, payload: JWTPayload, ok: VerifyKey | boolean): CacheEntry | Promise<CacheEntry> {
+    // fail closed: only `true` (the secret's MAC) or the key that verified counts
+    if (ok !== true && (ok === false || typeof (ok as VerifyKey).kty !== 'string')) throw invalid('signature verification failed')
     const cfg = rt.cfg
 
     // claims
@@ -500,7 +560,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
       if (typeof cfg.issuers === 'function') {
         if (cfg.issuers(payload.iss, payload) !== true) throw invalid(`iss "${payload.iss.slice(0, 200)}" rejected by the issuer function`, 'iss')
       } else if (!cfg.issuers.includes(payload.iss)) {
-        throw invalid(`iss mismatch: got "${payload.iss.slice(0, 200)}", expected ${cfg.issuers.join(' or ')}`, 'iss')
+        throw invalid(`iss mismatch: got ${quote(payload.iss, 200)}, expected ${quoteAll(cfg.issuers)}`, 'iss')
       }
     }
     let audience: string[] = []
@@ -518,7 +578,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
       if (aud === undefined) throw invalid('aud missing', 'aud')
       const accepted = cfg.audience
       if (!intersects(audience, accepted)) {
-        throw invalid(`aud mismatch: got ${JSON.stringify(audience).slice(0, 200)}, expected ${accepted.join(' or ')}`, 'aud')
+        throw invalid(`aud mismatch: got ${JSON.stringify(audience).slice(0, 200)}, expected ${quoteAll(accepted)}`, 'aud')
       }
     }
     let subject: string | undefined
@@ -543,7 +603,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     if (cfg.tokenType?.kind === 'claim') {
       const actual = readClaim(payload, cfg.tokenType.path)
       if (!hasSame(cfg.tokenType.values, actual)) {
-        throw invalid(`token type claim "${cfg.tokenType.path}" is ${JSON.stringify(actual)?.slice(0, 40)}, expected ${cfg.tokenType.values.join(' or ')}`, cfg.tokenType.path)
+        throw invalid(`token type claim "${cfg.tokenType.path}" is ${actual === undefined ? 'missing' : quote(actual, 40)}, expected ${quoteAll(cfg.tokenType.values)}`, cfg.tokenType.path)
       }
     }
     let claims: unknown = payload
@@ -569,7 +629,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     }
     if (iat !== undefined) ctx.issuedAt = new FrozenDate((iat as number) * 1000)
     Object.freeze(ctx)
-    const entry: CacheEntry = { token, until: 0, ctx, payload, rt, exp, iat: iat as number | undefined }
+    const entry: CacheEntry = { token, key: ok === true ? PERMANENT : ok, until: 0, ctx, payload, rt, exp, iat: iat as number | undefined }
     // revocation needs the raw payload's jti even when a schema transformed the claims
     const pending = checkRevocation(rt, payload)
     return pending === undefined ? entry : thenValue(pending, entry)
@@ -605,7 +665,13 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
         // otherwise the LRU is asked too, so two active tokens sharing a slot are both served
         if (hit === undefined && (!churn || seen[slot] === hash + 1)) {
           hit = cache.get(token)
-          if (hit !== undefined) front[slot] = hit
+          if (hit !== undefined) {
+            // a refetch dropped the key that verified it: verify again (the key is gone, so it fails)
+            if (hit.key.retired) {
+              cache.delete(token)
+              hit = undefined
+            } else front[slot] = hit
+          }
         }
         if (++lookups === 1024) {
           churn = (hits + (hit ? 1 : 0)) * 16 < lookups
@@ -666,18 +732,41 @@ const oneShot = new LRUCache<string, Verifier<unknown>>({ max: 64 })
 const identities = new WeakMap<object, number>()
 let nextIdentity = 0
 
-/** A key equal for equal options: plain values by content, functions/keys/schemas/stores by identity. */
+/**
+ * Options compared by identity whatever their shape: a store's, a schema's or a logger's content is
+ * state (the memory store's `size`, the Redis store's `status`), not configuration.
+ */
+const BY_IDENTITY = new Set(['revocation', 'claims', 'logger'])
+
+/**
+ * A key equal for equal options: plain values by content, URLs by `href`, bytes by value;
+ * functions, stores, schemas, loggers, key objects and any object with a getter by identity.
+ */
 function optionsKey(value: unknown): string {
-  return JSON.stringify(value, function replacer(this: unknown, _key, v: unknown) {
-    if (typeof v === 'function' || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) !== Object.prototype)) {
-      if (v instanceof URL) return `url:${v.href}`
-      if (v instanceof Uint8Array) return `bytes:${Array.from(v).join(',')}`
-      let id = identities.get(v as object)
-      if (id === undefined) identities.set(v as object, (id = ++nextIdentity))
-      return `ref:${id}`
-    }
-    return v
+  return JSON.stringify(value, function replacer(this: unknown, key, v: unknown) {
+    if (typeof v === 'function') return identityOf(v)
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return v
+    if (v instanceof URL) return `url:${v.href}`
+    if (v instanceof Uint8Array) return `bytes:${Array.from(v).join(',')}`
+    return BY_IDENTITY.has(key) || !isPlainData(v) ? identityOf(v) : v
   })
+}
+
+function identityOf(v: object): string {
+  let id = identities.get(v)
+  if (id === undefined) identities.set(v, (id = ++nextIdentity))
+  return `ref:${id}`
+}
+
+/** A plain object whose properties are all values (JSON.stringify would call a getter: state, not configuration). */
+function isPlainData(v: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(v)
+  if (proto !== Object.prototype && proto !== null) return false
+  for (const name of Object.getOwnPropertyNames(v)) {
+    const d = Object.getOwnPropertyDescriptor(v, name)
+    if (d && (d.get !== undefined || d.set !== undefined)) return false
+  }
+  return true
 }
 
 /**

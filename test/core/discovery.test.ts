@@ -26,7 +26,7 @@ async function setup(issuerUrl = 'https://auth.test', route: Route = () => undef
     urls.push(request.url)
     return (await route(new URL(request.url), request)) ?? issuer.handler(request)
   }) as typeof globalThis.fetch
-  const verifier = createVerifier(issuer.verifierOptions('discovery', { jwks: { fetch, timeout: '200ms' }, cache: false }))
+  const verifier = createVerifier(issuer.verifierOptions('discovery', { jwks: { fetch, timeout: '200ms' }, cache: false, logger: false }))
   return { issuer, verifier, urls }
 }
 
@@ -93,6 +93,48 @@ describe('discovery', () => {
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
     expect(error.reason).toMatch(/discovery for https:\/\/auth\.test failed: GET .* timed out/)
     expect(urls).toEqual([issuer.discoveryUri])
+  })
+
+  it.each([
+    ['DNS', 'ENOTFOUND', 'getaddrinfo ENOTFOUND auth.test', /failed: GET https:\/\/auth\.test\/\.well-known\/openid-configuration failed: DNS lookup failed: getaddrinfo ENOTFOUND auth\.test$/],
+    ['a refused connection', 'ECONNREFUSED', 'connect ECONNREFUSED 10.1.2.3:443', /failed: connection refused: connect ECONNREFUSED 10\.1\.2\.3:443$/],
+    ['TLS', 'CERT_HAS_EXPIRED', 'certificate has expired', /failed: TLS: certificate has expired \(CERT_HAS_EXPIRED\)$/],
+  ])('keeps the root cause of %s in the reason, and does not try RFC 8414 on the same host', async (_what, code, message, reason) => {
+    const { issuer, verifier, urls } = await setup('https://auth.test', () =>
+      Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error(message), { code }) })),
+    )
+    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    expect(error).toBeInstanceOf(KeySourceUnavailableError)
+    expect(error.reason).toMatch(/^JWKS unavailable: discovery for https:\/\/auth\.test failed: /)
+    expect(error.reason).toMatch(reason)
+    expect(urls).toEqual([issuer.discoveryUri])
+  })
+
+  it('warns through the logger with the root cause, once per minute', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const issuer = await createTestIssuer({ issuer: 'https://auth.test', algorithm: 'ES256' })
+    open.push(issuer)
+    const dns = (() => Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND auth.test'), { code: 'ENOTFOUND' }) }))) as unknown as typeof fetch
+    const warn = vi.fn()
+    const verifier = createVerifier(issuer.verifierOptions('discovery', { jwks: { fetch: dns }, cache: false, logger: { warn } }))
+    for (let i = 0; i < 3; i++) {
+      await failure(verifier.verifyAccessToken(await issuer.sign()))
+      vi.setSystemTime(Date.now() + 6000)
+    }
+    expect(warn.mock.calls).toEqual([
+      [
+        'bearer-guard: JWKS unavailable, answering 503 until it can be fetched: discovery for https://auth.test failed: GET https://auth.test/.well-known/openid-configuration failed: DNS lookup failed: getaddrinfo ENOTFOUND auth.test',
+      ],
+    ])
+  })
+
+  it('tries RFC 8414 after a 5xx from OIDC discovery and stops after a failure without a status (the comment and the code agree)', async () => {
+    const statuses = await setup('https://auth.test', (url) => (url.pathname.endsWith('/openid-configuration') ? json({}, 503) : undefined))
+    await statuses.verifier.verifyAccessToken(await statuses.issuer.sign())
+    expect(statuses.urls).toEqual([statuses.issuer.discoveryUri, statuses.issuer.metadataUri, statuses.issuer.jwksUri])
+    const body = await setup('https://auth.test', (url) => (url.pathname.endsWith('/openid-configuration') ? new Response('<html>') : undefined))
+    await failure(body.verifier.verifyAccessToken(await body.issuer.sign()))
+    expect(body.urls).toEqual([body.issuer.discoveryUri])
   })
 
   it('answers 503 when neither metadata document exists', async () => {

@@ -136,6 +136,110 @@ describe('fetchJson', () => {
         ),
     )
     const error = await failure(fetchJson(url, { ...options, fetch: broken }))
-    expect(error.message).toBe('GET https://keys.test/jwks: reading the body failed')
+    expect(error.message).toBe('GET https://keys.test/jwks: reading the body failed: reset')
+  })
+
+  describe('the root cause of a network failure', () => {
+    it.each([
+      ['DNS', 'ENOTFOUND', 'getaddrinfo ENOTFOUND auth.invalid', 'GET https://keys.test/jwks failed: DNS lookup failed: getaddrinfo ENOTFOUND auth.invalid'],
+      ['a refused connection', 'ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:443', 'GET https://keys.test/jwks failed: connection refused: connect ECONNREFUSED 10.0.0.1:443'],
+      ['TLS', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate', 'GET https://keys.test/jwks failed: TLS: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)'],
+      ['TLS (host name)', 'ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames", "GET https://keys.test/jwks failed: TLS: Hostname/IP does not match certificate's altnames (ERR_TLS_CERT_ALTNAME_INVALID)"],
+    ])('keeps %s under "fetch failed"', async (_what, code, message, expected) => {
+      const error = await failure(fetchJson(url, { ...options, fetch: fetchOf(() => Promise.reject(undiciError(code, message))) }))
+      expect(error.message).toBe(expected)
+      expect(error.code).toBe(code)
+      expect(error.retried).toBe(false)
+    })
+
+    it('reads the first error of an AggregateError (several addresses refused)', async () => {
+      const aggregate = Object.assign(new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:443'), { code: 'ECONNREFUSED' })], ''), { code: 'ECONNREFUSED' })
+      const error = await failure(fetchJson(url, { ...options, fetch: fetchOf(() => Promise.reject(new TypeError('fetch failed', { cause: aggregate }))) }))
+      expect(error.message).toBe('GET https://keys.test/jwks failed: connection refused: connect ECONNREFUSED ::1:443')
+    })
+  })
+
+  describe('one retry on a dropped connection', () => {
+    /** A fetch that answers with `outcomes` in turn, counting calls. */
+    function sequence(...outcomes: (() => Response | Promise<Response>)[]) {
+      let calls = 0
+      const fetch = (async () => {
+        const next = outcomes[Math.min(calls, outcomes.length - 1)]!
+        calls++
+        return next()
+      }) as unknown as typeof globalThis.fetch
+      return { fetch, calls: () => calls }
+    }
+    const drop = (code: string, message: string) => () => Promise.reject(undiciError(code, message))
+
+    it.each([
+      ['the socket was closed', 'UND_ERR_SOCKET', 'other side closed'],
+      ['the connection was reset', 'ECONNRESET', 'read ECONNRESET'],
+      ['the pipe broke', 'EPIPE', 'write EPIPE'],
+    ])('retries once, at once, when %s before any response byte', async (_what, code, message) => {
+      const { fetch, calls } = sequence(drop(code, message), () => Response.json({ keys: [] }))
+      await expect(fetchJson(url, { ...options, fetch })).resolves.toEqual({ keys: [] })
+      expect(calls()).toBe(2)
+    })
+
+    it('tells onRetry, with the first attempt\'s root cause', async () => {
+      const { fetch } = sequence(drop('UND_ERR_SOCKET', 'other side closed'), () => Response.json({}))
+      const causes: string[] = []
+      await fetchJson(url, { ...options, fetch, onRetry: (cause) => causes.push(cause) })
+      expect(causes).toEqual(['connection closed: other side closed (UND_ERR_SOCKET)'])
+    })
+
+    it('never retries twice, and keeps the last attempt\'s root cause and says a retry happened', async () => {
+      const { fetch, calls } = sequence(drop('UND_ERR_SOCKET', 'other side closed'), drop('ECONNRESET', 'read ECONNRESET'))
+      const error = await failure(fetchJson(url, { ...options, fetch }))
+      expect(calls()).toBe(2)
+      expect(error.message).toBe('GET https://keys.test/jwks failed after one retry: connection closed: read ECONNRESET')
+      expect(error.code).toBe('ECONNRESET')
+      expect(error.retried).toBe(true)
+    })
+
+    it.each([
+      ['an HTTP status', () => Response.json({}, { status: 503 })],
+      ['a redirect', () => new Response(null, { status: 302, headers: { location: 'https://keys.test/elsewhere' } })],
+      ['a bad body', () => new Response('<html>')],
+      ['a refused connection', drop('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:443')],
+      ['a DNS failure', drop('ENOTFOUND', 'getaddrinfo ENOTFOUND keys.test')],
+      ['a body cut off after the headers', () => new Response(new ReadableStream({ pull: (c) => c.error(undiciError('ECONNRESET', 'read ECONNRESET')) }))],
+    ])('does not retry after %s', async (_what, outcome) => {
+      const { fetch, calls } = sequence(outcome, () => Response.json({ keys: [] }))
+      await failure(fetchJson(url, { ...options, fetch }))
+      expect(calls()).toBe(1)
+    })
+
+    it('does not retry after a timeout', async () => {
+      let calls = 0
+      const hang = ((_input: RequestInfo | URL, init?: RequestInit) => {
+        calls++
+        return new Promise<Response>((_, reject) =>
+          init!.signal!.addEventListener('abort', () => reject(new TypeError('fetch failed', { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) }))),
+        )
+      }) as typeof fetch
+      const error = await failure(fetchJson(url, { timeoutMs: 50, maxBytes: 1024, fetch: hang }))
+      expect(error.message).toBe('GET https://keys.test/jwks timed out after 50 ms')
+      expect(calls).toBe(1)
+    })
+
+    it('shares the timeout budget with the retry (the same abort signal)', async () => {
+      const signals: (AbortSignal | null | undefined)[] = []
+      let calls = 0
+      const fetch = (async (_input: RequestInfo | URL, init?: RequestInit) => {
+        signals.push(init?.signal)
+        if (calls++ === 0) throw undiciError('UND_ERR_SOCKET', 'other side closed')
+        return Response.json({})
+      }) as typeof globalThis.fetch
+      await fetchJson(url, { ...options, fetch })
+      expect(signals).toHaveLength(2)
+      expect(signals[1]).toBe(signals[0])
+    })
   })
 })
+
+/** What undici's fetch rejects with: a TypeError "fetch failed" whose cause carries the code. */
+function undiciError(code: string, message: string): TypeError {
+  return new TypeError('fetch failed', { cause: Object.assign(new Error(message), { code }) })
+}

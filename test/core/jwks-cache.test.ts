@@ -9,7 +9,7 @@ import {
   type JWK,
 } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
-import { createJwksCache, MAX_KEYS } from '../../src/core/jwks-cache.js'
+import { createJwksCache, MAX_KEYS, type JwksEvent } from '../../src/core/jwks-cache.js'
 import { setupMswServer } from '../helpers/msw-server.js'
 
 const msw = setupMswServer()
@@ -24,8 +24,9 @@ async function serve(options: { algorithm?: 'ES256' | 'RS256' } = {}): Promise<T
   return issuer
 }
 
+/** A verifier without the token cache; muted unless a test gives a logger (see 'logger' below). */
 function verifierFor(issuer: TestIssuer, overrides: Partial<IssuerOptions> = {}) {
-  return createVerifier(issuer.verifierOptions('jwks', { cache: false, ...overrides }))
+  return createVerifier(issuer.verifierOptions('jwks', { cache: false, logger: false, ...overrides }))
 }
 
 async function failure(promise: Promise<unknown>): Promise<AuthError> {
@@ -113,6 +114,34 @@ describe('JWKS cache', () => {
     advance(31)
     const auth = await verifier.verifyAccessToken(rotated)
     expect(auth.header.kid).toBe(kid)
+    expect(issuer.requests.jwks).toBe(2)
+  })
+
+  it('lets every request of a key-rotation burst wait for the one refetch in flight', async () => {
+    const issuer = await serve()
+    const verifier = verifierFor(issuer, { jwks: { cooldown: '1s' } })
+    await verifier.verifyAccessToken(await issuer.sign())
+    // the issuer starts signing with k2 and publishes k1 + k2
+    const { kid } = await issuer.rotateKeys()
+    const burst = await Promise.all(Array.from({ length: 50 }, (_, i) => issuer.sign({ sub: `u${i}` })))
+    advance(2)
+    const results = await Promise.allSettled(burst.map((t) => verifier.verifyAccessToken(t)))
+    const refused = results.filter((r) => r.status === 'rejected').map((r) => (r.reason as AuthError).reason)
+    expect(refused).toEqual([])
+    expect(results.map((r) => r.status === 'fulfilled' && r.value.header.kid)).toEqual(burst.map(() => kid))
+    expect(issuer.requests.jwks).toBe(2)
+  })
+
+  it('lets a request for an unknown kid wait for a refetch in flight, then refuses it without "cooling down"', async () => {
+    const issuer = await serve()
+    const verifier = verifierFor(issuer, { jwks: { cooldown: '1s' } })
+    await verifier.verifyAccessToken(await issuer.sign())
+    await issuer.rotateKeys()
+    const [rotated, forged] = await Promise.all([issuer.sign(), issuer.sign({}, { kid: 'forged' })])
+    advance(2)
+    const [ok, error] = await Promise.all([verifier.verifyAccessToken(rotated), failure(verifier.verifyAccessToken(forged))])
+    expect(ok.subject).toBe('user-123')
+    expect(error.reason).toBe('no JWKS key fits kid "forged" and alg ES256')
     expect(issuer.requests.jwks).toBe(2)
   })
 
@@ -321,6 +350,145 @@ describe('JWKS cache', () => {
     expect(seen[0]!.redirect).toBe('manual')
   })
 
+  describe('cached tokens and the key that verified them', () => {
+    /** A verifier with the verified-token cache on. */
+    const cachedVerifierFor = (issuer: TestIssuer, overrides: Partial<IssuerOptions> = {}) =>
+      createVerifier(issuer.verifierOptions('jwks', { jwks: { cooldown: '1s' }, logger: false, ...overrides }))
+
+    it('refuses a cached token at the first lookup after a refetch has dropped its signing key', async () => {
+      const issuer = await serve()
+      const verifier = cachedVerifierFor(issuer)
+      const leaked = await issuer.sign()
+      const first = await verifier.verifyAccessToken(leaked)
+      expect(await verifier.verifyAccessToken(leaked)).toBe(first) // served from the cache
+      // the issuer withdraws k1 (it leaked) and signs with k2 only
+      await issuer.rotateKeys({ keepPrevious: false })
+      advance(2)
+      await verifier.verifyAccessToken(await issuer.sign())
+      expect(issuer.requests.jwks).toBe(2)
+      const error = await failure(verifier.verifyAccessToken(leaked))
+      expect(error).toBeInstanceOf(InvalidTokenError)
+      expect(error.reason).toMatch(/^no JWKS key fits kid ".+" and alg ES256/)
+      // also through authenticate (the header path has its own look at the cache)
+      expect((await failure(verifier.authenticate(`Bearer ${leaked}`))).status).toBe(401)
+    })
+
+    it('keeps serving cached tokens whose key the refetch still publishes', async () => {
+      const issuer = await serve()
+      const verifier = cachedVerifierFor(issuer)
+      const token = await issuer.sign()
+      const first = await verifier.verifyAccessToken(token)
+      await issuer.rotateKeys()
+      advance(2)
+      await verifier.verifyAccessToken(await issuer.sign())
+      expect(issuer.requests.jwks).toBe(2)
+      expect(await verifier.verifyAccessToken(token)).toBe(first)
+    })
+
+    it('keeps serving cached tokens when a refetch fails', async () => {
+      const issuer = await serve()
+      const verifier = cachedVerifierFor(issuer)
+      const token = await issuer.sign()
+      const first = await verifier.verifyAccessToken(token)
+      issuer.simulate('jwks', 500)
+      advance(2)
+      await failure(verifier.verifyAccessToken(await issuer.sign({}, { kid: 'new' })))
+      expect(issuer.requests.jwks).toBe(2)
+      expect(await verifier.verifyAccessToken(token)).toBe(first)
+    })
+  })
+
+  describe('logger', () => {
+    it('warns once per cause per minute while the JWKS cannot be fetched, with the root cause', async () => {
+      const issuer = await serve()
+      issuer.simulate('jwks', 503)
+      const warn = vi.fn()
+      const verifier = verifierFor(issuer, { logger: { warn } })
+      await failure(verifier.verifyAccessToken(await issuer.sign()))
+      expect(warn).toHaveBeenCalledOnce()
+      expect(warn.mock.calls[0]![0]).toBe(
+        `bearer-guard: JWKS unavailable, answering 503 until it can be fetched: GET ${issuer.jwksUri} answered 503`,
+      )
+      // the next attempts, after each back-off, fail the same way: no new warning within the minute
+      for (let i = 0; i < 5; i++) {
+        advance(6)
+        await failure(verifier.verifyAccessToken(await issuer.sign()))
+      }
+      expect(issuer.requests.jwks).toBe(6)
+      expect(warn).toHaveBeenCalledOnce()
+      // a minute after the first warning, it says so again, and how many it held back
+      advance(31)
+      await failure(verifier.verifyAccessToken(await issuer.sign()))
+      expect(warn).toHaveBeenCalledTimes(2)
+      expect(warn.mock.calls[1]![0]).toMatch(/answered 503 \(5 more in the last minute\)$/)
+      // another cause is told at once
+      issuer.simulate('jwks', 'bad-json')
+      advance(6)
+      await failure(verifier.verifyAccessToken(await issuer.sign()))
+      expect(warn).toHaveBeenCalledTimes(3)
+      expect(warn.mock.calls[2]![0]).toMatch(/body is not JSON$/)
+    })
+
+    it('warns when a refresh fails and stale keys are served', async () => {
+      const issuer = await serve()
+      const warn = vi.fn()
+      const verifier = verifierFor(issuer, { logger: { warn } })
+      await verifier.verifyAccessToken(await issuer.sign())
+      issuer.simulate('jwks', 500)
+      advance(11 * 60)
+      await verifier.verifyAccessToken(await issuer.sign())
+      expect(warn).toHaveBeenCalledOnce()
+      expect(warn.mock.calls[0]![0]).toBe(
+        `bearer-guard: JWKS refresh failed, still using the keys fetched 660 s ago (for up to 3540 s more): GET ${issuer.jwksUri} answered 500`,
+      )
+    })
+
+    it('warns about each skipped key, once per minute, but not about keys of another use', async () => {
+      const issuer = await serve()
+      const warn = vi.fn()
+      const good = issuer.jwks().keys[0]!
+      const encryption = { ...good, kid: 'enc', use: 'enc', alg: 'ECDH-ES' }
+      const hmac = { kty: 'oct', k: 'c2VjcmV0', kid: 'hmac' }
+      issuer.simulate('jwks', () => json({ keys: [{ kty: 'RSA', kid: 'bad' }, encryption, hmac, ...issuer.jwks().keys] }))
+      const verifier = verifierFor(issuer, { logger: { warn }, jwks: { cooldown: 0 } })
+      await verifier.verifyAccessToken(await issuer.sign())
+      await failure(verifier.verifyAccessToken(await issuer.sign({}, { kid: 'other' })))
+      expect(issuer.requests.jwks).toBe(2)
+      expect(warn.mock.calls).toEqual([[`bearer-guard: JWKS at ${issuer.jwksUri}: key "bad" skipped: RSA key without n/e`]])
+    })
+
+    it('warns about a skipped static key when the verifier is made', async () => {
+      const issuer = await serve()
+      const warn = vi.fn()
+      createVerifier({ ...issuer.verifierOptions('keys'), keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'hmac' }, ...issuer.jwks().keys], logger: { warn } })
+      expect(warn.mock.calls).toEqual([['bearer-guard: option "keys": key "hmac" skipped: kty "oct"']])
+    })
+
+    it('says nothing with logger: false', async () => {
+      const issuer = await serve()
+      issuer.simulate('jwks', 503)
+      const spy = vi.spyOn(console, 'warn').mockImplementation(() => {})
+      try {
+        await failure(verifierFor(issuer, { logger: false }).verifyAccessToken(await issuer.sign()))
+        expect(spy).not.toHaveBeenCalled()
+      } finally {
+        spy.mockRestore()
+      }
+    })
+
+    it('warns on console by default', async () => {
+      const issuer = await serve()
+      issuer.simulate('jwks', 503)
+      const spy = vi.spyOn(console, 'warn').mockImplementation(() => {})
+      try {
+        await failure(createVerifier(issuer.verifierOptions('jwks', { cache: false })).verifyAccessToken(await issuer.sign()))
+        expect(spy).toHaveBeenCalledWith(expect.stringMatching(/^bearer-guard: JWKS unavailable, answering 503 until it can be fetched: GET .* answered 503$/))
+      } finally {
+        spy.mockRestore()
+      }
+    })
+  })
+
   describe('warmUp', () => {
     it('fetches the keys before the first request', async () => {
       const issuer = await serve()
@@ -372,18 +540,25 @@ describe('JWKS cache', () => {
 
     it('tells onEvent about skipped keys and failures', async () => {
       const issuer = await serve()
-      const events: { type: string; detail: string }[] = []
+      const events: JwksEvent[] = []
       const cache = createJwksCache(new URL(issuer.jwksUri), { ...options, onEvent: (e) => events.push(e) })
       issuer.simulate('jwks', () => json({ keys: [{ kty: 'RSA', kid: 'bad' }, 7, ...issuer.jwks().keys] }))
       await cache.reload()
       expect(events).toEqual([
-        { type: 'skipped-key', detail: 'key "bad": RSA key without n/e' },
-        { type: 'skipped-key', detail: 'key without kid: not an object' },
-        { type: 'fetched', detail: `1 keys from ${issuer.jwksUri}` },
+        { type: 'skipped-key', detail: 'key "bad" skipped: RSA key without n/e', uri: issuer.jwksUri, cause: 'key "bad": RSA key without n/e' },
+        { type: 'skipped-key', detail: 'key without kid skipped: not an object', uri: issuer.jwksUri, cause: 'key without kid: not an object' },
+        { type: 'fetched', detail: `1 keys from ${issuer.jwksUri}`, uri: issuer.jwksUri, retried: false },
       ])
       issuer.simulate('jwks', 500)
       await expect(cache.reload()).rejects.toBeInstanceOf(KeySourceUnavailableError)
-      expect(events.at(-1)).toEqual({ type: 'fetch-failed', detail: `GET ${issuer.jwksUri} answered 500` })
+      expect(events.at(-1)).toEqual({
+        type: 'fetch-failed',
+        detail: `GET ${issuer.jwksUri} answered 500`,
+        uri: issuer.jwksUri,
+        cause: 'status:500',
+        stale: { fetchedAt: now, until: now + (600 + 3600) * 1000 },
+        retried: false,
+      })
     })
 
     it(`reads at most ${MAX_KEYS} keys`, async () => {

@@ -46,7 +46,7 @@ describe('a real JWKS server on 127.0.0.1', () => {
 
   it('answers 503 for a 502 from the server', async () => {
     mode = 'down'
-    const verifier = createVerifier({ issuer: issuer.issuer, audience: 'https://api.test', jwksUri: `${base}/jwks.json` })
+    const verifier = createVerifier({ issuer: issuer.issuer, audience: 'https://api.test', jwksUri: `${base}/jwks.json`, logger: false })
     const error = await verifier.verifyAccessToken(await issuer.sign()).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
     expect((error as KeySourceUnavailableError).reason).toMatch(/answered 502/)
@@ -59,6 +59,7 @@ describe('a real JWKS server on 127.0.0.1', () => {
       audience: 'https://api.test',
       jwksUri: `${base}/jwks.json`,
       jwks: { timeout: '200ms' },
+      logger: false,
     })
     const error = await verifier.verifyAccessToken(await issuer.sign()).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
@@ -70,7 +71,7 @@ describe('a real JWKS server on 127.0.0.1', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
     const { port } = closed.address() as { port: number }
     await new Promise((resolve) => closed.close(resolve))
-    const verifier = createVerifier({ issuer: issuer.issuer, audience: 'https://api.test', jwksUri: `http://127.0.0.1:${port}/jwks.json` })
+    const verifier = createVerifier({ issuer: issuer.issuer, audience: 'https://api.test', jwksUri: `http://127.0.0.1:${port}/jwks.json`, logger: false })
     const error = await verifier.verifyAccessToken(await issuer.sign()).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
     expect((error as KeySourceUnavailableError).reason).toMatch(/failed/)

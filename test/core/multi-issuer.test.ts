@@ -50,7 +50,7 @@ describe('multi-issuer', () => {
       ],
     })
     const error = await failure(verifier.verifyAccessToken(await a.sign({ aud: 'api-b' })))
-    expect(error.reason).toBe('aud mismatch: got ["api-b"], expected api-a')
+    expect(error.reason).toBe('aud mismatch: got ["api-b"], expected "api-a"')
   })
 
   it("does not accept one issuer's token signed with another's key", async () => {

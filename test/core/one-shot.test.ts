@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { verifyAccessToken, InvalidTokenError } from 'bearer-guard'
+import { createMemoryRevocationStore, verifyAccessToken, InvalidTokenError, type RevocationStore, type VerifierOptions } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
 import { setupMswServer } from '../helpers/msw-server.js'
 
@@ -52,6 +52,53 @@ describe('verifyAccessToken (one-shot)', () => {
     expect(issuer.requests.jwks).toBe(1)
     await verifyAccessToken(await issuer.sign(), { ...base, jwksUri: new URL(issuer.jwksUri), rolesClaim: () => ['r'] })
     expect(issuer.requests.jwks).toBe(2)
+  })
+
+  it('fetches the JWKS once for 20 calls with a store whose getters change (the Redis store\'s status)', async () => {
+    const issuer = await serve()
+    let reads = 0
+    // the Redis store's shape: methods, and a status getter that answers something new on every read
+    const store: RevocationStore & { readonly status: object } = {
+      isRevoked: () => false,
+      revoke: async () => {},
+      get status() {
+        return { size: 0, synced: true, stalenessMs: ++reads, stale: false }
+      },
+    }
+    const options: VerifierOptions = { issuer: issuer.issuer, audience: 'https://api.test', jwksUri: issuer.jwksUri, revocation: store }
+    for (let i = 0; i < 20; i++) await verifyAccessToken(await issuer.sign({ sub: `u${i}` }), options)
+    expect(issuer.requests.jwks).toBe(1)
+  })
+
+  it('fetches the JWKS once for 20 calls with the memory store, revocations in between', async () => {
+    const issuer = await serve()
+    const revocation = createMemoryRevocationStore()
+    const options: VerifierOptions = { issuer: issuer.issuer, audience: 'https://api.test', jwksUri: issuer.jwksUri, revocation }
+    for (let i = 0; i < 20; i++) {
+      await verifyAccessToken(await issuer.sign({ sub: `u${i}`, jti: `j${i}` }), options)
+      await revocation.revoke(`other-${i}`, new Date(Date.now() + 60_000))
+    }
+    expect(issuer.requests.jwks).toBe(1)
+    // and the store is the one in use: a revoked token is refused
+    await revocation.revoke('gone', new Date(Date.now() + 60_000))
+    await expect(verifyAccessToken(await issuer.sign({ jti: 'gone' }), options)).rejects.toMatchObject({ description: 'token revoked' })
+    expect(issuer.requests.jwks).toBe(1)
+  })
+
+  it('tells stores and loggers apart by identity, never by what they hold', async () => {
+    const issuer = await serve()
+    const base = { issuer: issuer.issuer, audience: 'https://api.test', jwksUri: issuer.jwksUri }
+    const a = createMemoryRevocationStore()
+    const b = createMemoryRevocationStore()
+    const logger = { warn: () => {} }
+    await verifyAccessToken(await issuer.sign(), { ...base, revocation: a, logger })
+    await verifyAccessToken(await issuer.sign(), { ...base, revocation: a, logger })
+    expect(issuer.requests.jwks).toBe(1)
+    // another store with the same (empty) content is another verifier: its revocations differ
+    await verifyAccessToken(await issuer.sign(), { ...base, revocation: b, logger })
+    expect(issuer.requests.jwks).toBe(2)
+    await verifyAccessToken(await issuer.sign(), { ...base, revocation: a, logger: { warn: () => {} } })
+    expect(issuer.requests.jwks).toBe(3)
   })
 
   it('validates the options', async () => {

@@ -257,6 +257,36 @@ describe('options: validated at construction', () => {
       expect(errorOf({ ...base, ...extra }).message).toContain(`invalid option "${name}`)
     })
 
+    it.each([
+      [{ algorithm: ['RS256'] }, 'unknown option "algorithm": did you mean "algorithms"?'],
+      [{ jwks_uri: 'https://x.test/jwks' }, 'unknown option "jwks_uri": did you mean "jwksUri"?'],
+      [{ audiance: 'api' }, 'unknown option "audiance": did you mean "audience"?'],
+      [{ clocktolerance: 5 }, 'unknown option "clocktolerance": did you mean "clockTolerance"?'],
+      [{ issuerBaseURL: 'https://x.test' }, 'unknown option "issuerBaseURL": did you mean "issuer"?'],
+      [{ timeout: '2s' }, 'unknown option "timeout": did you mean "jwks.timeout"?'],
+      [{ jwks: { timout: '2s' } }, 'unknown option "jwks.timout": did you mean "jwks.timeout"?'],
+      [{ jwks: { cache_max_age: '1m' } }, 'unknown option "jwks.cache_max_age": did you mean "jwks.cacheMaxAge"?'],
+      [{ jku: 'https://evil.test' }, 'unknown option "jku"'],
+      [{ colour: 'red' }, 'unknown option "colour"'],
+    ])('suggests the option meant by a near miss: %o', (extra, expected) => {
+      expect(errorOf({ ...base, ...extra } as VerifierOptions).message).toContain(expected)
+      if (!expected.includes('did you mean')) expect(errorOf({ ...base, ...extra } as VerifierOptions).message).not.toContain('did you mean')
+    })
+
+    it('suggests inside an issuers entry too', () => {
+      expect(errorOf({ issuers: [{ issuer: 'https://a.test', audiance: 'api', jwksUri: 'https://a.test/j' }] } as never).message).toContain(
+        'unknown option "issuers[0].audiance": did you mean "issuers[0].audience"?',
+      )
+    })
+
+    it('accepts a logger with warn, or false', () => {
+      expect(normalizeOptions({ ...base, logger: false }).logger).toBe(false)
+      const logger = { warn: () => {} }
+      expect(normalizeOptions({ ...base, logger }).logger).toBe(logger)
+      expect(normalizeOptions(base).logger).toBeUndefined()
+      expect(errorOf({ ...base, logger: { info: () => {} } } as never).message).toContain('invalid option "logger": expected false or an object with a warn(message) method, such as console')
+    })
+
     it('reports every problem at once', () => {
       const { message } = errorOf({ ...base, clockTolerance: 'x', maxTokenAge: 'y' })
       expect(message).toContain('"clockTolerance"')
@@ -296,6 +326,26 @@ describe('options: validated at construction', () => {
         'bearer-guard: invalid option "issuers[2].issuer": "https://a.test" is listed twice',
       )
       expect(errorOf({ issuers: [{ ...entry('https://a.test'), issuer: ['https://a.test', 'https://a.test'] }] }).message).toMatch(/listed twice/)
+    })
+
+    it.each([
+      ['maxTokenLength', 300],
+      ['cache', false],
+      ['logger', false],
+    ])('refuses the verifier-wide option %s inside an entry, and says where it goes', (name, value) => {
+      const { message } = errorOf({ issuers: [entry('https://a.test'), { ...entry('https://b.test'), [name]: value }] })
+      expect(message).toBe(
+        `bearer-guard: invalid option "issuers[1].${name}": applies to the whole verifier, not to one issuer: set it at the top level, next to "issuers"`,
+      )
+    })
+
+    it('reads the verifier-wide options from the top level', () => {
+      const n = normalizeOptions({ maxTokenLength: 300, cache: false, issuers: [entry('https://a.test'), entry('https://b.test')] })
+      expect(n.maxTokenLength).toBe(300)
+      expect(n.cache).toBe(false)
+      expect(errorOf({ maxTokenLength: 100, issuers: [entry('https://a.test')] }).message).toBe(
+        'bearer-guard: invalid option "maxTokenLength": Too small: expected number to be >=256',
+      )
     })
 
     it('gives top-level options to every entry, the entry winning, jwks merged key by key', () => {

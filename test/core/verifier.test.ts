@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { exportSPKI, generateKeyPair, importPKCS8, SignJWT } from 'jose'
+import { exportJWK, exportSPKI, generateKeyPair, importPKCS8, SignJWT } from 'jose'
 import {
   createVerifier,
   InvalidRequestError,
@@ -139,7 +139,7 @@ describe('key sources', () => {
       setCryptoBackend('web')
       // an empty SEQUENCE: well-formed DER, but no SubjectPublicKeyInfo (Web Crypto imports asynchronously)
       const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: '-----BEGIN PUBLIC KEY-----\nMAA=\n-----END PUBLIC KEY-----', algorithms: ['ES256'] })
-      await expect(verifier.warmUp()).rejects.toThrow(/cannot read the PEM key for the allowed algorithms/)
+      await expect(verifier.warmUp()).rejects.toThrow(/cannot read the PEM key \(not an RSA, EC P-256\/384\/521 or Ed25519 public key\)/)
     })
 
     it('verifies with a public CryptoKey', async () => {
@@ -165,6 +165,33 @@ describe('key sources', () => {
       const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: issuer.jwks() })
       const error = await failure(verifier.verifyAccessToken(await issuer.sign({}, { kid: 'k2' })))
       expect(error.reason).toBe('no configured key fits kid "k2" and alg ES256')
+    })
+
+    it('tries two static keys without kid for a token that carries a kid (the rotation overlap)', async () => {
+      const a = await generateKeyPair('ES256', { extractable: true })
+      const b = await generateKeyPair('ES256', { extractable: true })
+      const c = await generateKeyPair('ES256', { extractable: true })
+      const [jwkA, jwkB] = await Promise.all([exportJWK(a.publicKey), exportJWK(b.publicKey)])
+      const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: [jwkA, jwkB] })
+      await expect(verifier.verifyAccessToken(await sign(a.privateKey, 'ES256', {}, 'key-a'))).resolves.toMatchObject({ subject: 'user-1' })
+      await expect(verifier.verifyAccessToken(await sign(b.privateKey, 'ES256', {}, 'key-b'))).resolves.toMatchObject({ subject: 'user-1' })
+      await expect(verifier.verifyAccessToken(await sign(b.privateKey, 'ES256'))).resolves.toMatchObject({ subject: 'user-1' })
+      expect((await failure(verifier.verifyAccessToken(await sign(c.privateKey, 'ES256', {}, 'key-a')))).reason).toBe('signature verification failed')
+    })
+
+    it('tries at most five static keys without kid', async () => {
+      const pairs = await Promise.all(Array.from({ length: 6 }, () => generateKeyPair('ES256', { extractable: true })))
+      const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: await Promise.all(pairs.map((p) => exportJWK(p.publicKey))) })
+      await expect(verifier.verifyAccessToken(await sign(pairs[4]!.privateKey, 'ES256', {}, 'k'))).resolves.toBeDefined()
+      expect((await failure(verifier.verifyAccessToken(await sign(pairs[5]!.privateKey, 'ES256', {}, 'k')))).reason).toBe('signature verification failed')
+    })
+
+    it('refuses as ambiguous only a kid that several static keys carry', async () => {
+      const a = await generateKeyPair('ES256', { extractable: true })
+      const b = await generateKeyPair('ES256', { extractable: true })
+      const keys = [{ ...(await exportJWK(a.publicKey)), kid: 'same' }, { ...(await exportJWK(b.publicKey)), kid: 'same' }]
+      const verifier = createVerifier({ issuer: ISS, audience: AUD, keys })
+      expect((await failure(verifier.verifyAccessToken(await sign(a.privateKey, 'ES256', {}, 'same')))).reason).toBe('kid "same" matches 2 keys: ambiguous')
     })
 
     it('verifies a token without kid against a static key', async () => {

@@ -262,7 +262,7 @@ export const ATTACKS: AttackCase[] = [
   {
     name: 'refuses an iss mismatch',
     make: async (fx) => ({ token: await forge(fx.rsa, { claims: validClaims({ iss: 'https://evil.test' }) }), options: rsaOptions(fx) }),
-    refusal: { reason: `iss mismatch: got "https://evil.test", expected ${ISSUER}`, claim: 'iss' },
+    refusal: { reason: `iss mismatch: got "https://evil.test", expected "${ISSUER}"`, claim: 'iss' },
   },
   {
     name: 'refuses an aud mismatch',
@@ -272,12 +272,12 @@ export const ATTACKS: AttackCase[] = [
   {
     name: 'refuses typ "JWT" when tokenType is at+jwt',
     make: async (fx) => ({ token: await forge(fx.rsa, { header: { typ: 'JWT' } }), options: rsaOptions(fx, { tokenType: 'at+jwt' }) }),
-    refusal: { reason: 'typ "JWT" is not at+jwt', claim: 'typ' },
+    refusal: { reason: 'typ "JWT" is not "at+jwt"', claim: 'typ' },
   },
   {
     name: 'refuses a missing typ when tokenType is at+jwt',
     make: async (fx) => ({ token: await forge(fx.rsa, { header: { typ: undefined } }), options: rsaOptions(fx, { tokenType: 'at+jwt' }) }),
-    refusal: { reason: 'typ "undefined" is not at+jwt', claim: 'typ' },
+    refusal: { reason: 'typ missing, expected "at+jwt"', claim: 'typ' },
   },
   {
     name: 'refuses a refresh token where token_type must be access',
@@ -285,7 +285,7 @@ export const ATTACKS: AttackCase[] = [
       token: await forge(fx.rsa, { claims: validClaims({ token_type: 'refresh' }) }),
       options: rsaOptions(fx, { tokenType: { claim: 'token_type', value: 'access' } }),
     }),
-    refusal: { reason: 'token type claim "token_type" is "refresh", expected access', claim: 'token_type' },
+    refusal: { reason: 'token type claim "token_type" is "refresh", expected "access"', claim: 'token_type' },
   },
   {
     name: 'refuses a non-JSON payload',

@@ -108,7 +108,7 @@ describe('djangorestframework-simplejwt tokens (token_type, user_id, jti, HS256)
     expect(await refusal(verifier, await simplejwtToken(secret, 'refresh', 42))).toMatchObject({
       status: 401,
       claim: 'token_type',
-      reason: expect.stringMatching(/token type claim "token_type" is "refresh", expected access/),
+      reason: expect.stringMatching(/token type claim "token_type" is "refresh", expected "access"/),
     })
   })
 
