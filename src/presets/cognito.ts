@@ -80,7 +80,7 @@ export function cognito<S extends ZodType | undefined = undefined>(
           const id = claims.client_id
           if (typeof id !== 'string') throw rejectClaim('client_id', 'client_id missing (Cognito access tokens carry client_id, not aud)')
           if (!clientIds.includes(id)) {
-            throw rejectClaim('client_id', `client_id mismatch: got "${id.slice(0, 128)}", expected ${clientIds.join(' or ')}`)
+            throw rejectClaim('client_id', `client_id mismatch: got "${id.slice(0, 128)}", expected ${clientIds.map((v) => JSON.stringify(v)).join(' or ')}`)
           }
           return true
         }

@@ -132,7 +132,7 @@ export function entraId<S extends ZodType | undefined = undefined>(
   if (input.requireScopeOrRole !== false) {
     audience = function entraAudience(aud, claims) {
       if (!aud.some((a) => audiences.includes(a))) {
-        throw rejectClaim('aud', `aud mismatch: got ${JSON.stringify(aud).slice(0, 200)}, expected ${audiences.join(' or ')}`)
+        throw rejectClaim('aud', `aud mismatch: got ${JSON.stringify(aud).slice(0, 200)}, expected ${audiences.map((v) => JSON.stringify(v)).join(' or ')}`)
       }
       if (claims.scp === undefined && claims.roles === undefined) {
         throw rejectClaim('scp', 'neither scp nor roles: not an access token for this API (an ID token?)')

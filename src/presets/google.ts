@@ -63,7 +63,7 @@ export function google<S extends ZodType | undefined = undefined>(
       ? audiences
       : function googleAudienceAndCaller(aud, claims) {
           if (!aud.some((a) => audiences.includes(a))) {
-            throw rejectClaim('aud', `aud mismatch: got ${JSON.stringify(aud).slice(0, 200)}, expected ${audiences.join(' or ')}`)
+            throw rejectClaim('aud', `aud mismatch: got ${JSON.stringify(aud).slice(0, 200)}, expected ${audiences.map((v) => JSON.stringify(v)).join(' or ')}`)
           }
           if (emails) {
             if (typeof claims.email !== 'string' || !emails.includes(claims.email)) {

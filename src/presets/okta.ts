@@ -65,7 +65,7 @@ export function okta<S extends ZodType | undefined = undefined>(
     ? audiences
     : function oktaAudienceAndClient(aud, claims) {
         if (!aud.some((a) => audiences.includes(a))) {
-          throw rejectClaim('aud', `aud mismatch: got ${JSON.stringify(aud).slice(0, 200)}, expected ${audiences.join(' or ')}`)
+          throw rejectClaim('aud', `aud mismatch: got ${JSON.stringify(aud).slice(0, 200)}, expected ${audiences.map((v) => JSON.stringify(v)).join(' or ')}`)
         }
         if (typeof claims.cid !== 'string' || !clientIds.includes(claims.cid)) {
           throw rejectClaim('cid', `cid ${JSON.stringify(claims.cid)?.slice(0, 128)} is not one of ${clientIds.join(', ')}`)
