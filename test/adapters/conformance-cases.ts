@@ -65,7 +65,7 @@ export interface App {
 }
 
 export interface Harness {
-  name: 'express' | 'express 4' | 'fastify' | 'koa' | 'hono' | 'next'
+  name: 'express' | 'express 4' | 'fastify' | 'koa' | 'hono' | 'next' | 'nestjs express' | 'nestjs fastify'
   /** How requests reach the app, for the report. */
   transport: string
   start(fixture: Fixture): Promise<App>

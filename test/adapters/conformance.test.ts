@@ -1,6 +1,7 @@
 /**
- * One table, five adapters: every row must give the same status, `WWW-Authenticate`, JSON body
- * and handler outcome on Express (5 and 4), Fastify, Koa, Hono and Next.js.
+ * One table, six adapters: every row must give the same status, `WWW-Authenticate`, JSON body
+ * and handler outcome on Express (5 and 4), Fastify, Koa, Hono, Next.js and NestJS (on its
+ * Express and Fastify platforms).
  */
 import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -20,6 +21,7 @@ import { fastifyHarness } from './harnesses/fastify.js'
 import { honoHarness } from './harnesses/hono.js'
 import { koaHarness } from './harnesses/koa.js'
 import { get } from './harnesses/listen.js'
+import { nestExpressHarness, nestFastifyHarness } from './harnesses/nest.js'
 import { nextHarness } from './harnesses/next.js'
 
 const harnesses: Harness[] = [
@@ -29,6 +31,8 @@ const harnesses: Harness[] = [
   koaHarness,
   honoHarness,
   nextHarness,
+  nestExpressHarness,
+  nestFastifyHarness,
 ]
 const setup = await createConformanceSetup()
 setupMswServer(...setup.handlers)
