@@ -19,7 +19,16 @@
  * `fastify`: `forRootAsync()` with the verifier from a provider standing in for `ConfigService`,
  * and `@UseGuards(AuthGuard)` on the controller.
  */
-import { Controller, Get, Injectable, Module, UseGuards, type ExecutionContext } from '@nestjs/common'
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  UseGuards,
+  type ExecutionContext,
+  type INestApplication,
+  type Type,
+} from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { ExpressAdapter } from '@nestjs/platform-express'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
@@ -40,7 +49,7 @@ import {
 import { CUSTOM, type Fixture, type Harness } from '../conformance-cases.js'
 import { client } from './listen.js'
 
-type Platform = 'express' | 'fastify'
+export type Platform = 'express' | 'fastify'
 
 /** The `onError` answer, written with the platform's own response object (as a user would). */
 const sendCustom: Record<Platform, (error: AuthError, response: any) => void> = {
@@ -130,13 +139,20 @@ class Settings {
   constructor(readonly verifier: Fixture['verifier']) {}
 }
 
-/** A Nest application on `platform`, listening on 127.0.0.1:0. */
-export async function listenNest(module: Function, platform: Platform) {
+/** A Nest application on `platform`, listening on 127.0.0.1:0 (`configure` runs before it listens). */
+export async function listenNest(
+  module: Type,
+  platform: Platform,
+  configure?: (app: INestApplication) => void,
+) {
   const adapter = platform === 'express' ? new ExpressAdapter() : new FastifyAdapter()
-  const app = await NestFactory.create(module, adapter, { logger: false })
+  // abortOnError: false, so that a failing bootstrap rejects instead of exiting the process
+  const app = await NestFactory.create(module, adapter, { logger: false, abortOnError: false })
+  configure?.(app)
   await app.listen(0, '127.0.0.1')
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo
-  return client(`http://127.0.0.1:${port}`, () => app.close())
+  const base = `http://127.0.0.1:${port}`
+  return { ...client(base, () => app.close()), base }
 }
 
 export const nestExpressHarness: Harness = {
@@ -158,6 +174,8 @@ export const nestFastifyHarness: Harness = {
   async start(fixture) {
     @Module({ providers: [{ provide: Settings, useValue: new Settings(fixture.verifier) }], exports: [Settings] })
     class SettingsModule {}
+    const controller = conformanceController(fixture, 'fastify')
+    UseGuards(AuthGuard)(controller)
     @Module({
       imports: [
         BearerGuardModule.forRootAsync({
@@ -166,7 +184,7 @@ export const nestFastifyHarness: Harness = {
           useFactory: (settings: Settings) => ({ verifier: settings.verifier }),
         }),
       ],
-      controllers: [UseGuards(AuthGuard)(conformanceController(fixture, 'fastify'))],
+      controllers: [controller],
     })
     class AppModule {}
     return listenNest(AppModule, 'fastify')
