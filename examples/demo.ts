@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: the seed's whole system, end to end, against every framework.
  *
- * Starts the auth service and the five resource services (Express, Fastify, Koa, Hono, Next.js) on
+ * Starts the auth service and the six resource services (Express, Fastify, Koa, Hono, Next.js, NestJS) on
  * 127.0.0.1 with free ports, walks the seed's §四.3 scenario against each of them, prints one
  * table (rows = steps, columns = frameworks) and exits non-zero if any cell deviates.
  *
@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const EXAMPLES = join(ROOT, 'examples')
 const NEXT_APP = join(EXAMPLES, 'next')
-const FRAMEWORKS = ['express', 'fastify', 'koa', 'hono', 'next'] as const
+const FRAMEWORKS = ['express', 'fastify', 'koa', 'hono', 'next', 'nestjs'] as const
 type Framework = (typeof FRAMEWORKS)[number]
 
 const { values: args } = parseArgs({
@@ -539,7 +539,13 @@ async function main(): Promise<number> {
               port,
               resourceEnv,
             )
-          : start(framework, process.execPath, tsx(`${framework}/server.ts`), port, resourceEnv)
+          : start(framework, process.execPath, tsx(`${framework}/server.ts`), port, {
+              ...resourceEnv,
+              // the Nest example's decorators (with --src, examples/tsconfig.json has them too)
+              ...(framework === 'nestjs' && !args.src
+                ? { TSX_TSCONFIG_PATH: join(EXAMPLES, 'nestjs', 'tsconfig.json') }
+                : {}),
+            })
       apis.set(framework, service)
     }
     await Promise.all([...apis.values()].map((s) => waitReady(s)))
