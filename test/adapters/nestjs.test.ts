@@ -278,6 +278,18 @@ describe.each(platforms)('bearer-guard/nestjs on %s', (platform) => {
       expect((await app.fetch('/closed', `Bearer ${userToken}`)).status).toBe(403)
     })
 
+    it('beside a check on the same controller does not open its routes (the check wins)', async () => {
+      @Public() @Roles('admin') @Controller()
+      class C {
+        @Get('x') x() {
+          return {}
+        }
+      }
+      const app = await start(appModule([C], { global: true }), platform)
+      expect((await app.fetch('/x')).status).toBe(401)
+      expect((await app.fetch('/x', `Bearer ${adminToken}`)).status).toBe(200)
+    })
+
     it('beside a check on the same route does not open it (the check wins)', async () => {
       @Controller()
       class C {
