@@ -8,6 +8,7 @@ export default defineConfig({
     'adapters/koa': 'src/adapters/koa.ts',
     'adapters/hono': 'src/adapters/hono.ts',
     'adapters/next': 'src/adapters/next.ts',
+    'adapters/nestjs': 'src/adapters/nestjs.ts',
     testing: 'src/testing/index.ts',
     redis: 'src/redis/index.ts',
     presets: 'src/presets/index.ts',

@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: the seed's whole system, end to end, against every framework.
  *
- * Starts the auth service and the five resource services (Express, Fastify, Koa, Hono, Next.js) on
+ * Starts the auth service and the six resource services (Express, Fastify, Koa, Hono, Next.js, NestJS) on
  * 127.0.0.1 with free ports, walks the seed's §四.3 scenario against each of them, prints one
  * table (rows = steps, columns = frameworks) and exits non-zero if any cell deviates.
  *

@@ -17,7 +17,7 @@ export const EXAMPLES = join(ROOT, 'examples')
 export const NEXT_APP = join(EXAMPLES, 'next')
 const NEXT_BIN = join(ROOT, 'node_modules/next/dist/bin/next')
 
-export const FRAMEWORKS = ['express', 'fastify', 'koa', 'hono', 'next'] as const
+export const FRAMEWORKS = ['express', 'fastify', 'koa', 'hono', 'next', 'nestjs'] as const
 export type Framework = (typeof FRAMEWORKS)[number]
 
 /** A started child process. `log` collects its output lines. */
@@ -257,6 +257,8 @@ export async function startSystem(
             env,
           )
         : group.start(framework, process.execPath, tsx(`${framework}/server.ts`), port, {
+            // the Nest example's decorators need its own tsconfig (nodeEnv's, with --src, has them too)
+            ...(framework === 'nestjs' ? { TSX_TSCONFIG_PATH: join(EXAMPLES, 'nestjs', 'tsconfig.json') } : {}),
             ...nodeEnv,
             ...env,
           })

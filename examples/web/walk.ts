@@ -1,6 +1,6 @@
 /**
  * The browser walk: the web app (examples/web) in a real Chromium, driven by playwright-core,
- * against the real auth service (cookie mode) and the five resource services. Each step asserts
+ * against the real auth service (cookie mode) and the six resource services. Each step asserts
  * what the design's §六 says a browser client must do, and leaves a screenshot.
  *
  * Used by test/examples/browser-client.test.ts (one test per step) and by

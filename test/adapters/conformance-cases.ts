@@ -65,7 +65,17 @@ export interface App {
 }
 
 export interface Harness {
-  name: 'express' | 'express 4' | 'fastify' | 'koa' | 'hono' | 'next'
+  name:
+    | 'express'
+    | 'express 4'
+    | 'fastify'
+    | 'koa'
+    | 'hono'
+    | 'next'
+    | 'nestjs express'
+    | 'nestjs fastify'
+    | 'nestjs 11 express'
+    | 'nestjs 11 fastify'
   /** How requests reach the app, for the report. */
   transport: string
   start(fixture: Fixture): Promise<App>

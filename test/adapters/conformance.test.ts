@@ -1,6 +1,7 @@
 /**
- * One table, five adapters: every row must give the same status, `WWW-Authenticate`, JSON body
- * and handler outcome on Express (5 and 4), Fastify, Koa, Hono and Next.js.
+ * One table, six adapters: every row must give the same status, `WWW-Authenticate`, JSON body
+ * and handler outcome on Express (5 and 4), Fastify, Koa, Hono, Next.js and NestJS (12 and 11,
+ * each on its Express and Fastify platforms).
  */
 import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -20,8 +21,12 @@ import { fastifyHarness } from './harnesses/fastify.js'
 import { honoHarness } from './harnesses/hono.js'
 import { koaHarness } from './harnesses/koa.js'
 import { get } from './harnesses/listen.js'
+import { nestExpressHarness, nestFastifyHarness } from './harnesses/nest.js'
+import { loadNest11 } from './harnesses/nest11.js'
 import { nextHarness } from './harnesses/next.js'
 
+// NestJS 11, the previous major, runs the same harnesses from a bundle (see harnesses/nest11.ts)
+const nest11 = await loadNest11()
 const harnesses: Harness[] = [
   expressHarness,
   express4Harness,
@@ -29,6 +34,10 @@ const harnesses: Harness[] = [
   koaHarness,
   honoHarness,
   nextHarness,
+  nestExpressHarness,
+  nestFastifyHarness,
+  nest11.express,
+  nest11.fastify,
 ]
 const setup = await createConformanceSetup()
 setupMswServer(...setup.handlers)
@@ -61,7 +70,7 @@ async function run(running: Running, row: Case) {
   return { ...seen, ran: [...running.ran], failures: [...running.failures] }
 }
 
-afterAll(() => setup.dispose())
+afterAll(() => Promise.all([setup.dispose(), nest11.dispose()]))
 
 describe('the test client', () => {
   it('sends an array as separate Authorization lines and a no-break space as the byte 0xA0', async () => {

@@ -18,6 +18,12 @@ const FRAMEWORKS = [
   'next',
   '@hono/node-server',
   'react',
+  '@nestjs/common',
+  '@nestjs/core',
+  '@nestjs/platform-express',
+  '@nestjs/platform-fastify',
+  'reflect-metadata',
+  'rxjs',
 ]
 const own: Record<string, string[]> = {
   express: [],
@@ -25,6 +31,7 @@ const own: Record<string, string[]> = {
   koa: [],
   hono: ['hono/factory', 'hono/http-exception'],
   next: ['next/server'],
+  nestjs: ['@nestjs/common', '@nestjs/core'],
 }
 
 /** The runtime imports of an adapter's bundle that leave it (packages stay external). */
@@ -43,6 +50,12 @@ async function externalImports(adapter: string) {
 }
 
 describe('adapter bundles', () => {
+  it('the core imports no framework at all', async () => {
+    const imports = await externalImports('../index')
+    const frameworks = imports.map((i) => i.path).filter((p) => FRAMEWORKS.some((f) => p === f || p.startsWith(`${f}/`)))
+    expect(frameworks).toEqual([])
+  })
+
   it.each(Object.keys(own))('%s imports no other framework at run time', async (adapter) => {
     const imports = await externalImports(adapter)
     const frameworks = imports
