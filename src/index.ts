@@ -68,4 +68,6 @@ export type {
   JWK,
   JWTPayload,
   JWSHeaderParameters,
+  KeyObjectLike,
+  CryptoKeyLike,
 } from './core/types.js'
