@@ -104,6 +104,13 @@ export async function fromCryptoKey() {
 }
 `
 
+/** A Web Crypto key of the DOM lib is a key input (edge projects). */
+const WEB_KEYS = `export async function fromWebCryptoKey() {
+  const { publicKey } = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])
+  return createVerifier({ issuer: 'https://a.example/', audience: 'api', keys: publicKey })
+}
+`
+
 const NODE_FRAMEWORKS = `import express from 'express'
 import { requireAuth as expressAuth, requireRole as expressRole } from 'bearer-guard/express'
 import Fastify from 'fastify'
@@ -274,7 +281,7 @@ export const FIXTURES: Record<'node' | 'lean' | 'edge', Fixture> = {
     dependencies: versions('hono'),
     devDependencies: versions('typescript'),
     files: {
-      'src/worker.ts': module(CORE, HONO, 'export default { fetch: hono.fetch }\n'),
+      'src/worker.ts': module(CORE, WEB_KEYS, HONO, 'export default { fetch: hono.fetch }\n'),
       'tsconfig.json': tsconfig(['src/worker.ts'], { module: 'esnext', moduleResolution: 'bundler', lib: ['ES2022', 'DOM'], types: [] }),
     },
   },
