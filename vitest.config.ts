@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url))
 const alias = [
@@ -23,6 +23,8 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['test/**/*.test.ts'],
+          // the consumer matrix installs the packed tarball: its own step (npm run test:consumers)
+          exclude: [...configDefaults.exclude, 'test/consumers/**'],
           environment: 'node',
           testTimeout: 20_000,
           hookTimeout: 60_000,

@@ -414,7 +414,7 @@ async function main(): Promise<number> {
       printProblems()
       for (const s of services) console.log(`\n  last log lines of ${s.name}:\n${tail(s)}`)
     }
-    console.log(ok ? '\nAll steps behaved as the seed describes. ✓' : '\nSome steps deviated. ✗')
+    console.log(ok ? '\nAll steps gave the expected answers. ✓' : '\nSome steps deviated. ✗')
     code = ok ? 0 : 1
   } finally {
     await group.stopAll()

@@ -1,18 +1,25 @@
 #!/usr/bin/env node
 // `npm test`: every check a change must pass, in order, then one closing line
-// "N passed, N failed, N skipped" (vitest tests + packaging checks + the end-to-end demo).
+// "N passed, N failed, N skipped" (vitest tests + packaging checks + consumer matrix + the end-to-end demo).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 
 const report = '.tmp/vitest-report.json'
+const consumersReport = '.tmp/consumers-report.json'
 mkdirSync('.tmp', { recursive: true })
 rmSync(report, { force: true })
+rmSync(consumersReport, { force: true })
 
+// steps whose vitest JSON report counts each test (the other steps count as one check each)
+const reports = { tests: report, consumers: consumersReport }
 const steps = [
   ['build', 'npm', ['run', 'build', '--silent']],
   ['typecheck', 'npm', ['run', 'typecheck', '--silent']],
   ['tests', 'npx', ['vitest', 'run', '--coverage', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]],
+  // publint and attw over the packed tarball (in .tmp/pack/, never the repo root)
   ['packaging', 'npm', ['run', 'check:packaging', '--silent']],
+  // fixture projects install that tarball: import/require on Node 20.18 and now, tsc per setup, vitest + Next
+  ['consumers', 'npx', ['vitest', 'run', '--config', 'test/consumers/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${consumersReport}`]],
   ['demo', 'node', ['--import', 'tsx', 'examples/demo.ts']],
 ]
 
@@ -25,8 +32,8 @@ for (const [name, cmd, args] of steps) {
   console.log(`\n▶ ${name}: ${cmd} ${args.join(' ')}`)
   const { status } = spawnSync(cmd, args, { stdio: 'inherit', env: process.env })
   const seconds = ((Date.now() - started) / 1000).toFixed(1)
-  if (name === 'tests' && existsSync(report)) {
-    const r = JSON.parse(readFileSync(report, 'utf8'))
+  if (reports[name] && existsSync(reports[name])) {
+    const r = JSON.parse(readFileSync(reports[name], 'utf8'))
     passed += r.numPassedTests
     failed += r.numFailedTests
     skipped += r.numPendingTests + r.numTodoTests

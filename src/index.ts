@@ -69,4 +69,6 @@ export type {
   JWK,
   JWTPayload,
   JWSHeaderParameters,
+  KeyObjectLike,
+  CryptoKeyLike,
 } from './core/types.js'

@@ -3,7 +3,7 @@
  *
  * @module bearer-guard/next
  */
-import { NextResponse, type NextRequest } from 'next/server'
+import { NextResponse, type NextRequest } from 'next/server.js'
 import { pathToRegexp } from 'path-to-regexp'
 import {
   authenticateRequest,

@@ -3,11 +3,91 @@
  *
  * @module bearer-guard
  */
-import type { JWK, JWTPayload, JWSHeaderParameters } from 'jose'
-import type { KeyObject } from 'node:crypto'
 import type { ZodType } from 'zod'
 
-export type { JWK, JWTPayload, JWSHeaderParameters }
+// The key and token types below are bearer-guard's own, written out rather than re-exported from
+// jose or node:crypto: jose is ESM-only (a CommonJS project could not import its types), an edge
+// project has no @types/node and a Node project may have no DOM lib. They match jose's types
+// member for member, so values pass between the two either way.
+
+/** A JSON Web Key (RFC 7517 §4, RFC 7518 §6). Unknown members are allowed. */
+export interface JWK {
+  kty?: string
+  alg?: string
+  use?: string
+  key_ops?: string[]
+  kid?: string
+  ext?: boolean
+  x5c?: string[]
+  x5t?: string
+  'x5t#S256'?: string
+  x5u?: string
+  crv?: string
+  x?: string
+  y?: string
+  n?: string
+  e?: string
+  d?: string
+  p?: string
+  q?: string
+  dp?: string
+  dq?: string
+  qi?: string
+  oth?: { d?: string; r?: string; t?: string }[]
+  k?: string
+  pub?: string
+  priv?: string
+  [member: string]: unknown
+}
+
+/** A JWT claims set (RFC 7519 §4): the registered claims typed, every other claim `unknown`. */
+export interface JWTPayload {
+  iss?: string
+  sub?: string
+  aud?: string | string[]
+  jti?: string
+  nbf?: number
+  exp?: number
+  iat?: number
+  [claim: string]: unknown
+}
+
+/** A JWS protected header (RFC 7515 §4). */
+export interface JWSHeaderParameters {
+  alg?: string
+  kid?: string
+  typ?: string
+  cty?: string
+  crit?: string[]
+  b64?: boolean
+  jku?: string
+  jwk?: Omit<JWK, 'd' | 'dp' | 'dq' | 'k' | 'p' | 'q' | 'qi' | 'priv' | 'oth'>
+  x5u?: string
+  x5c?: string[]
+  x5t?: string
+  [parameter: string]: unknown
+}
+
+/**
+ * A Node.js `KeyObject` (`crypto.createPublicKey(pem)`), by the members bearer-guard uses: a real
+ * `KeyObject` fits, and these types need no `@types/node`.
+ */
+export interface KeyObjectLike {
+  readonly type: string
+  readonly asymmetricKeyType?: string | undefined
+  export(options: { format: 'jwk' }): object
+}
+
+/**
+ * A Web Crypto `CryptoKey` (`crypto.subtle.importKey(…)`), by the members bearer-guard uses: a real
+ * `CryptoKey` fits, and these types need no DOM lib.
+ */
+export interface CryptoKeyLike {
+  readonly type: string
+  readonly algorithm: { readonly name: string }
+  readonly extractable: boolean
+  readonly usages: readonly string[]
+}
 
 /** Seconds (number) or a duration string such as `'5s'`, `'10m'`, `'1h'`, `'2d'`. */
 export type Duration = number | string
@@ -62,14 +142,14 @@ export type TokenTypeOption =
   | { header: string | readonly string[] }
   | { claim: ClaimPath; value: string | number | boolean | readonly (string | number | boolean)[] }
 
-/** What a key may be given as. */
+/** What a key may be given as: a public JWK, several, a JWKS, a PEM string (SPKI or X.509), a `KeyObject` or a `CryptoKey`. */
 export type KeyInput =
   | JWK
   | readonly JWK[]
   | { keys: readonly JWK[] }
   | string
-  | KeyObject
-  | CryptoKey
+  | KeyObjectLike
+  | CryptoKeyLike
 
 /** JWKS fetch and cache settings. */
 export interface JwksOptions {

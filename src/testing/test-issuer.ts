@@ -6,18 +6,9 @@
  *
  * @module bearer-guard/testing
  */
-import {
-  base64url,
-  CompactSign,
-  exportJWK,
-  exportSPKI,
-  generateKeyPair,
-  type JWK,
-  type JWSHeaderParameters,
-} from 'jose'
-import type { HttpHandler } from 'msw'
+import { base64url, CompactSign, exportJWK, exportSPKI, generateKeyPair, type JWSHeaderParameters } from 'jose'
 import type { ZodType } from 'zod'
-import type { Algorithm, IssuerOptions } from '../core/types.js'
+import type { Algorithm, IssuerOptions, JWK } from '../core/types.js'
 import { toSeconds } from './duration.js'
 import type { LoopbackServer } from './node-server.js'
 
@@ -141,8 +132,12 @@ export interface TestIssuer {
     mode?: VerifierMode,
     overrides?: Partial<IssuerOptions<S>>,
   ): IssuerOptions<S>
-  /** msw 2 handlers serving discovery and JWKS at the issuer URL. msw is imported lazily. */
-  mswHandlers(): Promise<HttpHandler[]>
+  /**
+   * msw 2 handlers serving discovery and JWKS at the issuer URL. msw is imported lazily, and these
+   * types do not import it (a project without msw type-checks): `Handler` is msw's handler type,
+   * inferred where the handlers go, as in `server.use(...(await issuer.mswHandlers()))`.
+   */
+  mswHandlers<Handler = never>(): Promise<Handler[]>
   /** Web handler serving discovery (OIDC and RFC 8414) and JWKS; matches on the path only. */
   handler(request: Request): Promise<Response>
   /** The handler typed as `fetch` (for `jwks: { fetch: issuer.fetch }`). */
@@ -422,11 +417,17 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       if (mode === 'discovery') return { ...base, ...overrides }
       throw new TypeError(`mode must be 'keys', 'jwks' or 'discovery', got '${String(mode)}'`)
     },
-    async mswHandlers() {
+    async mswHandlers<Handler>() {
       const { http } = await import('msw')
       const { discovery: d, metadata: m, jwks: j } = urls()
-      const serve = ({ request }: { request: Request }) => handler(request)
-      return [http.get(d, serve), http.get(m, serve), http.get(j, serve)]
+      // a request its client aborted (a simulated timeout) is over: answer quietly instead of
+      // rejecting, which msw would print as an unhandled exception in the handler
+      const serve = ({ request }: { request: Request }) =>
+        handler(request).catch((error: unknown) => {
+          if (request.signal.aborted) return json({ error: 'request aborted' }, 504)
+          throw error
+        })
+      return [http.get(d, serve), http.get(m, serve), http.get(j, serve)] as Handler[]
     },
     handler,
     fetch: fetchImpl,

@@ -30,7 +30,7 @@ const own: Record<string, string[]> = {
   fastify: ['fastify-plugin'],
   koa: [],
   hono: ['hono/factory', 'hono/http-exception'],
-  next: ['next/server'],
+  next: ['next/server.js'], // with its extension: Node ESM and vitest load it outside Next's bundler
   nestjs: ['@nestjs/common', '@nestjs/core'],
 }
 

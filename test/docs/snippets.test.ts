@@ -1,10 +1,20 @@
 /**
- * Every fenced TypeScript block in docs/**\/*.md compiles against src/ (see ./snippets.ts for the
- * `ignore` fence, `<!-- snippet:skip -->` and `<!-- snippet:prelude -->` conventions).
+ * Every fenced TypeScript block in docs/**\/*.md compiles against src/, with bundler resolution (the
+ * repo's tsconfig) and as a Node ESM project under NodeNext, where relative imports need their `.js`
+ * (see ./snippets.ts for the `ignore` fence, `<!-- snippet:skip -->` and `<!-- snippet:prelude -->`
+ * conventions).
  */
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { checkSnippets, collectSnippets, extractSnippets, formatErrors, markdownFiles, type SnippetError } from './snippets.js'
+import {
+  checkSnippets,
+  collectSnippets,
+  extractSnippets,
+  formatErrors,
+  markdownFiles,
+  type SnippetError,
+  type SnippetMode,
+} from './snippets.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -96,6 +106,29 @@ describe('the snippet extractor and checker', () => {
     ])
   }, 120_000)
 
+  it('requires the .js of relative imports under NodeNext, as tsc does for a Node ESM project', () => {
+    const page = (specifier: string) =>
+      [
+        '```ts',
+        '// auth.ts',
+        "import { createVerifier } from 'bearer-guard'",
+        "export const verifier = createVerifier({ issuer: 'https://a.example', audience: 'b' })",
+        '```',
+        '```ts',
+        '// server.ts',
+        `import { verifier } from '${specifier}'`,
+        'export const v = verifier',
+        '```',
+      ].join('\n')
+    const without = extractSnippets('docs/z.md', page('./auth')).snippets
+    expect(checkSnippets(root, without)).toEqual([])
+    expect(checkSnippets(root, without, 'nodenext')).toEqual([
+      { file: 'docs/z.md', line: 8, message: expect.stringMatching(/^TS2835: Relative import paths need explicit file extensions.*'\.\/auth\.js'/) },
+    ])
+    const withJs = extractSnippets('docs/z.md', page('./auth.js')).snippets
+    expect(checkSnippets(root, withJs, 'nodenext')).toEqual([])
+  }, 120_000)
+
   it('reports a snippet that does not compile as file:line, resolving bearer-guard to src/', () => {
     const errors = checkSnippets(root, extractSnippets('docs/x.md', md).snippets)
     expect(errors).toEqual([
@@ -110,17 +143,23 @@ describe('docs/**/*.md snippets', () => {
   const files = markdownFiles(root)
   const { snippets } = collectSnippets(root, files)
   const withSnippets = files.filter((f) => snippets.some((s) => s.file === f))
-  let errors: SnippetError[] = []
+  const errors: Record<SnippetMode, SnippetError[]> = { bundler: [], nodenext: [] }
   beforeAll(() => {
-    errors = checkSnippets(root, snippets)
-  }, 180_000)
+    errors.bundler = checkSnippets(root, snippets)
+    errors.nodenext = checkSnippets(root, snippets, 'nodenext')
+  }, 300_000)
 
   it('has TypeScript snippets to check', () => {
     expect(snippets.length).toBeGreaterThan(0)
   })
 
   it.each(withSnippets)('%s: every ts snippet type-checks', (file) => {
-    const mine = errors.filter((e) => e.file === file)
+    const mine = errors.bundler.filter((e) => e.file === file)
+    expect(mine, `\n${formatErrors(mine)}\n`).toEqual([])
+  })
+
+  it.each(withSnippets)('%s: every ts snippet type-checks under NodeNext', (file) => {
+    const mine = errors.nodenext.filter((e) => e.file === file)
     expect(mine, `\n${formatErrors(mine)}\n`).toEqual([])
   })
 })

@@ -130,32 +130,39 @@ export function collectSnippets(root: string, files: readonly string[]): { snipp
   return { snippets, skipped }
 }
 
+/**
+ * How a snippet's imports resolve: `'bundler'` (the repo's tsconfig, as Vite, Next and tsx projects
+ * do) or `'nodenext'` (a Node ESM project compiled by tsc: relative imports need their `.js`).
+ */
+export type SnippetMode = 'bundler' | 'nodenext'
+
 /** Compiler options of the repo's tsconfig, minus the unused-locals checks (snippets are excerpts). */
-function compilerOptions(root: string): ts.CompilerOptions {
+function compilerOptions(root: string, mode: SnippetMode): ts.CompilerOptions {
   const configPath = join(root, 'tsconfig.json')
   const read = ts.readConfigFile(configPath, (p) => ts.sys.readFile(p))
   if (read.error) throw new Error(ts.flattenDiagnosticMessageText(read.error.messageText, '\n'))
   const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, root, undefined, configPath)
-  return { ...parsed.options, noEmit: true, noUnusedLocals: false, noUnusedParameters: false, incremental: false }
+  const options = { ...parsed.options, noEmit: true, noUnusedLocals: false, noUnusedParameters: false, incremental: false }
+  return mode === 'nodenext' ? { ...options, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext } : options
 }
 
 /**
  * Type-checks snippets in one program. Each becomes a virtual module under `<root>/.snippets/`
  * (so `node_modules` and the tsconfig `paths` resolve as for a file of the repo).
  */
-export function checkSnippets(root: string, snippets: readonly Snippet[]): SnippetError[] {
+export function checkSnippets(root: string, snippets: readonly Snippet[], mode: SnippetMode = 'bundler'): SnippetError[] {
   // a page that augments types (`declare module 'bearer-guard'`, `declare global`) gets a program
   // of its own, so its augmentation does not leak into other pages; the rest share one program
   const augmenting = new Set(snippets.filter((s) => /\bdeclare\s+(module|global)\b/.test(s.code)).map((s) => s.file))
   const groups = [snippets.filter((s) => !augmenting.has(s.file)), ...[...augmenting].map((f) => snippets.filter((s) => s.file === f))]
-  const options = compilerOptions(root)
+  const options = compilerOptions(root, mode)
   return groups
     .filter((g) => g.length > 0)
-    .flatMap((g) => checkGroup(root, options, g))
+    .flatMap((g) => checkGroup(root, options, g, mode))
     .sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1))
 }
 
-function checkGroup(root: string, options: ts.CompilerOptions, snippets: readonly Snippet[]): SnippetError[] {
+function checkGroup(root: string, options: ts.CompilerOptions, snippets: readonly Snippet[], mode: SnippetMode): SnippetError[] {
   // dir: where the block's relative imports start (its logical path, even for a duplicate name)
   const virtual = new Map<string, { snippet: Snippet; text: string; preludeLines: number; base: string; dir: string }>()
   snippets.forEach((snippet, n) => {
@@ -171,8 +178,10 @@ function checkGroup(root: string, options: ts.CompilerOptions, snippets: readonl
     virtual.set(name, { snippet, text, preludeLines, base, dir })
   })
   const host = ts.createCompilerHost(options, true)
-  const { fileExists, readFile, getSourceFile } = host
+  const { fileExists, readFile, getSourceFile, directoryExists } = host
+  const virtualDirs = new Set([...virtual.keys()].flatMap((f) => ancestors(f)))
   host.fileExists = (f) => virtual.has(resolve(f)) || fileExists.call(host, f)
+  host.directoryExists = (d) => virtualDirs.has(resolve(d)) || (directoryExists ? directoryExists.call(host, d) : ts.sys.directoryExists(d))
   host.readFile = (f) => virtual.get(resolve(f))?.text ?? readFile.call(host, f)
   host.getSourceFile = (f, lang, onError, create) => {
     const v = virtual.get(resolve(f))
@@ -181,15 +190,21 @@ function checkGroup(root: string, options: ts.CompilerOptions, snippets: readonl
   // '@/x' and relative imports between the blocks of one page resolve to that page's virtual files
   const findVirtual = (path: string) =>
     [path, path.replace(/\.(m?js|jsx)$/, '') + '.ts', `${path}.ts`, `${path}.tsx`, join(path, 'index.ts')].find((p) => virtual.has(p))
-  host.resolveModuleNames = (names, containing) =>
+  host.resolveModuleNames = (names, containing, _reused, _redirected, _options, containingSourceFile) =>
     names.map((name) => {
       const from = virtual.get(resolve(containing))
+      // ESM or CJS, as the nearest package.json says (under nodenext; bundler resolution ignores it)
+      const format = containingSourceFile?.impliedNodeFormat
+      // under nodenext a relative import resolves as tsc resolves it: './auth' fails, './auth.js' finds auth.ts
+      if (from && mode === 'nodenext' && name.startsWith('.')) {
+        return ts.resolveModuleName(name, resolve(from.dir, '__importer.ts'), options, host, undefined, undefined, format).resolvedModule
+      }
       if (from && (name.startsWith('@/') || name.startsWith('.'))) {
         const target = name.startsWith('@/') ? resolve(from.base, name.slice(2)) : resolve(from.dir, name)
         const hit = findVirtual(target)
         if (hit) return { resolvedFileName: hit, extension: ts.Extension.Ts, isExternalLibraryImport: false }
       }
-      return ts.resolveModuleName(name, containing, options, host).resolvedModule
+      return ts.resolveModuleName(name, containing, options, host, undefined, undefined, format).resolvedModule
     })
   const program = ts.createProgram({ rootNames: [...virtual.keys()], options, host })
   const errors: SnippetError[] = []
@@ -209,6 +224,12 @@ function checkGroup(root: string, options: ts.CompilerOptions, snippets: readonl
     }
   }
   return errors
+}
+
+function ancestors(file: string): string[] {
+  const out: string[] = []
+  for (let d = dirname(file); d !== dirname(d); d = dirname(d)) out.push(d)
+  return out
 }
 
 /** `file:line: message` lines. */

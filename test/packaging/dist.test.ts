@@ -1,9 +1,11 @@
 /**
  * The built package as users get it: ESM and CJS entries load, AuthError is one class across
- * subpaths (tsup `splitting: true`), and importing one adapter loads no other framework.
+ * subpaths (tsup `splitting: true`), importing one adapter loads no other framework, the CJS build
+ * needs no ESM-only package, and the declarations import nothing a user's project may lack.
+ * (test/consumers/ installs the packed tarball in real projects.)
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -100,5 +102,47 @@ describe('the built package', () => {
     expect(error instanceof esm.AuthError).toBe(false)
     expect(esm.isAuthError(error)).toBe(true)
     expect(esm.isAuthError(new Error('x'))).toBe(false)
+  })
+})
+
+describe('what the built files need', () => {
+  const files = (readdirSync(dist, { recursive: true }) as string[]).map((f) => join(dist, f))
+
+  it('requires no ESM-only package from the CommonJS build (jose is bundled into it)', () => {
+    for (const [, entry] of subpaths) {
+      expect([...externals(join(root, entry.require.default))], entry.require.default).not.toContain('jose')
+    }
+  })
+
+  it.each(subpaths)('%s: its declarations import only its own framework and zod', (name, entry) => {
+    const specifiers = new Set<string>()
+    const seen = new Set<string>()
+    const walk = (file: string) => {
+      if (seen.has(file)) return
+      seen.add(file)
+      const code = readFileSync(file, 'utf8')
+      for (const m of code.matchAll(/^(?:import|export)\b[^'";]*?['"]([^'"]+)['"]/gm)) {
+        const s = m[1] as string
+        if (s.startsWith('.')) walk(resolve(dirname(file), s.replace(/\.c?js$/, (x) => (x === '.cjs' ? '.d.cts' : '.d.ts'))))
+        else specifiers.add(s)
+      }
+    }
+    const types = (entry as unknown as { import: { types: string }; require: { types: string } })
+    for (const t of [types.import.types, types.require.types]) walk(join(root, t))
+    // Express's inferred handler types name two packages of @types/express (which installs them)
+    const own: Record<string, string[]> = {
+      './express': ['express', 'express-serve-static-core', 'qs'],
+      './fastify': ['fastify'],
+      './koa': ['koa'],
+      './hono': ['hono'],
+      './next': ['next/server.js'],
+      './redis': ['ioredis'],
+    }
+    expect([...specifiers].filter((s) => s !== 'zod' && !(own[name] ?? []).includes(s))).toEqual([])
+  })
+
+  it('ships no source maps', () => {
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([])
+    expect(files.filter((f) => /\.c?js$/.test(f) && readFileSync(f, 'utf8').includes('sourceMappingURL'))).toEqual([])
   })
 })
