@@ -49,6 +49,7 @@ export const TYPE_CELLS: readonly TypeCell[] = [
   { name: 'CJS project, module/moduleResolution node16', fixture: 'node', tsconfig: 'tsconfig.node16.json' },
   { name: 'legacy project, moduleResolution node (node10)', fixture: 'node', tsconfig: 'tsconfig.node10.json' },
   { name: 'bundler project, moduleResolution bundler', fixture: 'node', tsconfig: 'tsconfig.bundler.json' },
+  { name: 'NestJS 12 project (ESM, nodenext, decorators)', fixture: 'node', tsconfig: 'tsconfig.nest.json' },
   { name: 'Node project without the DOM lib (lib ES2023, types node)', fixture: 'lean', tsconfig: 'tsconfig.nodom.json' },
   { name: 'project without msw importing bearer-guard/testing', fixture: 'lean', tsconfig: 'tsconfig.nomsw.json' },
   { name: 'edge project without @types/node (types [], lib ES2022 + DOM)', fixture: 'edge', tsconfig: 'tsconfig.json' },
@@ -234,6 +235,69 @@ it('runs a route handler wrapped in withAuth', async () => {
 })
 `
 
+/** A NestJS 12 service: module, global guard, role decorator, typed `@Auth()` parameter. */
+const NEST = `import 'reflect-metadata'
+import { Controller, Get, Module } from '@nestjs/common'
+import { createVerifier, type AuthContext } from 'bearer-guard'
+import { Auth, BearerGuardModule, Public, Roles } from 'bearer-guard/nestjs'
+
+const verifier = createVerifier({ issuer: 'https://auth.example.com/', audience: 'api', jwksUri: 'https://auth.example.com/jwks' })
+
+@Controller()
+export class ApiController {
+  @Public()
+  @Get()
+  root(): string {
+    return 'ok'
+  }
+
+  @Roles('admin')
+  @Get('admin')
+  admin(@Auth() auth: AuthContext): string | undefined {
+    return auth.subject
+  }
+}
+
+@Module({ imports: [BearerGuardModule.forRoot(verifier, { global: true })], controllers: [ApiController] })
+export class AppModule {}
+`
+
+/** The NestJS guard on a real Nest 12 app, as plain Node ESM loads it from node_modules. */
+const NEST_RUNTIME = `import 'reflect-metadata'
+import { Controller, Get, Module } from '@nestjs/common'
+import { NestFactory } from '@nestjs/core'
+import { createVerifier } from 'bearer-guard'
+import { Auth, BearerGuardModule, Roles } from 'bearer-guard/nestjs'
+import { createTestIssuer } from 'bearer-guard/testing'
+
+const issuer = await createTestIssuer()
+const verifier = createVerifier({ ...issuer.verifierOptions('keys'), logger: false })
+
+class ApiController {
+  admin(auth) {
+    return { sub: auth.subject }
+  }
+}
+Controller()(ApiController)
+const admin = Object.getOwnPropertyDescriptor(ApiController.prototype, 'admin')
+Auth()(ApiController.prototype, 'admin', 0)
+Roles('admin')(ApiController.prototype, 'admin', admin)
+Get('admin')(ApiController.prototype, 'admin', admin)
+class AppModule {}
+Module({ imports: [BearerGuardModule.forRoot(verifier, { global: true })], controllers: [ApiController] })(AppModule)
+
+const app = await NestFactory.create(AppModule, { logger: false })
+await app.listen(0, '127.0.0.1')
+const url = (await app.getUrl()).replace('[::1]', '127.0.0.1') + '/admin'
+const statuses = []
+for (const token of [undefined, await issuer.sign({ sub: 'alice', roles: ['user'] }), await issuer.sign({ sub: 'bob', roles: ['admin'] })]) {
+  const res = await fetch(url, { headers: token ? { authorization: 'Bearer ' + token } : {} })
+  statuses.push(res.status)
+}
+await app.close()
+process.stdout.write(JSON.stringify({ statuses }))
+`
+
 /** Without msw installed, bearer-guard/testing still signs tokens the core accepts. */
 const NO_MSW_RUNTIME = `import { createVerifier } from 'bearer-guard'
 import { createTestIssuer } from 'bearer-guard/testing'
@@ -248,10 +312,22 @@ process.stdout.write(JSON.stringify({ subject: auth.subject, msw }))
 export const FIXTURES: Record<'node' | 'lean' | 'edge', Fixture> = {
   node: {
     name: 'node',
-    dependencies: versions('express', 'fastify', 'koa', 'hono', 'next', 'react', 'react-dom', 'ioredis'),
+    dependencies: versions(
+      'express', 'fastify', 'koa', 'hono', 'next', 'react', 'react-dom', 'ioredis',
+      '@nestjs/common', '@nestjs/core', '@nestjs/platform-express', 'reflect-metadata', 'rxjs',
+    ),
     devDependencies: versions('@types/express', '@types/koa', '@types/node', 'msw', 'typescript', 'vitest'),
     files: {
       'probe.mjs': probe('import'),
+      'nest.mjs': NEST_RUNTIME,
+      'src/nest.mts': NEST,
+      // Nest 12 is ESM-only: its users compile as ESM; decorators as Nest's own starter sets them
+      'tsconfig.nest.json': tsconfig(['src/nest.mts'], {
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        experimentalDecorators: true,
+        emitDecoratorMetadata: true,
+      }),
       'probe.cjs': probe('require'),
       'src/consumer.mts': FULL,
       'src/consumer.cts': FULL,

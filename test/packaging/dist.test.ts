@@ -22,7 +22,7 @@ const subpaths = Object.entries(pkg.exports).filter(([k]) => k !== './package.js
   { import: { default: string }; require: { default: string } },
 ][]
 
-const FRAMEWORKS = ['express', 'fastify', 'fastify-plugin', 'koa', 'hono', 'next', 'msw', 'ioredis', 'redis']
+const FRAMEWORKS = ['express', 'fastify', 'fastify-plugin', 'koa', 'hono', 'next', '@nestjs/common', '@nestjs/core', 'msw', 'ioredis', 'redis']
 const ALLOWED: Record<string, string[]> = {
   '.': [],
   './express': ['express'],
@@ -30,6 +30,7 @@ const ALLOWED: Record<string, string[]> = {
   './koa': ['koa'],
   './hono': ['hono'],
   './next': ['next'],
+  './nestjs': ['@nestjs/common', '@nestjs/core'],
   './testing': ['msw'],
   './redis': ['ioredis', 'redis'],
   './presets': [],
@@ -136,6 +137,7 @@ describe('what the built files need', () => {
       './koa': ['koa'],
       './hono': ['hono'],
       './next': ['next/server.js'],
+      './nestjs': ['@nestjs/common', '@nestjs/core'],
       './redis': ['ioredis'],
     }
     expect([...specifiers].filter((s) => s !== 'zod' && !(own[name] ?? []).includes(s))).toEqual([])
