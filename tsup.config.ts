@@ -11,6 +11,8 @@ export default defineConfig({
     testing: 'src/testing/index.ts',
     redis: 'src/redis/index.ts',
     presets: 'src/presets/index.ts',
+    // the `bearer-guard` bin (package.json "bin"): npx bearer-guard inspect
+    cli: 'src/cli/bin.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
