@@ -22,7 +22,9 @@ export const REASON_PATTERNS = {
   /** `signature verification failed`. */
   badSignature: /^signature verification failed$/,
   /** The compact serialization is broken (non-canonical base64url, padding, …). */
-  notJws: /^(?:not a compact JWS|JWE \(encrypted\) tokens|a part of the JWS|header is not a JSON object|payload is not a JSON object)/,
+  notJws: /^(?:not a compact JWS|JWE \(encrypted\) tokens|a part of the JWS is not base64url|header is not a JSON object|payload is not a JSON object)/,
+  /** `a part of the JWS is empty (unsigned tokens are not accepted)`. */
+  emptyPart: /^a part of the JWS is empty/,
   /** Header features refused for safety. */
   unsafeHeader: /^(?:header has crit|b64 other than true|cty .* nested JWTs|header has the member|kid is not a string|header has no alg)/,
   /** `token of 9000 bytes exceeds maxTokenLength 8192`. */
@@ -133,13 +135,59 @@ export interface HintInput {
   now: number
 }
 
+/** Every rule's name: a rule with a name not listed here does not compile, and each has a test. */
+export const HINT_IDS = [
+  'key-source-dns',
+  'key-source-refused',
+  'key-source-tls',
+  'key-source-network',
+  'key-source-timeout',
+  'discovery-issuer-slash',
+  'discovery-issuer-mismatch',
+  'discovery-not-found',
+  'key-source-not-found',
+  'key-source-redirect',
+  'key-source-denied',
+  'key-source-server',
+  'key-source-status',
+  'key-source-body',
+  'key-source-down',
+  'expired',
+  'clock-skew',
+  'iss-missing',
+  'iss-trailing-slash',
+  'iss-mismatch',
+  'aud-missing',
+  'aud-mismatch',
+  'token-type',
+  'subject',
+  'claim-check',
+  'alg-hmac-confusion',
+  'alg-not-allowed',
+  'alg-none',
+  'empty-part',
+  'unknown-kid',
+  'ambiguous-kid',
+  'bad-signature',
+  'not-jws',
+  'unsafe-header',
+  'too-long',
+  'unexpected',
+  'no-hint',
+  'other',
+] as const
+
+export type HintId = (typeof HINT_IDS)[number]
+
 export interface Hint {
   /** Stable name of the rule that gave it (for tests and `--json`). */
-  id: string
+  id: HintId
   text: string
 }
 
 const q = (v: unknown): string => String(JSON.stringify(v)).slice(0, 200)
+/** A string as a single-quoted JS literal, for a line of configuration to copy. */
+const js = (s: string): string => `'${s.slice(0, 200).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
 const noSlash = (s: string): string => s.replace(/\/+$/, '')
 const DNS = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL'])
 const REFUSED = new Set(['ECONNREFUSED', 'ConnectionRefused'])
@@ -271,12 +319,12 @@ function claimHint({ error, claims, header, config, now }: HintInput): Hint | un
       if (near !== undefined) {
         return {
           id: 'iss-trailing-slash',
-          text: `the token's iss ${q(iss)} and the expected ${q(near)} differ only by a trailing slash, and issuers are compared exactly: set issuer: ${q(iss)} (--issuer ${iss}) — Auth0 issuers end with "/", Keycloak's do not`,
+          text: `the token's iss ${q(iss)} and the expected ${q(near)} differ only by a trailing slash, and issuers are compared exactly: set issuer: ${js(iss)} (--issuer ${iss}) — Auth0 issuers end with "/", Keycloak's do not`,
         }
       }
       return {
         id: 'iss-mismatch',
-        text: `the token was issued by ${q(iss)}, this configuration expects ${listOf(config.issuer)}: a token of another server, realm or environment — or, if that server is the one you trust, set issuer: ${q(iss)} (--issuer ${iss})`,
+        text: `the token was issued by ${q(iss)}, this configuration expects ${listOf(config.issuer)}: a token of another server, realm or environment — or, if that server is the one you trust, set issuer: ${js(iss)} (--issuer ${iss})`,
       }
     }
     return { id: 'iss-mismatch', text: `the token was issued by ${q(iss)}, which the${config.preset ? ` ${config.preset} preset's` : ''} issuer check refuses: ${error.reason}` }
@@ -295,7 +343,7 @@ function claimHint({ error, claims, header, config, now }: HintInput): Hint | un
     const expected = Array.isArray(config.audience) ? ` (expected ${listOf(config.audience)})` : ''
     return {
       id: 'aud-mismatch',
-      text: `aud mismatch: the token is for ${aud.map((a) => q(a)).join(', ')}${expected} — set audience: ${q(first)} (--audience ${first}) or request the token for this API (the audience or resource parameter of the token request)`,
+      text: `aud mismatch: the token is for ${aud.map((a) => q(a)).join(', ')}${expected} — set audience: ${js(first)} (--audience ${first}) or request the token for this API (the audience or resource parameter of the token request)`,
     }
   }
   if (claim === 'typ' || claim === 'token_use') {
@@ -331,10 +379,11 @@ function reasonHint({ error, header, claims, config }: HintInput): Hint {
     }
     return {
       id: 'alg-not-allowed',
-      text: `the token is signed with ${alg}; allowed here: ${m[2]}. If the issuer really signs with ${alg}, allow it (algorithms: [${q(alg)}], --algorithms ${alg}); otherwise the token comes from elsewhere${iss}`,
+      text: `the token is signed with ${alg}; allowed here: ${m[2]}. If the issuer really signs with ${alg}, allow it (algorithms: [${js(alg)}], --algorithms ${alg}); otherwise the token comes from elsewhere${iss}`,
     }
   }
   if (readReason('algNone', r)) return { id: 'alg-none', text: 'an unsigned token (alg "none"): anyone can write one; it is never accepted' }
+  if (readReason('emptyPart', r)) return { id: 'empty-part', text: 'a part of the token is empty: an unsigned token (never accepted), or a copy cut short — copy the token again, whole' }
   m = readReason('unknownKid', r)
   if (m) {
     const kid = m[2]

@@ -54,6 +54,13 @@ async function run(argv: readonly string[], io: CliIO): Promise<number> {
   if (decoded.token === '') throw new UsageError(`empty token after "${decoded.scheme}"`)
   const warnings: string[] = []
   const plan = buildPlan(line.values, decoded.claims, { warn: (message: string) => void warnings.push(message.replace(/^bearer-guard: /, '')) })
+  let verifier: ReturnType<typeof createVerifier> | undefined
+  try {
+    // options are checked now, so that a mistake in them is a usage error whatever the input
+    verifier = plan ? createVerifier(plan.options) : undefined
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
   const now = Math.floor(Date.now() / 1000)
 
   const report: Report = {
@@ -76,13 +83,7 @@ async function run(argv: readonly string[], io: CliIO): Promise<number> {
   if (decoded.kind !== 'jwt') {
     report.outcome = notAJwt(decoded)
     code = EXIT.refused
-  } else if (plan) {
-    let verifier
-    try {
-      verifier = createVerifier(plan.options)
-    } catch (error) {
-      throw new UsageError((error as Error).message)
-    }
+  } else if (plan && verifier) {
     try {
       const auth = await verifier.verifyAccessToken(decoded.token)
       const exp = auth.expiresAt.getTime() / 1000

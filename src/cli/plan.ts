@@ -128,10 +128,11 @@ export function buildPlan(values: ReadonlyMap<string, readonly string[]>, claims
       ...(algorithms !== undefined ? { algorithms: algorithms as IssuerOptions['algorithms'] } : {}),
     }
   }
-  return { options, config: configOf(options, timeout, preset?.name) }
+  return { options, config: configOf(options, preset?.name) }
 }
 
-function configOf(options: IssuerOptions<undefined>, timeout: string, preset: string | undefined): VerifyConfig {
+/** What hints compare the token with, read from the verifier's options. */
+export function configOf(options: IssuerOptions<undefined>, preset: string | undefined): VerifyConfig {
   const asList = (v: unknown): readonly string[] | false | 'function' =>
     typeof v === 'function' ? 'function' : v === false ? false : typeof v === 'string' ? [v] : Array.isArray(v) ? (v as string[]) : false
   const jwksUri = options.jwksUri
@@ -141,7 +142,7 @@ function configOf(options: IssuerOptions<undefined>, timeout: string, preset: st
     audience: asList(options.audience),
     algorithms: options.algorithms,
     clockTolerance: parseDuration(options.clockTolerance ?? 5) ?? 5,
-    timeout,
+    timeout: String(options.jwks?.timeout ?? DEFAULT_TIMEOUT),
     preset,
   }
 }
