@@ -22,7 +22,7 @@ interface FlagSpec {
 
 /** Flags of every run. String flags may be repeated where a list makes sense (checked later). */
 export const GENERAL_FLAGS: Readonly<Record<string, FlagSpec>> = {
-  issuer: { type: 'string', arg: '<url|false>', help: "expected iss; alone, the keys are found by discovery (<url>/.well-known/openid-configuration). 'false' skips the check (needs --jwks-uri)" },
+  issuer: { type: 'string', arg: '<url|false>', help: 'expected iss; alone, discovery finds the keys. false: not checked (needs --jwks-uri)' },
   'jwks-uri': { type: 'string', arg: '<url>', help: 'the JWKS URL (then --issuer is only the expected iss)' },
   audience: { type: 'string', arg: '<aud|false>', help: "accepted aud; repeat for several. 'false' skips the check" },
   preset: { type: 'string', arg: '<name>', help: `an identity provider's preset: ${PRESETS.map((p) => p.name).join(', ')} (options below)` },
@@ -177,7 +177,7 @@ ${group(['algorithms', 'clock-tolerance', 'roles-claim', 'scopes-claim', 'timeou
 Output:
 ${group(['json', 'show-token', 'no-color', 'help'])}
 
-Presets (a preset's own flags; --audience, --issuer, --algorithms, --jwks-uri also apply):
+Presets (a preset's own flags; the flags above apply too, and --issuer or --jwks-uri override the preset's):
 ${presets}
 
 Exit codes:

@@ -388,9 +388,13 @@ function reasonHint({ error, header, claims, config }: HintInput): Hint {
   if (m) {
     const kid = m[2]
     const which = kid !== undefined ? `no key with kid ${q(kid)}` : 'no key of the right type'
+    const tokenIss = claims.iss
+    const foreign = Array.isArray(config.issuer) && typeof tokenIss === 'string' && !config.issuer.includes(tokenIss)
     return {
       id: 'unknown-kid',
-      text: `the key source has ${which} for ${m[3]}: the token comes from another server, realm or environment${iss}, or its key has been rotated away`,
+      text: foreign
+        ? `the key source has ${which} for ${m[3]}, and the token's iss ${q(tokenIss)} is not the expected ${listOf(config.issuer as readonly string[])}: the token comes from another server, realm or environment`
+        : `the key source has ${which} for ${m[3]}: the token comes from another server, realm or environment${iss}, or its key has been rotated away`,
     }
   }
   m = readReason('ambiguousKid', r)

@@ -6,6 +6,7 @@
  * Part of the `bearer-guard` bin (`npx bearer-guard inspect`), not of an export.
  */
 import type { Binding, InputKind } from './decode.js'
+import { span } from './time.js'
 
 export interface TimeFact {
   value: number
@@ -156,12 +157,13 @@ export function renderText(report: Report, st: Style): string {
     row('audience', o.audience.map((a) => show(a)).join(', ') || st.dim('(none)'))
     row('roles', o.roles.map((r) => safe(r)).join(', ') || st.dim('(none)'))
     row('scopes', o.scopes.map((s) => safe(s)).join(' ') || st.dim('(none)'))
-    row('expires', `${report.times.exp?.text ?? ''}  ${st.dim(o.expiresAt)}`)
+    row('expires', `in ${span(o.expiresIn)}  ${st.dim(o.expiresAt)}`)
   } else {
     const verdict = st.bold(input.kind !== 'jwt' ? st.red('NOT A JWT') : o.status === 503 ? st.yellow('KEY SOURCE DOWN') : st.red('REFUSED'))
     row('result', `${verdict}  ${o.status} ${safe(o.code)}: ${safe(o.description)}${o.claim ? st.dim(`  (claim ${safe(o.claim)})`) : ''}`)
     row('reason', safe(o.reason))
-    if (o.cause?.message) row('cause', safe(o.cause.message))
+    // the root cause, unless the reason already says it
+    if (o.cause?.message && !o.reason.includes(o.cause.message)) row('cause', safe(o.cause.message))
     row('hint', st.yellow(safe(o.hint)))
   }
   return `${lines.join('\n')}\n`

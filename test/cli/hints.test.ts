@@ -349,6 +349,18 @@ describe('hintFor', () => {
   })
 })
 
+describe('hintFor, details', () => {
+  it("names the expected issuer when an unknown kid comes with another iss", async () => {
+    const token = await issuer.sign({}, { kid: 'gone', issuer: 'https://staging.issuer.test' })
+    const options = jwks()
+    const error = await refusal(options, token)
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as Record<string, unknown>
+    const hint = hintFor({ error: factsOf(error), claims, header: {}, config: configOf(options, undefined), now: Math.floor(Date.now() / 1000) })
+    expect(hint.id).toBe('unknown-kid')
+    expect(hint.text).toContain('no key with kid "gone" for RS256, and the token\'s iss "https://staging.issuer.test" is not the expected "https://issuer.test"')
+  })
+})
+
 describe('factsOf', () => {
   it("reads a key-source failure's kind, status and root cause without instanceof", async () => {
     const e = await refusal(jwks({ jwks: { fetch: failingFetch('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:1') } }), await issuer.sign())

@@ -3,11 +3,13 @@
  * command line, the preset table, decoding, times, bindings, escaping and colours. The built bin is
  * run as a child process in ./bin.test.ts.
  */
+import { readFileSync } from 'node:fs'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as presets from 'bearer-guard/presets'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
 import { parseCommandLine, suggest } from '../../src/cli/args.js'
+import { HINT_IDS } from '../../src/cli/hints.js'
 import { decodeInput, stripInput } from '../../src/cli/decode.js'
 import { runCli, MAX_STDIN_BYTES } from '../../src/cli/main.js'
 import { buildPlan } from '../../src/cli/plan.js'
@@ -383,5 +385,22 @@ describe('decodeInput', () => {
   it('decodes without verifying', () => {
     const d = decodeInput(jwt({ alg: 'RS256', kid: 'k' }, { sub: 'x', exp: 2 }))
     expect(d).toMatchObject({ kind: 'jwt', header: { alg: 'RS256', kid: 'k' }, claims: { sub: 'x', exp: 2 }, notes: [] })
+  })
+})
+
+describe('docs/observability.md', () => {
+  const page = readFileSync(new URL('../../docs/observability.md', import.meta.url), 'utf8')
+
+  it("lists every preset's flags, required and optional, as the table has them", () => {
+    for (const p of PRESETS) {
+      const row = page.split('\n').find((l) => l.startsWith(`| \`--preset ${p.name}\` |`))
+      expect(row, p.name).toBeDefined()
+      const [, required, optional] = (row as string).split(' | ')
+      for (const [key, o] of Object.entries(p.options)) expect(o.required ? required : optional, `${p.name} --${flagOf(key)}`).toContain(`\`--${flagOf(key)}`)
+    }
+  })
+
+  it('names every hint rule', () => {
+    for (const id of HINT_IDS) expect(page, id).toContain(`\`${id}\``)
   })
 })
