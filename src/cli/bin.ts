@@ -7,6 +7,12 @@
  */
 import { runCli } from './main.js'
 
+// `bearer-guard inspect … | head`: a reader that goes away is not an error
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error
+  process.exit(process.exitCode ?? 0)
+})
+
 runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }).then(
   (code) => {
     // exitCode, not exit(): a piped stdout is flushed before the process ends

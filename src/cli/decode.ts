@@ -99,7 +99,7 @@ export function decodeInput(raw: string): Decoded {
   }
   if (B64TOKEN.test(token)) {
     out.kind = 'opaque'
-    out.problem = `not a JWT: an opaque token of ${token.length} characters`
+    out.problem = `not a JWT: an opaque token of ${token.length} character${token.length === 1 ? '' : 's'}`
     out.advice = /^ya29\./.test(token)
       ? 'a Google OAuth access token (ya29.…) is opaque: only Google can read it. Services verify Google ID tokens instead (--preset google)'
       : 'an opaque (reference) token carries no readable claims: only its issuer can say what it means, through token introspection (RFC 7662)'
@@ -110,9 +110,14 @@ export function decodeInput(raw: string): Decoded {
   return out
 }
 
-/** A token for display: its start and end, never the whole (unless asked). */
+/**
+ * A token for display: its start and end, never the whole (unless asked), and at most three
+ * eighths of a short one (a JWT's first 12 characters are its header's, not secret).
+ */
 export function shorten(token: string): string {
-  return token.length <= 24 ? `${token.slice(0, 6)}…` : `${token.slice(0, 12)}…${token.slice(-6)}`
+  const head = Math.min(12, Math.floor(token.length / 4))
+  const tail = Math.min(6, Math.floor(token.length / 8))
+  return `${token.slice(0, head)}…${tail > 0 ? token.slice(-tail) : ''}`
 }
 
 /**

@@ -109,7 +109,7 @@ export function renderText(report: Report, st: Style): string {
   const more = (text: string) => lines.push(`${' '.repeat(LABEL)}${text}`)
   const { input } = report
   const removed = input.scheme ? `; "${input.scheme} " removed` : ''
-  row('token', `${safe(input.token)}  ${st.dim(`(${input.length} characters${removed})`)}`)
+  row('token', `${safe(input.token)}  ${st.dim(`(${input.length} character${input.length === 1 ? '' : 's'}${removed})`)}`)
   const alg = typeof report.header?.alg === 'string' ? `, signed with ${safe(report.header.alg)}` : ''
   row('kind', input.kind === 'jwt' ? `JWT${alg}${report.outcome === null ? ' — decoded, not verified' : ''}` : KIND[input.kind])
 
@@ -146,9 +146,8 @@ export function renderText(report: Report, st: Style): string {
   if (o === null) {
     if (input.kind === 'jwt') {
       row('result', 'not verified: no key source given')
-      const iss = typeof report.claims?.iss === 'string' ? safe(report.claims.iss) : '<issuer url>'
-      const aud = typeof report.claims?.aud === 'string' ? safe(report.claims.aud) : Array.isArray(report.claims?.aud) && typeof report.claims.aud[0] === 'string' ? safe(report.claims.aud[0]) : '<audience>'
-      more(st.dim(`to check the signature and claims: bearer-guard inspect - --issuer ${iss} --audience ${aud}`))
+      // the issuer to verify against is the one you trust, not the one the token names
+      more(st.dim('to check the signature and claims: --issuer <the issuer you trust> --audience <this API>, or --jwks-uri, or --preset'))
     }
   } else if (o.valid) {
     row('result', `${st.green(st.bold('VALID'))}  ${st.dim(`verified with ${safe(report.keySource ?? '')}`)}`)

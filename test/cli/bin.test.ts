@@ -166,6 +166,9 @@ describe('bearer-guard inspect, against a loopback issuer (discovery)', () => {
     const r = await bearerGuard(['inspect', await issuer.sign()])
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/^result +not verified: no key source given$/m)
+    // never a suggestion to trust the keys the token itself names
+    expect(r.stdout).toContain('--issuer <the issuer you trust>')
+    expect(r.stdout).not.toContain(`--issuer ${issuer.issuer}`)
   })
 
   it('usage errors: exit 2, on stderr', async () => {

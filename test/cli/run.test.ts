@@ -10,7 +10,7 @@ import * as presets from 'bearer-guard/presets'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
 import { parseCommandLine, suggest } from '../../src/cli/args.js'
 import { HINT_IDS } from '../../src/cli/hints.js'
-import { decodeInput, stripInput } from '../../src/cli/decode.js'
+import { decodeInput, shorten, stripInput } from '../../src/cli/decode.js'
 import { runCli, MAX_STDIN_BYTES } from '../../src/cli/main.js'
 import { buildPlan } from '../../src/cli/plan.js'
 import { flagOf, PRESETS } from '../../src/cli/presets.js'
@@ -268,6 +268,12 @@ describe('reading the token', () => {
     expect(r.out).toContain(`${token.slice(0, 12)}…${token.slice(-6)}`)
     r = await cli(['inspect', token, '--show-token', '--json'])
     expect(JSON.parse(r.out).input.token).toBe(token)
+  })
+
+  it('shows at most three eighths of a short token', () => {
+    expect(shorten('x')).toBe('…')
+    expect(shorten('abcdefghijklmnopqrst')).toBe('abcde…st')
+    expect(shorten('0123456789abcdefghijklmnopqrstuvwxyzABCD')).toBe('0123456789…zABCD')
   })
 })
 
