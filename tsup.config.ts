@@ -28,20 +28,25 @@ const shared: Options = {
   external: ['express', 'fastify', 'fastify-plugin', 'koa', 'hono', 'next', 'msw', 'ioredis', 'redis'],
 }
 
-rmSync('dist', { recursive: true, force: true })
+/** The ESM build, with the `bearer-guard` bin (package.json "bin": npx bearer-guard inspect; ESM only). */
+export const esm: Options = { ...shared, entry: { ...entry, cli: 'src/cli/bin.ts' }, format: ['esm'] }
 
-export default defineConfig([
-  // declarations of both formats in one pass (.d.ts for import, .d.cts for require)
-  { ...shared, entry, format: ['esm', 'cjs'], dts: { only: true } },
-  { ...shared, entry, format: ['esm'] },
-  {
-    ...shared,
-    format: ['cjs'],
-    // jose 6 is ESM-only and Node before 20.19 cannot require() ESM: the CommonJS build carries the
-    // few jose functions it uses (PEM import on runtimes without node:crypto; the test issuer's signing)
-    noExternal: ['jose'],
-    // require('bearer-guard/fastify') is the plugin itself, carrying the named exports: the entry has
-    // a default export only, which rollup's CommonJS output makes `module.exports` (types: fastify.ts)
-    entry: { ...entry, 'adapters/fastify': 'src/adapters/fastify-cjs.ts' },
-  },
-])
+// a function, so that importing this file (test/cli builds the bin from `esm`) empties nothing
+export default defineConfig(() => {
+  rmSync('dist', { recursive: true, force: true })
+  return [
+    // declarations of both formats in one pass (.d.ts for import, .d.cts for require)
+    { ...shared, entry, format: ['esm', 'cjs'], dts: { only: true } },
+    esm,
+    {
+      ...shared,
+      format: ['cjs'],
+      // jose 6 is ESM-only and Node before 20.19 cannot require() ESM: the CommonJS build carries the
+      // few jose functions it uses (PEM import on runtimes without node:crypto; the test issuer's signing)
+      noExternal: ['jose'],
+      // require('bearer-guard/fastify') is the plugin itself, carrying the named exports: the entry has
+      // a default export only, which rollup's CommonJS output makes `module.exports` (types: fastify.ts)
+      entry: { ...entry, 'adapters/fastify': 'src/adapters/fastify-cjs.ts' },
+    },
+  ]
+})
