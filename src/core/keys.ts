@@ -8,6 +8,7 @@ import { exportJWK, importSPKI, importX509 } from 'jose'
 import type { JWK } from 'jose'
 import { decodeBase64url, isBase64url } from './base64url.js'
 import { nodeCrypto } from './crypto.js'
+import { ASYMMETRIC_ALGORITHMS } from './limits.js'
 import type { Algorithm, AsymmetricAlgorithm, KeyInput } from './types.js'
 
 /** A public key ready for verification. Imported forms are cached per algorithm. */
@@ -34,10 +35,6 @@ export interface VerifyKey {
   retired: boolean
 }
 
-export const ASYMMETRIC_ALGORITHMS: readonly AsymmetricAlgorithm[] = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
-]
-export const SYMMETRIC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const
 
 const EC_CURVES: Record<string, { alg: string; size: number }> = {
   'P-256': { alg: 'ES256', size: 32 },
