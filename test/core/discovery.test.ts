@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createVerifier, KeySourceUnavailableError, type AuthError } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
-import { discoverJwksUri, discoveryUrls } from '../../src/core/discovery.js'
+import { discoverJwksUri, discoveryUrls } from '../../src/core/sources/discovery.js'
 import { setupMswServer } from '../helpers/msw-server.js'
 
 const msw = setupMswServer()

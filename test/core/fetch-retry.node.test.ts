@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createVerifier, isAuthError, type AuthError } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
-import { createJwksCache, type JwksEvent } from '../../src/core/jwks-cache.js'
+import { createJwksCache, type JwksEvent } from '../../src/core/sources/jwks-cache.js'
 
 // Issue 21: a key-source GET survives one dropped connection (the keep-alive race), with real
 // loopback servers and Node's own fetch (undici), no mocking.

@@ -9,7 +9,8 @@ import {
   type JWK,
 } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
-import { createJwksCache, MAX_KEYS, type JwksEvent } from '../../src/core/jwks-cache.js'
+import { MAX_JWKS_KEYS as MAX_KEYS } from '../../src/core/limits.js'
+import { createJwksCache, type JwksEvent } from '../../src/core/sources/jwks-cache.js'
 import { setupMswServer } from '../helpers/msw-server.js'
 
 const msw = setupMswServer()
@@ -522,20 +523,19 @@ describe('JWKS cache', () => {
   describe('createJwksCache', () => {
     const options = { timeoutMs: 1000, maxBytes: 512 * 1024, cacheMaxAge: 600, cooldown: 30, staleMaxAge: 3600 }
 
-    it('reports freshness, cooldown and keys', async () => {
+    it('serves keys without a fetch while fresh, refetches an unknown kid only after the cooldown, and once stale', async () => {
       const issuer = await serve()
       const cache = createJwksCache(new URL(issuer.jwksUri), options)
-      expect(cache.fresh).toBe(false)
-      expect(cache.keys()).toEqual([])
       await cache.reload()
-      expect(cache.fresh).toBe(true)
-      expect(cache.coolingDown).toBe(true)
-      expect(cache.keys().map((k) => k.kid)).toEqual([issuer.kid])
       expect(cache.select(issuer.kid, 'ES256')).toHaveLength(1)
+      expect(issuer.requests.jwks).toBe(1)
+      expect(() => cache.select('rotated', 'ES256')).toThrow(/no JWKS key fits kid "rotated" and alg ES256 \(refetch cooling down\)/)
       advance(31)
-      expect(cache.coolingDown).toBe(false)
-      advance(600)
-      expect(cache.fresh).toBe(false)
+      await expect(cache.select('rotated', 'ES256')).rejects.toThrow(/no JWKS key fits kid "rotated"/)
+      expect(issuer.requests.jwks).toBe(2)
+      advance(601)
+      expect(await cache.select(issuer.kid, 'ES256')).toHaveLength(1)
+      expect(issuer.requests.jwks).toBe(3)
     })
 
     it('tells onEvent about skipped keys and failures', async () => {
@@ -567,7 +567,8 @@ describe('JWKS cache', () => {
       issuer.simulate('jwks', () => json({ keys: Array.from({ length: MAX_KEYS + 5 }, (_, i) => ({ ...key, kid: `k${i}` })) }))
       const cache = createJwksCache(new URL(issuer.jwksUri), options)
       await cache.reload()
-      expect(cache.keys()).toHaveLength(MAX_KEYS)
+      expect(cache.select(`k${MAX_KEYS - 1}`, 'ES256')).toHaveLength(1)
+      expect(() => cache.select(`k${MAX_KEYS}`, 'ES256')).toThrow(new RegExp(`no JWKS key fits kid "k${MAX_KEYS}"`))
     })
   })
 })

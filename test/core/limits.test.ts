@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { createVerifier, KeySourceUnavailableError, roleGuard, scopeGuard, claimsGuard } from 'bearer-guard'
 import { createTestIssuer } from 'bearer-guard/testing'
 import { parseDuration } from '../../src/core/duration.js'
-import { keyFromJwk } from '../../src/core/keys.js'
+import { keyFromJwk } from '../../src/core/keys/jwk.js'
 import jwkVectors from '../vectors/wycheproof/json_web_key_test.json'
 import { setupMswServer } from '../helpers/msw-server.js'
 

@@ -10,7 +10,7 @@ import {
   type KeyInput,
 } from 'bearer-guard'
 import { createTestIssuer, type TestAlgorithm } from 'bearer-guard/testing'
-import { setCryptoBackend } from '../../src/core/crypto.js'
+import { setCryptoBackend } from '../../src/core/keys/backend.js'
 
 const ISS = 'https://issuer.test'
 const AUD = 'https://api.test'

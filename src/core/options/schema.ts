@@ -7,8 +7,13 @@
  */
 import { z } from 'zod'
 import { parseDuration } from '../duration.js'
-import { ALGORITHMS, MAX_DURATIONS, MIN_SECRET_BYTES, TOKEN_LENGTH_BOUNDS } from '../limits.js'
-import type { AudiencePredicate, IssuerPredicate, KeyInput, Logger, RevocationStore } from '../types.js'
+import { ALGORITHMS, ASYMMETRIC_ALGORITHMS, MAX_DURATIONS, MIN_SECRET_BYTES, SYMMETRIC_ALGORITHMS, TOKEN_LENGTH_BOUNDS } from '../limits.js'
+import type { AsymmetricAlgorithm, AudiencePredicate, IssuerPredicate, KeyInput, Logger, RevocationStore, SymmetricAlgorithm } from '../types.js'
+
+/** The algorithm lists of limits.ts (a leaf) and the public types say the same: checked when compiling. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+void (true satisfies Same<(typeof ASYMMETRIC_ALGORITHMS)[number], AsymmetricAlgorithm>)
+void (true satisfies Same<(typeof SYMMETRIC_ALGORITHMS)[number], SymmetricAlgorithm>)
 
 const required = (what: string) => (issue: { input: unknown }) =>
   issue.input === undefined ? `is required: ${what}` : undefined
