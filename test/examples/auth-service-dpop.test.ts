@@ -153,9 +153,10 @@ describe('auth service: DPoP-bound tokens (RFC 9449)', () => {
   it('binds on the seed’s /refresh_token, whose proofs name /refresh_token', async () => {
     const first = (await login(await dpopProof(key, 'POST', tokenUrl()))).body
     const url = `${service.issuer}/refresh_token`
-    const wrongHtu = await post(url, '', { authorization: `Bearer ${first.refresh_token}`, dpop: await dpopProof(key, 'POST', tokenUrl()) })
+    const bearer = `Bearer ${first.refresh_token}`
+    const wrongHtu = await post(url, '', { authorization: bearer, dpop: await dpopProof(key, 'POST', tokenUrl()) })
     expect(wrongHtu.body).toEqual({ error: 'invalid_dpop_proof', error_description: 'DPoP proof htu mismatch' })
-    const res = await post(url, '', { authorization: `Bearer ${first.refresh_token}`, dpop: await dpopProof(key, 'POST', url) })
+    const res = await post(url, '', { authorization: bearer, dpop: await dpopProof(key, 'POST', url) })
     expect(res.status).toBe(200)
     expect(res.body.token_type).toBe('DPoP')
     expect(decode(res.body.access_token).cnf).toEqual({ jkt: key.jkt })
@@ -185,8 +186,12 @@ describe('auth service: DPoP-bound tokens (RFC 9449)', () => {
 
   describe('refuses a bad proof with 400 invalid_dpop_proof and issues nothing', () => {
     const now = () => Math.floor(Date.now() / 1000)
+    /** A proof for POST /token with something overridden. */
+    const altered =
+      (options: Parameters<typeof dpopProof>[3], htm = 'POST', htu?: string) =>
+      async () => ({ dpop: await dpopProof(key, htm, htu ?? tokenUrl(), options) })
     const cases: [string, () => Promise<Record<string, string>>, string][] = [
-      ['typ JWT', async () => ({ dpop: await dpopProof(key, 'POST', tokenUrl(), { header: { typ: 'JWT' } }) }), 'DPoP proof typ must be dpop+jwt'],
+      ['typ JWT', altered({ header: { typ: 'JWT' } }), 'DPoP proof typ must be dpop+jwt'],
       [
         'a symmetric alg (HS256)',
         async () => {
@@ -202,7 +207,8 @@ describe('auth service: DPoP-bound tokens (RFC 9449)', () => {
         'alg none',
         async () => {
           const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
-          return { dpop: `${part({ alg: 'none', typ: 'dpop+jwt', jwk: key.publicJwk })}.${part({ htm: 'POST', htu: tokenUrl(), iat: now(), jti: 'n' })}.` }
+          const header = part({ alg: 'none', typ: 'dpop+jwt', jwk: key.publicJwk })
+          return { dpop: `${header}.${part({ htm: 'POST', htu: tokenUrl(), iat: now(), jti: 'n' })}.` }
         },
         'expected exactly one DPoP proof (a JWS)',
       ],
@@ -216,21 +222,21 @@ describe('auth service: DPoP-bound tokens (RFC 9449)', () => {
         async () => ({ dpop: await dpopProof(key, 'POST', tokenUrl(), { header: { jwk: await exportJWK(key.pair.privateKey) } }) }),
         'DPoP proof jwk must be a public key',
       ],
-      ['no jwk', async () => ({ dpop: await dpopProof(key, 'POST', tokenUrl(), { header: { jwk: undefined } }) }), 'DPoP proof has no jwk'],
+      ['no jwk', altered({ header: { jwk: undefined } }), 'DPoP proof has no jwk'],
       [
         'a signature by another key than the jwk',
         async () => ({ dpop: await dpopProof({ ...(await proofKey()), publicJwk: key.publicJwk }, 'POST', tokenUrl()) }),
         'DPoP proof signature or key invalid',
       ],
-      ['htm GET', async () => ({ dpop: await dpopProof(key, 'GET', tokenUrl()) }), 'DPoP proof htm mismatch'],
-      ['htu of another endpoint', async () => ({ dpop: await dpopProof(key, 'POST', `${service.issuer}/revoke`) }), 'DPoP proof htu mismatch'],
-      ['htu of another host', async () => ({ dpop: await dpopProof(key, 'POST', 'https://auth.example.test/token') }), 'DPoP proof htu mismatch'],
-      ['htu not a URL', async () => ({ dpop: await dpopProof(key, 'POST', 'token') }), 'DPoP proof htu mismatch'],
-      ['iat 61 s old', async () => ({ dpop: await dpopProof(key, 'POST', tokenUrl(), { claims: { iat: now() - 61 } }) }), 'DPoP proof too old'],
-      ['iat 10 s ahead', async () => ({ dpop: await dpopProof(key, 'POST', tokenUrl(), { claims: { iat: now() + 10 } }) }), 'DPoP proof iat is in the future'],
-      ['no iat', async () => ({ dpop: await dpopProof(key, 'POST', tokenUrl(), { claims: { iat: undefined } }) }), 'DPoP proof has no iat'],
-      ['no jti', async () => ({ dpop: await dpopProof(key, 'POST', tokenUrl(), { claims: { jti: undefined } }) }), 'DPoP proof jti missing'],
-      ['ath at the token endpoint', async () => ({ dpop: await dpopProof(key, 'POST', tokenUrl(), { claims: { ath: accessTokenHash('x') } }) }), 'DPoP proof ath not allowed at the token endpoint'],
+      ['htm GET', altered({}, 'GET'), 'DPoP proof htm mismatch'],
+      ['htu of another endpoint', async () => altered({}, 'POST', `${service.issuer}/revoke`)(), 'DPoP proof htu mismatch'],
+      ['htu of another host', altered({}, 'POST', 'https://auth.example.test/token'), 'DPoP proof htu mismatch'],
+      ['htu not a URL', altered({}, 'POST', 'token'), 'DPoP proof htu mismatch'],
+      ['iat 61 s old', async () => altered({ claims: { iat: now() - 61 } })(), 'DPoP proof too old'],
+      ['iat 10 s ahead', async () => altered({ claims: { iat: now() + 10 } })(), 'DPoP proof iat is in the future'],
+      ['no iat', altered({ claims: { iat: undefined } }), 'DPoP proof has no iat'],
+      ['no jti', altered({ claims: { jti: undefined } }), 'DPoP proof jti missing'],
+      ['ath at the token endpoint', altered({ claims: { ath: accessTokenHash('x') } }), 'DPoP proof ath not allowed at the token endpoint'],
       [
         'two proofs in one DPoP header',
         async () => ({ dpop: `${await dpopProof(key, 'POST', tokenUrl())}, ${await dpopProof(key, 'POST', tokenUrl())}` }),
@@ -260,7 +266,10 @@ describe('auth service: DPoP-bound tokens (RFC 9449)', () => {
         req.end(body)
       })
       expect(answer.status).toBe(400)
-      expect(JSON.parse(answer.body)).toEqual({ error: 'invalid_dpop_proof', error_description: 'expected exactly one DPoP proof (a JWS)' })
+      expect(JSON.parse(answer.body)).toEqual({
+        error: 'invalid_dpop_proof',
+        error_description: 'expected exactly one DPoP proof (a JWS)',
+      })
     })
 
     it('a replayed proof (the same jti at the same URL)', async () => {
@@ -302,7 +311,8 @@ describe('auth service: DPoP-bound tokens (RFC 9449)', () => {
 
     it('refuses an unbound token under the DPoP scheme', async () => {
       const plain = (await login()).body.access_token
-      const res = await logout({ authorization: `DPoP ${plain}`, dpop: await dpopProof(key, 'POST', logoutUrl(), { claims: { ath: accessTokenHash(plain) } }) })
+      const proof = await dpopProof(key, 'POST', logoutUrl(), { claims: { ath: accessTokenHash(plain) } })
+      const res = await logout({ authorization: `DPoP ${plain}`, dpop: proof })
       expect(res.status).toBe(401)
       expect(res.headers.get('www-authenticate')).toContain('error_description="token is not DPoP-bound"')
     })

@@ -49,6 +49,11 @@ export interface OidcProviderOptions {
   alg?: SigningAlgorithm
   /** Require DPoP nonces at the token endpoint (RFC 9449 §8, `use_dpop_nonce`). Default false. */
   dpopNonce?: boolean
+  /**
+   * DPoP proof algorithms the provider accepts. Default oidc-provider's own:
+   * `['ES256', 'Ed25519', 'EdDSA']` (no RSA unless listed here).
+   */
+  dpopAlgorithms?: string[]
 }
 
 export interface ClientCredentials {
@@ -202,6 +207,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     accessTokenTtl = 300,
     alg = 'ES256',
     dpopNonce = false,
+    dpopAlgorithms,
   } = options
 
   const server = createServer()
@@ -251,6 +257,9 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       introspection_signed_response_alg: alg,
     } as Configuration['clientDefaults'],
     clientBasedCORS: () => false,
+    ...(dpopAlgorithms
+      ? { enabledJWA: { dPoPSigningAlgValues: dpopAlgorithms } as Configuration['enabledJWA'] }
+      : {}),
     findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
     interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),

@@ -107,6 +107,19 @@ describe('oidc-provider as an independent authorization server', () => {
     expect(auth.claims.cnf).toEqual({ jkt: await thumbprintOf(key) })
   })
 
+  it('accepts only its default proof algorithms unless told: an RS256 proof is refused, then accepted', async () => {
+    const rsa = await oauth.generateKeyPair('RS256', { extractable: true })
+    await expect(as.tokenFor({ dpopKey: rsa })).rejects.toMatchObject({ error: 'invalid_dpop_proof' })
+    const wider = await startOidcProvider({ dpopAlgorithms: ['ES256', 'RS256', 'PS256'] })
+    try {
+      const token = await wider.tokenFor({ dpopKey: rsa })
+      expect(decodeJwt(token.accessToken).cnf).toEqual({ jkt: await thumbprintOf(rsa) })
+      expect(wider.metadata.dpop_signing_alg_values_supported).toEqual(['ES256', 'RS256', 'PS256'])
+    } finally {
+      await wider.close()
+    }
+  })
+
   it('binds a public client’s refresh token to the DPoP key: refreshing needs that key', async () => {
     const key = await dpopKey()
     const token = await as.tokenFor({ user: 'bob', dpopKey: key })
