@@ -63,6 +63,18 @@ describe('oidc-provider as an independent authorization server', () => {
     expect(auth.claims.client_id).toBe(as.clients.service.clientId)
   })
 
+  it.each(['RS256', 'PS256', 'EdDSA'] as const)('signs with %s when configured, and createVerifier accepts it', async (alg) => {
+    const other = await startOidcProvider({ alg })
+    try {
+      const { accessToken } = await other.tokenFor()
+      expect(decodeProtectedHeader(accessToken).alg).toBe(alg)
+      const verifier = createVerifier({ issuer: other.issuer, audience: other.resource, algorithms: [alg] })
+      expect((await verifier.verifyAccessToken(accessToken)).subject).toBe(other.clients.service.clientId)
+    } finally {
+      await other.close()
+    }
+  })
+
   it('issues a token for the user of a public client (authorization code + PKCE) with a refresh token', async () => {
     const token = await as.tokenFor({ user: 'alice', scope: 'read write' })
     expect(token.refreshToken).toEqual(expect.any(String))
