@@ -65,9 +65,10 @@ export interface UrlParts {
  * @example A plain Node server (no proxy settings: the socket's scheme and the `Host` header).
  * ```ts
  * import { createServer } from 'node:http'
- * import { nodeRequest } from 'bearer-guard'
+ * import { authenticateRequest, nodeRequest } from 'bearer-guard'
  * createServer(async (req, res) => {
- *   const auth = await verifier.authenticate(nodeRequest(req).headers.authorization)
+ *   const auth = await authenticateRequest(verifier, nodeRequest(req), false)
+ *   res.end(auth?.subject)
  * })
  * ```
  * @param request The framework's request (Express `req`, Fastify `request`, Koa `ctx`), or a Node one.
@@ -163,8 +164,10 @@ export interface WebRequestLike {
  *
  * @example A fetch handler (Bun, Deno, Workers).
  * ```ts
- * import { webRequest } from 'bearer-guard'
- * export default { fetch: (request: Request) => verifier.authenticate(webRequest(request).headers.authorization) }
+ * import { authenticateRequest, webRequest } from 'bearer-guard'
+ * export default {
+ *   fetch: async (request: Request) => Response.json(await authenticateRequest(verifier, webRequest(request), false)),
+ * }
  * ```
  * @param request The Web `Request`.
  * @param options `trustProxy`. Default: `false`.
