@@ -58,6 +58,7 @@ export function authenticateRequest<C>(
 ): Promise<AuthContext<C> | undefined> {
   let auth: Promise<AuthContext<C>>
   try {
+    // the one line that becomes the verifier's request-level entry (DPoP, mTLS) when it lands
     auth = verifier.authenticate(isRequest(request) ? request.headers.authorization : request)
   } catch (error) {
     // a verifier that throws instead of rejecting still gives a rejected promise
