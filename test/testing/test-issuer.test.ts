@@ -176,6 +176,15 @@ describe('createTestIssuer', () => {
     await expect(verifyWithJwks(issuer, before)).rejects.toThrow()
   })
 
+  it('never reuses a kid, even after dropping the older keys', async () => {
+    const issuer = await issue({ kid: 'key' })
+    const kids = [issuer.kid]
+    kids.push((await issuer.rotateKeys({ keepPrevious: false })).kid)
+    kids.push((await issuer.rotateKeys()).kid)
+    expect(kids).toEqual(['key', 'key-2', 'key-3'])
+    expect(issuer.jwks().keys.map((k) => k.kid)).toEqual(['key-3', 'key-2'])
+  })
+
   it('publishes only public key material', async () => {
     for (const algorithm of ['RS256', 'ES256', 'EdDSA'] as const) {
       const issuer = await issue({ algorithm })
