@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createVerifier, KeySourceUnavailableError } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
+import { rejection } from '../helpers/rejection.js'
 
 let issuer: TestIssuer
 let server: Server
@@ -47,9 +48,9 @@ describe('a real JWKS server on 127.0.0.1', () => {
   it('answers 503 for a 502 from the server', async () => {
     mode = 'down'
     const verifier = createVerifier({ issuer: issuer.issuer, audience: 'https://api.test', jwksUri: `${base}/jwks.json`, logger: false })
-    const error = await verifier.verifyAccessToken(await issuer.sign()).catch((e: unknown) => e)
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
-    expect((error as KeySourceUnavailableError).reason).toMatch(/answered 502/)
+    expect(error.reason).toMatch(/answered 502/)
   })
 
   it('answers 503 when the server accepts the connection but never answers', async () => {
@@ -61,9 +62,9 @@ describe('a real JWKS server on 127.0.0.1', () => {
       jwks: { timeout: '200ms' },
       logger: false,
     })
-    const error = await verifier.verifyAccessToken(await issuer.sign()).catch((e: unknown) => e)
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
-    expect((error as KeySourceUnavailableError).reason).toMatch(/timed out/)
+    expect(error.reason).toMatch(/timed out/)
   })
 
   it('answers 503 when nothing listens on the port', async () => {
@@ -72,8 +73,8 @@ describe('a real JWKS server on 127.0.0.1', () => {
     const { port } = closed.address() as { port: number }
     await new Promise((resolve) => closed.close(resolve))
     const verifier = createVerifier({ issuer: issuer.issuer, audience: 'https://api.test', jwksUri: `http://127.0.0.1:${port}/jwks.json`, logger: false })
-    const error = await verifier.verifyAccessToken(await issuer.sign()).catch((e: unknown) => e)
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
-    expect((error as KeySourceUnavailableError).reason).toMatch(/failed/)
+    expect(error.reason).toMatch(/failed/)
   })
 })
