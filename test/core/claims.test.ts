@@ -9,6 +9,7 @@ import {
   type JWTPayload,
 } from 'bearer-guard'
 import { createTestIssuer } from 'bearer-guard/testing'
+import { AUDIENCE, forge, generateKey, ISSUER, validClaims } from '../helpers/forge.js'
 import { rejection } from '../helpers/rejection.js'
 
 const issuer = await createTestIssuer({ algorithm: 'ES256' })
@@ -194,6 +195,19 @@ describe('claims', () => {
     it('is optional with subjectClaim: false, and still read from sub', async () => {
       await expect(verify({ sub: undefined }, { subjectClaim: false })).resolves.toMatchObject({ subject: undefined })
       await expect(verify({ sub: 7 }, { subjectClaim: false })).resolves.toMatchObject({ subject: '7' })
+    })
+
+    it('refuses a numeric subject beyond 2^53, which two users would share as auth.subject', async () => {
+      const key = await generateKey('HS256', 'k1')
+      const v = createVerifier({ issuer: ISSUER, audience: AUDIENCE, secret: key.privateKey as Uint8Array })
+      const claims = JSON.stringify(validClaims({ sub: 0 }))
+      const tokenOf = (digits: string) => forge(key, { payload: claims.replace('"sub":0', `"sub":${digits}`) })
+      // 2^53 + 1 parses to 2^53: user 9007199254740993 would be user 9007199254740992
+      await expect(rejection(v.verifyAccessToken(await tokenOf('9007199254740993')))).resolves.toMatchObject({ code: 'invalid_token', claim: 'sub' })
+      await expect(rejection(v.verifyAccessToken(await tokenOf('1234567890123456789')))).resolves.toMatchObject({ claim: 'sub' })
+      // exact integers keep working
+      await expect(v.verifyAccessToken(await tokenOf('9007199254740991'))).resolves.toMatchObject({ subject: '9007199254740991' })
+      await expect(v.verifyAccessToken(await tokenOf('42'))).resolves.toMatchObject({ subject: '42' })
     })
   })
 
