@@ -4,8 +4,7 @@
  * test/core/crypto-backends.test.ts checks that both backends decide every row the same way.
  */
 import { exportSPKI, importJWK, type JWK } from 'jose'
-import { InvalidTokenError, TokenExpiredError } from '../../src/core/errors.js'
-import type { IssuerOptions } from '../../src/core/types.js'
+import { InvalidTokenError, TokenExpiredError, type IssuerOptions } from 'bearer-guard'
 import {
   AUDIENCE,
   b64,
