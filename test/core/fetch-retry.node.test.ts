@@ -1,7 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createVerifier } from 'bearer-guard'
+import { createVerifier, type IssuerOptions } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
 import { createJwksCache, type JwksEvent } from '../../src/core/jwks-cache.js'
 import { rejection } from '../helpers/rejection.js'
@@ -46,13 +46,18 @@ function answerJwks(res: ServerResponse): void {
   res.writeHead(200, { 'content-type': 'application/json' }).end(jwksBody())
 }
 
+/** A verifier of the issuer's tokens whose JWKS is at `jwksUri`; muted unless `extra` gives a logger. */
+function verifierAt(jwksUri: string, extra: Partial<IssuerOptions> = {}) {
+  return createVerifier(issuer.verifierOptions('jwks', { jwksUri, logger: false, ...extra }))
+}
+
 describe('a key-source GET on a dropped connection', () => {
   it('succeeds on the retry when the server drops the first request without answering', async () => {
     const { base, requests } = await serve(({ count, socket }, res) => {
       if (count === 1) socket.destroy()
       else answerJwks(res)
     })
-    const verifier = createVerifier({ issuer: issuer.issuer, audience: 'https://api.test', jwksUri: `${base}/jwks.json`, logger: false })
+    const verifier = verifierAt(`${base}/jwks.json`)
     await expect(verifier.verifyAccessToken(await issuer.sign())).resolves.toMatchObject({ subject: 'user-123' })
     expect(requests.get('/jwks.json')).toBe(2)
   })
@@ -71,7 +76,7 @@ describe('a key-source GET on a dropped connection', () => {
       }
     })
     await (await fetch(`${base}/warm`)).json()
-    const verifier = createVerifier({ issuer: issuer.issuer, audience: 'https://api.test', jwksUri: `${base}/jwks.json`, logger: false })
+    const verifier = verifierAt(`${base}/jwks.json`)
     await expect(verifier.verifyAccessToken(await issuer.sign())).resolves.toMatchObject({ subject: 'user-123' })
     expect(requests.get('/jwks.json')).toBe(2)
   })
@@ -81,12 +86,7 @@ describe('a key-source GET on a dropped connection', () => {
       socket.resetAndDestroy()
     })
     const warnings: string[] = []
-    const verifier = createVerifier({
-      issuer: issuer.issuer,
-      audience: 'https://api.test',
-      jwksUri: `${base}/jwks.json`,
-      logger: { warn: (message: string) => warnings.push(message) },
-    })
+    const verifier = verifierAt(`${base}/jwks.json`, { logger: { warn: (message: string) => warnings.push(message) } })
     const error = await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(error.status).toBe(503)
     expect(error.reason).toBe(`JWKS unavailable: GET ${base}/jwks.json failed after one retry: connection closed: read ECONNRESET`)
@@ -97,13 +97,7 @@ describe('a key-source GET on a dropped connection', () => {
 
   it('times out once, without a retry, against a server that never answers', async () => {
     const { base, requests } = await serve(() => {})
-    const verifier = createVerifier({
-      issuer: issuer.issuer,
-      audience: 'https://api.test',
-      jwksUri: `${base}/jwks.json`,
-      jwks: { timeout: '200ms' },
-      logger: false,
-    })
+    const verifier = verifierAt(`${base}/jwks.json`, { jwks: { timeout: '200ms' } })
     const error = await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(error.status).toBe(503)
     expect(error.reason).toBe(`JWKS unavailable: GET ${base}/jwks.json timed out after 200 ms`)
