@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import {
   createVerifier,
@@ -9,19 +9,14 @@ import {
   type JWTPayload,
 } from 'bearer-guard'
 import { createTestIssuer } from 'bearer-guard/testing'
+import { useFrozenClock } from '../helpers/clock.js'
 import { AUDIENCE, forge, generateKey, ISSUER, validClaims } from '../helpers/forge.js'
 import { rejection } from '../helpers/rejection.js'
 
 const issuer = await createTestIssuer({ algorithm: 'ES256' })
 const NOW = 1_900_000_000
 
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  vi.setSystemTime(NOW * 1000)
-})
-afterEach(() => {
-  vi.useRealTimers()
-})
+useFrozenClock(NOW * 1000)
 
 function verifier(overrides: Partial<IssuerOptions> = {}) {
   return createVerifier(issuer.verifierOptions('keys', { cache: false, ...overrides }))
