@@ -335,8 +335,8 @@ describe('auth service (ES256)', () => {
     expect(decode(newToken, 0).kid).toBe(newKid)
     // a verifier whose JWKS cache predates the rotation still knows the new key
     const verifier = createVerifier({ issuer: service.issuer, audience: 'demo-api' })
-    await expect(verifier.verifyAccessToken(oldToken)).resolves.toBeTruthy()
-    await expect(verifier.verifyAccessToken(newToken)).resolves.toBeTruthy()
+    await expect(verifier.verifyAccessToken(oldToken)).resolves.toMatchObject({ header: { kid: oldKid } })
+    await expect(verifier.verifyAccessToken(newToken)).resolves.toMatchObject({ header: { kid: newKid } })
 
     // once the retired key's tokens have expired, it leaves the JWKS
     const later = service.keys.jwks(Date.now() + 901_000).keys.map((k) => k.kid)
