@@ -35,17 +35,32 @@ export { createMemoryRevocationStore } from './core/stores/memory-revocation.js'
 export {
   toVerifier,
   authenticateRequest,
+  admitRequest,
   resolveFailure,
   resolveWebFailure,
-  nodeAuthorization,
+  refuse,
+  runGuard,
+  guardMiddleware,
+  recordAuthOptions,
+  guardFailureOptions,
   FORWARDED_IDENTITY_HEADERS,
 } from './core/adapter.js'
+export { nodeRequest, webRequest, nodeHeaders, nodeAuthorization, socketCertificate } from './core/request.js'
 
 export type { AuthErrorCode, AuthErrorStatus, AuthErrorInit } from './core/errors.js'
 export type { ClaimsOf } from './core/verifier.js'
 export type { ErrorResponse } from './core/http.js'
 export type { MatchOptions, ClaimRequirement, Guard } from './core/guards.js'
-export type { AdapterOptions, GuardOptions, FailureOptions } from './core/adapter.js'
+export type { AdapterOptions, GuardOptions, FailureOptions, Framework, Refusal, InheritedOptions } from './core/adapter.js'
+export type {
+  AuthRequest,
+  ClientCertificate,
+  HeaderValue,
+  NodeRequestLike,
+  UrlParts,
+  WebRequestLike,
+  WebRequestOptions,
+} from './core/request.js'
 export type { MemoryRevocationStoreOptions } from './core/stores/memory-revocation.js'
 export type {
   Algorithm,

@@ -4,9 +4,12 @@
  * resource services need to verify tokens on their own (discovery, JWKS, revoked jtis).
  *
  * Endpoints
- *   POST /token            grant_type=password (the seed's login) or grant_type=refresh_token
+ *   POST /token            grant_type=password (the seed's login) or grant_type=refresh_token;
+ *                          `resource` (RFC 8707) picks the token's audience; a `DPoP` proof
+ *                          (RFC 9449) binds the tokens to the client's key
  *   POST /refresh_token    the seed's refresh: `Authorization: Bearer <refresh token>`
  *   POST /revoke           RFC 7009 token revocation (refresh or access token)
+ *   POST /introspect       RFC 7662 introspection, for authenticated resource-server clients only
  *   POST /logout           ends the session of the access token presented
  *   GET  /.well-known/openid-configuration, /.well-known/oauth-authorization-server, /jwks.json
  *   GET  /revocations?after=<cursor>   revoked access-token jtis, for resource services to poll
@@ -15,7 +18,7 @@
  *
  * Written with Hono (a Web-standard `fetch` handler) served by @hono/node-server.
  */
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { serve, type ServerType } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { Hono, type Context } from 'hono'
@@ -29,27 +32,23 @@ import {
   webAppOnly,
 } from './browser.js'
 import type { AuthServiceConfig } from './config.js'
+import { createDpopChecker, DpopError, type CheckedProof } from './dpop.js'
+import { OAuthError } from './errors.js'
+import { authenticateClient, introspectionAnswer, INTROSPECTION_JWT, wantsJwt } from './introspection.js'
 import { createKeyRing, createSecretKeyRing, type KeyRing } from './keys.js'
 import { createRateLimiter } from './rate-limit.js'
+import { matchResource, resourceProblem } from './resources.js'
 import { openTokenStore, type RevokedJti, type TokenStore } from './store.js'
 import { createDemoUsers, MAX_PASSWORD_BYTES, type User, type UserDirectory } from './users.js'
 
-/** An error answered in the OAuth2 format (RFC 6749 §5.2): `{ error, error_description }`. */
-export class OAuthError extends Error {
-  constructor(
-    readonly status: 400 | 401 | 403 | 413 | 415 | 429,
-    readonly error: string,
-    readonly description: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(description)
-  }
-}
+export { OAuthError }
 
 /** Limits on what a request may carry. Everything larger is refused before any work is done. */
 const MAX_BODY_BYTES = 4096
 const MAX_PARAM_CHARS = 512 // usernames, client ids, scopes, refresh tokens (43 chars) and JWTs (<1 KiB)
 const MAX_JWT_CHARS = 2048
+/** A compact JWS (three base64url parts); anything else presented as an access token is opaque. */
+const JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/
 
 export interface AuthServiceDeps {
   config: AuthServiceConfig
@@ -69,6 +68,9 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
   const limiter = createRateLimiter(config.rateLimitPerMinute)
   /** Cookie mode: refresh tokens only in an HttpOnly cookie, for the browser app (browser.ts). */
   const cookieMode = config.refreshTokenTransport === 'cookie'
+  const dpop = createDpopChecker(config.dpop)
+  /** The public URL of one of our endpoints: what a DPoP proof's `htu` must name. */
+  const endpoint = (path: string) => `${deps.issuer()}${path}`
 
   // -- plumbing -------------------------------------------------------------------------------
 
@@ -88,7 +90,7 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
   })
 
   /** Rate limit per client IP. The socket address, never X-Forwarded-For, which anyone can set. */
-  const rateLimited = async (c: Context, next: () => Promise<void>) => {
+  const takeBudget = (c: Context) => {
     const ip = getConnInfo(c).remote.address ?? 'unknown'
     const verdict = limiter.take(ip)
     if (!verdict.ok) {
@@ -96,6 +98,9 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
         'Retry-After': String(verdict.retryAfter),
       })
     }
+  }
+  const rateLimited = async (c: Context, next: () => Promise<void>) => {
+    takeBudget(c)
     await next()
   }
 
@@ -130,13 +135,18 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
       revocation_endpoint: `${issuer}/revoke`,
       // no jwks_uri in HS256 mode: there is no public key, resource services share the secret
       ...(keys.algorithm === 'HS256' ? {} : { jwks_uri: `${issuer}/jwks.json` }),
+      introspection_endpoint: `${issuer}/introspect`,
       grant_types_supported: ['password', 'refresh_token'],
       token_endpoint_auth_methods_supported: ['none'],
       revocation_endpoint_auth_methods_supported: ['none'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      // RFC 9701: a signed answer when asked with Accept: application/token-introspection+jwt
+      introspection_signing_alg_values_supported: [keys.algorithm],
       scopes_supported: ['profile', 'admin'],
       // only the password and refresh grants exist here, hence no authorization endpoint
       response_types_supported: [],
       access_token_signing_alg_values_supported: [keys.algorithm],
+      dpop_signing_alg_values_supported: dpop.algorithms,
     })
   }
   app.get('/.well-known/openid-configuration', metadata)
@@ -159,20 +169,26 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
 
   // -- issuing tokens ---------------------------------------------------------------------------
 
-  /** Signs an access token (RFC 9068 claims) and records its jti under the session family. */
+  /**
+   * Issues an access token (RFC 9068 claims) and records its jti under the session family: a JWT,
+   * or with `ACCESS_TOKEN_FORMAT=opaque` a random reference stored (hashed) with the same claims.
+   * `audience`: the resources it is for (RFC 8707); `jkt`: the DPoP key it is bound to (RFC 9449).
+   */
   async function tokenResponse(
     user: User,
     clientId: string,
     scope: string,
     familyId: string,
     refreshToken: string,
+    audience: string[],
+    jkt: string | undefined,
   ) {
     const now = Math.floor(Date.now() / 1000)
     const ttl = config.clients[clientId]!.accessTokenTtl
     const jti = randomUUID()
-    const accessToken = await keys.sign({
+    const claims = {
       iss: deps.issuer(),
-      aud: config.audience,
+      aud: audience.length === 1 ? audience[0]! : audience,
       sub: user.username,
       client_id: clientId,
       roles: user.roles,
@@ -181,15 +197,69 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
       jti,
       iat: now,
       exp: now + ttl,
-    })
+      ...(jkt === undefined ? {} : { cnf: { jkt } }),
+    }
+    let accessToken: string
+    if (config.accessTokenFormat === 'opaque') {
+      accessToken = randomBytes(32).toString('base64url')
+      store.recordOpaqueToken(accessToken, claims)
+    } else {
+      accessToken = await keys.sign(claims)
+    }
     store.recordAccessToken(jti, familyId, now + ttl)
     return {
       access_token: accessToken,
-      token_type: 'Bearer',
+      token_type: jkt === undefined ? 'Bearer' : 'DPoP',
       expires_in: ttl,
       refresh_token: refreshToken,
       scope,
     }
+  }
+
+  /**
+   * The DPoP proof of a token request (RFC 9449 §5), or undefined without a `DPoP` header. With
+   * nonces on, the answer carries a fresh `DPoP-Nonce` whenever the client uses DPoP.
+   */
+  async function tokenRequestProof(c: Context, path: string): Promise<CheckedProof | undefined> {
+    const header = c.req.header('dpop')
+    if (header === undefined) return undefined
+    const nonce = dpop.nonce()
+    if (nonce) c.header('DPoP-Nonce', nonce)
+    try {
+      return await dpop.check({ header, method: 'POST', url: endpoint(path) })
+    } catch (err) {
+      throw proofRefused(err, nonce)
+    }
+  }
+
+  /** A refused proof as an OAuth error: 400 at the token endpoints (RFC 9449 §5, §8). */
+  function proofRefused(err: unknown, nonce: string | undefined): unknown {
+    if (!(err instanceof DpopError)) return err
+    if (err.error === 'temporarily_unavailable') {
+      return new OAuthError(503, err.error, err.description, { 'Retry-After': '5' })
+    }
+    return new OAuthError(400, err.error, err.description, nonce ? { 'DPoP-Nonce': nonce } : {})
+  }
+
+  /**
+   * The resources a request names (`resource`, RFC 8707; repeatable), matched against `allowed`:
+   * the configured ones at login, the granted ones at a refresh (narrowing only). None named: [].
+   */
+  function requestedResources(params: URLSearchParams, allowed: readonly string[], refresh: boolean): string[] {
+    const named = params.getAll('resource')
+    const matched = named.map((resource) => {
+      if (resource.length > MAX_PARAM_CHARS) {
+        throw new OAuthError(400, 'invalid_request', 'parameter too long: resource')
+      }
+      const problem = resourceProblem(resource)
+      if (problem) throw new OAuthError(400, 'invalid_target', problem)
+      const match = matchResource(resource, allowed)
+      if (!match) {
+        throw new OAuthError(400, 'invalid_target', refresh ? 'resource not granted' : 'unknown resource')
+      }
+      return match
+    })
+    return [...new Set(matched)]
   }
 
   /**
@@ -212,13 +282,16 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
   }
 
   /** The seed's login (resource owner password credentials, RFC 6749 §4.3). */
-  async function passwordGrant(params: URLSearchParams) {
+  async function passwordGrant(params: URLSearchParams, proof: CheckedProof | undefined) {
     const clientId = clientOf(params)
     const username = required(params, 'username')
     const password = required(params, 'password')
     if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
       throw new OAuthError(400, 'invalid_request', 'password too long')
     }
+    // checked before the password, so a bad request costs no scrypt
+    const named = requestedResources(params, config.resources, false)
+    const resources = named.length > 0 ? named : [config.audience]
     const user = await users.authenticate(username, password)
     // RFC 6749 §5.2 answers bad credentials with 400 invalid_grant (the seed used 401); the same
     // text for "no such user" and "wrong password", so the answer does not reveal which it was
@@ -228,9 +301,12 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
       username: user.username,
       clientId,
       scope,
+      resources,
+      // RFC 9449 §5: the refresh tokens of a public client are bound to the key of its proof
+      ...(proof ? { jkt: proof.jkt } : {}),
     })
-    config.log(`login ${user.username} (client ${clientId})`)
-    return tokenResponse(user, clientId, scope, familyId, refreshToken)
+    config.log(`login ${user.username} (client ${clientId}${proof ? ', DPoP' : ''})`)
+    return tokenResponse(user, clientId, scope, familyId, refreshToken, resources, proof?.jkt)
   }
 
   /**
@@ -239,11 +315,17 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
    * /refresh_token (the token was sent as a Bearer credential), 400 invalid_grant for /token and
    * for the cookie. `onDead` runs when the token can never be used again (everything but another
    * client's token), so cookie mode can clear the cookie.
+   *
+   * `proof`: the request's DPoP proof; a family bound to a key needs one with that key, and the new
+   * access token is bound to the proof's key. `params` may narrow the audience to some of the
+   * granted resources (RFC 8707 §2.2), checked before the token is used up.
    */
   async function refreshGrant(
     refreshToken: string,
     clientId: string,
     asBearer: boolean,
+    proof: CheckedProof | undefined,
+    params: URLSearchParams,
     onDead: () => void = () => {},
   ) {
     const fail = (description: string, dead = true) => {
@@ -255,7 +337,15 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
         : new OAuthError(400, 'invalid_grant', description)
     }
 
-    const result = store.exchange(refreshToken, clientId)
+    let named: string[] = []
+    const result = store.exchange(refreshToken, clientId, {
+      jkt: proof?.jkt,
+      // validated inside the exchange, before the token is used up: a refused resource costs
+      // the client nothing
+      narrow: (granted) => {
+        named = requestedResources(params, granted.length > 0 ? granted : [config.audience], true)
+      },
+    })
     if (!result.ok) {
       if (result.reason === 'reused') {
         await deps.publishRevocations?.(result.revokedJtis)
@@ -270,6 +360,8 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
           expired: 'refresh token expired',
           revoked: 'refresh token revoked',
           wrong_client: 'refresh token was issued to another client',
+          key_required: 'refresh token is bound to a DPoP key: send a DPoP proof',
+          wrong_key: 'DPoP key does not match the refresh token',
         }[result.reason],
         result.reason !== 'wrong_client', // not burned: still good for its own client
       )
@@ -278,15 +370,20 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
     // read the user again: roles may have changed, or the user may be gone (the seed does this too)
     const user = users.find(grant.username)
     if (!user) throw fail('user no longer exists')
-    return tokenResponse(user, clientId, grant.scope, grant.familyId, result.refreshToken)
+    const granted = grant.resources.length > 0 ? grant.resources : [config.audience]
+    const audience = named.length > 0 ? named : granted
+    // a bound family's proof has its key (checked above); an unbound one may still ask for a
+    // DPoP-bound access token
+    return tokenResponse(user, clientId, grant.scope, grant.familyId, result.refreshToken, audience, proof?.jkt)
   }
 
   app.post('/token', rateLimited, fromWebApp, limitBody, async (c) => {
     noStore(c)
-    const params = await readForm(c)
+    const params = await readForm(c, { repeatable: ['resource'] })
+    const proof = await tokenRequestProof(c, '/token')
     // the seed's form has no grant_type (FastAPI's OAuth2PasswordRequestForm sets it optional)
     const grantType = params.get('grant_type') ?? 'password'
-    if (grantType === 'password') return sendTokens(c, await passwordGrant(params))
+    if (grantType === 'password') return sendTokens(c, await passwordGrant(params, proof))
     if (grantType === 'refresh_token' && cookieMode) {
       // the cookie is scoped to /refresh_token; a refresh token in a form field has leaked
       throw new OAuthError(
@@ -297,7 +394,7 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
     }
     if (grantType === 'refresh_token') {
       const token = required(params, 'refresh_token')
-      return c.json(await refreshGrant(token, clientOf(params), false))
+      return c.json(await refreshGrant(token, clientOf(params), false, proof, params))
     }
     throw new OAuthError(
       400,
@@ -310,33 +407,46 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
     noStore(c)
     if (cookieMode) {
       // the token comes only from the cookie: an Authorization header is not read at all
-      const params = await readForm(c, { optional: true })
+      const params = await readForm(c, { optional: true, repeatable: ['resource'] })
+      const proof = await tokenRequestProof(c, '/refresh_token')
       const token = readRefreshCookie(c)
       if (!token) throw new OAuthError(400, 'invalid_request', 'no refresh token cookie')
       if (token.length > MAX_PARAM_CHARS) {
         clearRefreshCookie(c)
         throw new OAuthError(400, 'invalid_grant', 'invalid refresh token')
       }
-      const tokens = await refreshGrant(token, clientOf(params), false, () => clearRefreshCookie(c))
+      const tokens = await refreshGrant(token, clientOf(params), false, proof, params, () =>
+        clearRefreshCookie(c),
+      )
       return sendTokens(c, tokens)
     }
     const token = bearerToken(c.req.header('authorization'), MAX_PARAM_CHARS)
-    const params = await readForm(c, { optional: true })
-    return c.json(await refreshGrant(token, clientOf(params), true))
+    const params = await readForm(c, { optional: true, repeatable: ['resource'] })
+    const proof = await tokenRequestProof(c, '/refresh_token')
+    return c.json(await refreshGrant(token, clientOf(params), true, proof, params))
   })
 
   // -- revocation -------------------------------------------------------------------------------
 
   /**
-   * Verifies an access token this service issued. Returns undefined when it is not one.
-   * `expiredToo`: also accept one that has expired (within the refresh-token lifetime, which no
-   * session outlives), to find the session it belongs to.
+   * The claims of an access token this service issued (a JWT it signed, or an opaque token it
+   * stored), or undefined when it is not one. `expiredToo`: also accept one that has expired
+   * (within the refresh-token lifetime, which no session outlives), to find its session.
+   * Revocation is not checked here.
    */
   async function ownAccessToken(token: string, expiredToo = false): Promise<JWTPayload | undefined> {
+    if (!JWS.test(token)) {
+      const claims = store.findOpaqueToken(token)
+      const now = Math.floor(Date.now() / 1000)
+      const tolerance = expiredToo ? config.refreshTokenTtl : 0
+      return claims && typeof claims.exp === 'number' && claims.exp + tolerance > now
+        ? (claims as JWTPayload)
+        : undefined
+    }
     const material = keys.verificationKeys()
     const options = {
       issuer: deps.issuer(),
-      audience: config.audience,
+      audience: config.resources,
       typ: 'at+jwt',
       algorithms: [keys.algorithm],
       ...(expiredToo ? { clockTolerance: config.refreshTokenTtl } : {}),
@@ -391,20 +501,91 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
     return c.body(null, 200)
   })
 
+  // -- introspection (RFC 7662) -----------------------------------------------------------------
+
+  /**
+   * For resource services that cannot (opaque tokens) or will not (instant revocation) verify
+   * tokens themselves. Only configured resource-server clients; everyone else gets 401 and
+   * learns nothing. Failed authentications count against the caller's rate limit.
+   */
+  app.post('/introspect', limitBody, async (c) => {
+    noStore(c)
+    const params = await readForm(c)
+    let clientId: string
+    try {
+      clientId = authenticateClient(c.req.header('authorization'), params, config.introspectionClients)
+    } catch (err) {
+      if (err instanceof OAuthError && err.status === 401) takeBudget(c)
+      throw err
+    }
+    const token = required(params, 'token', MAX_JWT_CHARS)
+    // a refresh token is never an access token: it is not "active" here (token_type_hint ignored)
+    const claims = await ownAccessToken(token)
+    const live = claims && !store.isRevoked(String(claims.jti))
+    const answer = live ? introspectionAnswer(claims) : { active: false }
+    if (wantsJwt(c.req.header('accept'))) {
+      // RFC 9701: the answer signed by this service, for the client that asked
+      const jwt = await keys.sign(
+        { iss: deps.issuer(), aud: clientId, iat: Math.floor(Date.now() / 1000), token_introspection: answer },
+        'token-introspection+jwt',
+      )
+      return c.body(jwt, 200, { 'Content-Type': INTROSPECTION_JWT })
+    }
+    return c.json(answer)
+  })
+
   app.post('/logout', rateLimited, fromWebApp, limitBody, async (c) => {
     if (cookieMode) clearRefreshCookie(c)
-    const token = bearerToken(c.req.header('authorization'), MAX_JWT_CHARS)
+    const { scheme, token } = accessCredential(c.req.header('authorization'))
     const payload = await ownAccessToken(token)
     if (!payload) {
       throw new OAuthError(401, 'invalid_token', 'invalid access token', {
-        'WWW-Authenticate': 'Bearer error="invalid_token"',
+        'WWW-Authenticate': `${scheme} error="invalid_token"`,
       })
     }
+    await checkSenderConstraint(c, scheme, token, payload)
     await revokeAccess(payload)
     if (typeof payload.sid === 'string') await revokeSession(payload.sid)
     config.log(`logout ${String(payload.sub)}`)
     return c.body(null, 204)
   })
+
+  /**
+   * RFC 9449 §7 at an endpoint that takes an access token (here /logout): a DPoP-bound token only
+   * with `Authorization: DPoP` and a proof of its key carrying `ath`; an unbound token only as Bearer.
+   */
+  async function checkSenderConstraint(
+    c: Context,
+    scheme: 'Bearer' | 'DPoP',
+    token: string,
+    payload: JWTPayload,
+  ) {
+    const jkt = (payload.cnf as { jkt?: unknown } | undefined)?.jkt
+    const algs = `algs="${dpop.algorithms.join(' ')}"`
+    const refuse = (error: string, description: string, headers: Record<string, string> = {}) =>
+      new OAuthError(401, error, description, {
+        'WWW-Authenticate': `DPoP ${algs}, error="${error}", error_description="${description}"`,
+        ...headers,
+      })
+    if (typeof jkt !== 'string') {
+      if (scheme === 'DPoP') throw refuse('invalid_token', 'token is not DPoP-bound')
+      return
+    }
+    if (scheme !== 'DPoP') throw refuse('invalid_token', 'DPoP-bound token needs the DPoP scheme')
+    const nonce = dpop.nonce()
+    let proof: CheckedProof | undefined
+    try {
+      proof = await dpop.check({ header: c.req.header('dpop'), method: 'POST', url: endpoint('/logout'), accessToken: token })
+    } catch (err) {
+      const refused = proofRefused(err, nonce)
+      if (refused instanceof OAuthError && refused.status === 400) {
+        throw refuse(refused.error, refused.description, nonce ? { 'DPoP-Nonce': nonce } : {})
+      }
+      throw refused
+    }
+    if (!proof) throw refuse('invalid_dpop_proof', 'DPoP proof required')
+    if (proof.jkt !== jkt) throw refuse('invalid_dpop_proof', 'DPoP key does not match the token')
+  }
 
   if (cookieMode) mountWebApp(app, config.webApp, config.log)
 
@@ -418,8 +599,14 @@ function oauthError(c: Context, err: OAuthError) {
   return c.json({ error: err.error, error_description: err.description }, err.status)
 }
 
-/** Reads an application/x-www-form-urlencoded body (the only kind RFC 6749 token requests use). */
-async function readForm(c: Context, { optional = false } = {}): Promise<URLSearchParams> {
+/**
+ * Reads an application/x-www-form-urlencoded body (the only kind RFC 6749 token requests use).
+ * `repeatable`: parameters that may appear more than once (RFC 8707's `resource`).
+ */
+async function readForm(
+  c: Context,
+  { optional = false, repeatable = [] as string[] } = {},
+): Promise<URLSearchParams> {
   const type = c.req.header('content-type') ?? ''
   const body = await c.req.text()
   if (optional && body === '') return new URLSearchParams()
@@ -429,7 +616,7 @@ async function readForm(c: Context, { optional = false } = {}): Promise<URLSearc
   const params = new URLSearchParams(body)
   for (const key of new Set(params.keys())) {
     // RFC 6749 §3.2: parameters must not be repeated (which copy would we believe?)
-    if (params.getAll(key).length > 1)
+    if (params.getAll(key).length > 1 && !repeatable.includes(key))
       throw new OAuthError(400, 'invalid_request', `repeated parameter: ${safe(key)}`)
   }
   return params
@@ -452,6 +639,20 @@ function bearerToken(header: string | undefined, maxChars: number): string {
     })
   }
   return match[1]!
+}
+
+/**
+ * `Authorization: Bearer <token>` or `Authorization: DPoP <token>` (RFC 9449 §7.1), or a 401.
+ * Access tokens are JWTs or opaque base64url strings.
+ */
+function accessCredential(header: string | undefined): { scheme: 'Bearer' | 'DPoP'; token: string } {
+  const match = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header ?? '')
+  if (!match || match[2]!.length > MAX_JWT_CHARS) {
+    throw new OAuthError(401, 'invalid_token', 'an access token is required', {
+      'WWW-Authenticate': header ? 'Bearer error="invalid_token"' : 'Bearer',
+    })
+  }
+  return { scheme: match[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: match[2]! }
 }
 
 /** Requested scopes must be a subset of the user's; none requested means all of them. */

@@ -5,6 +5,8 @@
  * the demo and the tests override what they need (short lifetimes, a throwaway database).
  */
 import { fileURLToPath } from 'node:url'
+import { randomNonceSecret, type DpopSettings } from './dpop.js'
+import { resourceProblem } from './resources.js'
 
 type Env = Record<string, string | undefined>
 
@@ -20,8 +22,30 @@ export interface AuthServiceConfig {
    * listens on (`http://127.0.0.1:<port>`), known only once it listens.
    */
   issuer?: string
-  /** `aud` of access tokens: the identifier of the API the resource services serve. */
+  /**
+   * `aud` of access tokens when the client names no `resource` (`API_AUDIENCE`, default `demo-api`):
+   * the identifier of the API the resource services serve. Always one of `resources`.
+   */
   audience: string
+  /**
+   * The resources (RFC 8707) a client may ask a token for with `resource=`: `audience` plus
+   * `API_RESOURCES` (comma-separated absolute URIs, e.g. an MCP server's `https://mcp.example.com/mcp`).
+   * The access token's `aud` is the resource asked for; an unknown one is `invalid_target`.
+   */
+  resources: string[]
+  /**
+   * `ACCESS_TOKEN_FORMAT`: `jwt` (default; verified locally with the JWKS) or `opaque` (random
+   * references, stored hashed with their claims; resource services ask `/introspect`, and `/revoke`
+   * takes effect at once). Opaque needs at least one introspection client.
+   */
+  accessTokenFormat: 'jwt' | 'opaque'
+  /**
+   * Resource-server clients allowed to call `/introspect` (RFC 7662), `client_id → client_secret`
+   * (`INTROSPECTION_CLIENTS=id:secret,…`; secrets of at least 16 characters). None by default.
+   */
+  introspectionClients: Record<string, string>
+  /** DPoP (RFC 9449) at the token endpoints: proof checks, optional server nonces. */
+  dpop: DpopSettings
   /** Access-token lifetime of the default client, seconds (`ACCESS_TOKEN_TTL`, default 900). */
   accessTokenTtl: number
   /** Refresh-token lifetime, seconds (`REFRESH_TOKEN_TTL`, default 7 days). */
@@ -77,9 +101,19 @@ const DEFAULT_WEB_APIS =
 export function configFromEnv(env: Env = process.env): AuthServiceConfig {
   const accessTokenTtl = seconds(env, 'ACCESS_TOKEN_TTL', 900)
   const secret = env.AUTH_SECRET_KEY || undefined
+  const audience = env.API_AUDIENCE || 'demo-api'
+  const accessTokenFormat = tokenFormat(env.ACCESS_TOKEN_FORMAT)
+  const introspectionClients = clientsList(env.INTROSPECTION_CLIENTS ?? '')
+  if (accessTokenFormat === 'opaque' && Object.keys(introspectionClients).length === 0) {
+    throw new Error('ACCESS_TOKEN_FORMAT=opaque needs INTROSPECTION_CLIENTS (id:secret,…)')
+  }
   return {
     issuer: env.ISSUER || undefined,
-    audience: env.API_AUDIENCE || 'demo-api',
+    audience,
+    resources: [...new Set([audience, ...resourceList(env.API_RESOURCES ?? '')])],
+    accessTokenFormat,
+    introspectionClients,
+    dpop: dpopSettings(env),
     accessTokenTtl,
     refreshTokenTtl: seconds(env, 'REFRESH_TOKEN_TTL', 7 * 24 * 3600),
     clients: {
@@ -112,6 +146,67 @@ export function checkSecret(secret: string): string {
     throw new Error('AUTH_SECRET_KEY must be at least 32 bytes for HS256 (RFC 7518 §3.2)')
   }
   return secret
+}
+
+/** `API_RESOURCES`: comma-separated absolute URIs without fragments (RFC 8707 §2). */
+export function resourceList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean)
+    .map((resource) => {
+      const problem = resourceProblem(resource)
+      if (problem) throw new Error(`API_RESOURCES: ${problem}: ${JSON.stringify(resource)}`)
+      return resource
+    })
+}
+
+/** `INTROSPECTION_CLIENTS`: `id:secret,…`. */
+export function clientsList(raw: string): Record<string, string> {
+  const clients: Record<string, string> = {}
+  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const [id = '', secret = ''] = entry.split(/:(.*)/s)
+    if (!/^[\w.-]{1,64}$/.test(id) || secret.length < 16 || secret.length > 256) {
+      throw new Error('INTROSPECTION_CLIENTS: expected id:secret,… (secrets of 16 to 256 characters)')
+    }
+    clients[id] = secret
+  }
+  return clients
+}
+
+function tokenFormat(raw: string | undefined): 'jwt' | 'opaque' {
+  if (raw === undefined || raw === '' || raw === 'jwt') return 'jwt'
+  if (raw === 'opaque') return 'opaque'
+  throw new Error('ACCESS_TOKEN_FORMAT must be jwt or opaque')
+}
+
+/** The DPoP proof algorithms accepted by default: asymmetric ones that jose and the clients know. */
+export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'PS256', 'RS256']
+
+function dpopSettings(env: Env): DpopSettings {
+  const algorithms = env.DPOP_SIGNING_ALGS
+    ? env.DPOP_SIGNING_ALGS.split(',').map((a) => a.trim()).filter(Boolean)
+    : DPOP_ALGORITHMS
+  const nonceOn = flag(env, 'DPOP_NONCE')
+  const secret = env.DPOP_NONCE_SECRET
+  if (secret !== undefined && secret !== '' && Buffer.byteLength(secret) < 32) {
+    throw new Error('DPOP_NONCE_SECRET must be at least 32 bytes')
+  }
+  return {
+    algorithms,
+    maxAge: seconds(env, 'DPOP_PROOF_MAX_AGE', 60),
+    nonce: nonceOn && {
+      secret: secret ? new TextEncoder().encode(secret) : randomNonceSecret(),
+      lifetime: Math.max(1, seconds(env, 'DPOP_NONCE_LIFETIME', 300)),
+    },
+  }
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = env[name]
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false
+  if (raw === '1' || raw === 'true') return true
+  throw new Error(`${name} must be 1/true or 0/false`)
 }
 
 function transport(raw: string | undefined): 'body' | 'cookie' {

@@ -37,8 +37,11 @@ interface ManagedKey {
 
 export interface KeyRing {
   readonly algorithm: 'ES256' | 'HS256'
-  /** Signs a JWT with the active key, `typ: at+jwt` (RFC 9068). */
-  sign(claims: JWTPayload): Promise<string>
+  /**
+   * Signs a JWT with the active key, `typ: at+jwt` (RFC 9068) unless told otherwise (e.g.
+   * `token-introspection+jwt`, RFC 9701).
+   */
+  sign(claims: JWTPayload, typ?: string): Promise<string>
   /** The public JWKS: next, active and retired keys (empty in HS256 mode). */
   jwks(now?: number): { keys: JWK[] }
   /** Verification material for tokens this service issued (used by /revoke and /logout). */
@@ -73,10 +76,10 @@ export async function createKeyRing(): Promise<KeyRing> {
     get activeKid() {
       return active().kid
     },
-    sign: (claims) => {
+    sign: (claims, typ = 'at+jwt') => {
       const key = active()
       return new SignJWT(claims)
-        .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'at+jwt' })
+        .setProtectedHeader({ alg: ALG, kid: key.kid, typ })
         .sign(key.privateKey)
     },
     jwks: (now = Date.now()) => published(now),
@@ -101,8 +104,8 @@ export function createSecretKeyRing(secret: string): KeyRing {
   return {
     algorithm: 'HS256',
     activeKid: undefined,
-    sign: (claims) =>
-      new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(key),
+    sign: (claims, typ = 'at+jwt') =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ }).sign(key),
     jwks: () => ({ keys: [] }),
     verificationKeys: () => key,
     async rotate() {

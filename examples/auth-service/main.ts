@@ -5,7 +5,9 @@
  * REFRESH_TOKEN_TTL, DATABASE_FILE, RATE_LIMIT_PER_MINUTE, KEY_ROTATION_INTERVAL,
  * AUTH_SECRET_KEY (the seed's HS256 mode), REDIS_URL (share revoked jtis through Redis),
  * REFRESH_TOKEN_TRANSPORT (`cookie` for the browser app, which it then serves at /app/; WEB_APP_DIR,
- * WEB_APIS).
+ * WEB_APIS), API_RESOURCES (RFC 8707 resources besides API_AUDIENCE), ACCESS_TOKEN_FORMAT
+ * (`jwt` or `opaque`), INTROSPECTION_CLIENTS (`id:secret,…`, who may call /introspect),
+ * DPOP_SIGNING_ALGS, DPOP_PROOF_MAX_AGE, DPOP_NONCE, DPOP_NONCE_SECRET, DPOP_NONCE_LIFETIME.
  *
  * `kill -USR2 <pid>` rotates the signing key now (the demo uses it).
  */
@@ -38,7 +40,7 @@ if (config.redisUrl) {
 
 const service = await startAuthService(config, { port, publishRevocations })
 const mode = config.secret ? 'HS256 shared secret' : `ES256, key ${service.keys.activeKid}`
-config.log(`listening on ${service.url} (issuer ${service.issuer}, ${mode})`)
+config.log(`listening on ${service.url} (issuer ${service.issuer}, ${mode}, ${config.accessTokenFormat} access tokens)`)
 if (config.refreshTokenTransport === 'cookie') {
   config.log(`refresh tokens in an HttpOnly cookie; the browser app is at ${service.issuer}/app/`)
 }

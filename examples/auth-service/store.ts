@@ -12,6 +12,13 @@
  * hold copies of it, and we cannot tell the thief from the user, so the whole family is revoked,
  * including access tokens it produced (OAuth 2.0 Security BCP, RFC 9700 §4.14.2).
  *
+ * A family may be bound to a DPoP key (RFC 9449 §5: the login carried a proof): its refresh tokens are
+ * then exchanged only with a proof signed by that key, and presenting one without it burns nothing,
+ * since whoever lacks the key cannot use the token anyway.
+ *
+ * Opaque access tokens (`ACCESS_TOKEN_FORMAT=opaque`) are random references too: the table keeps
+ * their SHA-256 with the claims a JWT would carry, for /introspect.
+ *
  * better-sqlite3 is synchronous: each function below runs to completion before another request
  * is handled, and the `transaction()` wrappers make each one atomic on disk too.
  */
@@ -25,11 +32,15 @@ export interface RefreshGrant {
   username: string
   clientId: string
   scope: string
+  /** The resources (RFC 8707) granted at login: a refresh may ask for any of them, no other. */
+  resources: string[]
+  /** The RFC 7638 thumbprint of the DPoP key the family is bound to, if any. */
+  jkt?: string
 }
 
 export type ExchangeResult =
   | { ok: true; grant: RefreshGrant; refreshToken: string }
-  | { ok: false; reason: 'unknown' | 'expired' | 'revoked' | 'wrong_client' }
+  | { ok: false; reason: 'unknown' | 'expired' | 'revoked' | 'wrong_client' | 'key_required' | 'wrong_key' }
   | { ok: false; reason: 'reused'; revokedJtis: RevokedJti[] }
 
 export interface RevokedJti {
@@ -43,6 +54,8 @@ interface RefreshRow {
   username: string
   client_id: string
   scope: string
+  resources: string | null
+  jkt: string | null
   expires_at: number
   used_at: number | null
   revoked_at: number | null
@@ -58,7 +71,9 @@ const SCHEMA = `
     created_at INTEGER NOT NULL,       -- seconds since the epoch
     expires_at INTEGER NOT NULL,
     used_at    INTEGER,                -- set when exchanged; a second exchange is reuse
-    revoked_at INTEGER
+    revoked_at INTEGER,
+    resources  TEXT,                   -- JSON array of granted resources (RFC 8707)
+    jkt        TEXT                    -- DPoP key thumbprint the family is bound to (RFC 9449)
   );
   CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id);
   CREATE TABLE IF NOT EXISTS access_tokens (
@@ -67,6 +82,12 @@ const SCHEMA = `
     expires_at INTEGER NOT NULL
   );
   CREATE INDEX IF NOT EXISTS access_tokens_family ON access_tokens (family_id);
+  CREATE TABLE IF NOT EXISTS opaque_tokens (
+    token_hash TEXT PRIMARY KEY,       -- SHA-256 of the opaque access token, base64url
+    jti        TEXT NOT NULL,
+    claims     TEXT NOT NULL,          -- JSON: what a JWT access token would carry
+    expires_at INTEGER NOT NULL
+  );
   CREATE TABLE IF NOT EXISTS revoked_jtis (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,  -- the cursor resource services poll with
     jti        TEXT NOT NULL UNIQUE,
@@ -85,17 +106,31 @@ const VERIFIER_TOLERANCE = 300
 
 export type TokenStore = ReturnType<typeof openTokenStore>
 
+/** Rows from before resources were recorded have none: the caller falls back to its default. */
+function parseResources(raw: string | null): string[] {
+  if (raw === null) return []
+  const parsed: unknown = JSON.parse(raw)
+  return Array.isArray(parsed) ? parsed.filter((r): r is string => typeof r === 'string') : []
+}
+
 /** Opens (and creates if needed) the database. `':memory:'` gives a throwaway one. */
 export function openTokenStore(file: string, refreshTokenTtl: number) {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
   const db = new Database(file)
   db.pragma('journal_mode = WAL')
   db.exec(SCHEMA)
+  // a database file from before resources and DPoP: add their columns
+  const columns = db.prepare<[], { name: string }>(`PRAGMA table_info(refresh_tokens)`).all()
+  for (const column of ['resources', 'jkt']) {
+    if (!columns.some((c) => c.name === column)) {
+      db.exec(`ALTER TABLE refresh_tokens ADD COLUMN ${column} TEXT`)
+    }
+  }
 
   const q = {
     insertRefresh: db.prepare(
-      `INSERT INTO refresh_tokens (token_hash, family_id, username, client_id, scope, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO refresh_tokens (token_hash, family_id, username, client_id, scope, created_at, expires_at, resources, jkt)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     findRefresh: db.prepare<[string], RefreshRow>(
       `SELECT * FROM refresh_tokens WHERE token_hash = ?`,
@@ -113,6 +148,14 @@ export function openTokenStore(file: string, refreshTokenTtl: number) {
       `SELECT jti, expires_at FROM access_tokens WHERE family_id = ? AND expires_at > ?`,
     ),
     revokeJti: db.prepare(`INSERT OR IGNORE INTO revoked_jtis (jti, expires_at) VALUES (?, ?)`),
+    isRevoked: db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM revoked_jtis WHERE jti = ?`),
+    insertOpaque: db.prepare(
+      `INSERT INTO opaque_tokens (token_hash, jti, claims, expires_at) VALUES (?, ?, ?, ?)`,
+    ),
+    findOpaque: db.prepare<[string], { claims: string }>(
+      `SELECT claims FROM opaque_tokens WHERE token_hash = ?`,
+    ),
+    pruneOpaque: db.prepare(`DELETE FROM opaque_tokens WHERE expires_at < ?`),
     revokedSince: db.prepare<[number, number], { seq: number; jti: string; expires_at: number }>(
       `SELECT seq, jti, expires_at FROM revoked_jtis WHERE seq > ? AND expires_at > ? ORDER BY seq LIMIT 1000`,
     ),
@@ -135,6 +178,8 @@ export function openTokenStore(file: string, refreshTokenTtl: number) {
       grant.scope,
       now,
       now + refreshTokenTtl,
+      JSON.stringify(grant.resources),
+      grant.jkt ?? null,
     )
     return token
   }
@@ -162,13 +207,25 @@ export function openTokenStore(file: string, refreshTokenTtl: number) {
 
     /**
      * Rotation: trades a refresh token for a new one of the same family, once. A second
-     * presentation of the same token revokes the family (reuse detection).
+     * presentation of the same token revokes the family (reuse detection). `jkt`: the thumbprint
+     * of the request's DPoP key, required for a bound family. `narrow` sees the granted resources
+     * just before the token is used up, and may throw to refuse the request (nothing changes then).
      */
-    exchange: db.transaction((token: string, clientId: string): ExchangeResult => {
+    exchange: db.transaction(
+      (
+        token: string,
+        clientId: string,
+        { jkt, narrow }: { jkt?: string | undefined; narrow?: (resources: string[]) => void } = {},
+      ): ExchangeResult => {
       const now = nowSeconds()
       const tokenHash = hashToken(token)
       const row = q.findRefresh.get(tokenHash)
       if (!row) return { ok: false, reason: 'unknown' }
+      // first: without the key the token is useless, so its holder learns nothing else and burns
+      // nothing (reuse detection below would let a thief without the key end the user's session)
+      if (row.jkt !== null && row.jkt !== jkt) {
+        return { ok: false, reason: jkt === undefined ? 'key_required' : 'wrong_key' }
+      }
       if (row.revoked_at !== null) return { ok: false, reason: 'revoked' }
       if (row.used_at !== null)
         return { ok: false, reason: 'reused', revokedJtis: revokeFamily(row.family_id, now) }
@@ -176,15 +233,19 @@ export function openTokenStore(file: string, refreshTokenTtl: number) {
       // the token is refused without burning the family
       if (row.client_id !== clientId) return { ok: false, reason: 'wrong_client' }
       if (row.expires_at <= now) return { ok: false, reason: 'expired' }
+      narrow?.(parseResources(row.resources))
       q.markUsed.run(now, tokenHash)
-      const grant = {
+      const grant: RefreshGrant = {
         familyId: row.family_id,
         username: row.username,
         clientId: row.client_id,
         scope: row.scope,
+        resources: parseResources(row.resources),
+        ...(row.jkt === null ? {} : { jkt: row.jkt }),
       }
       return { ok: true, grant, refreshToken: issue(grant, now) }
-    }),
+      },
+    ),
 
     /** The family of a refresh token, or undefined (for /revoke). */
     familyOf(token: string): { familyId: string; clientId: string } | undefined {
@@ -202,6 +263,20 @@ export function openTokenStore(file: string, refreshTokenTtl: number) {
 
     /** Denylists one access token (RFC 7009 revocation, logout). */
     revokeAccessToken: (jti: string, exp: number) => revokeJtis([{ jti, exp }]),
+
+    /** Whether an access token's jti is on the denylist. */
+    isRevoked: (jti: string): boolean => q.isRevoked.get(jti) !== undefined,
+
+    /** Stores an opaque access token (its hash) with its claims. */
+    recordOpaqueToken(token: string, claims: { jti: string; exp: number }): void {
+      q.insertOpaque.run(hashToken(token), claims.jti, JSON.stringify(claims), claims.exp)
+    },
+
+    /** The claims of an opaque access token, expired or not, or undefined when unknown. */
+    findOpaqueToken(token: string): Record<string, unknown> | undefined {
+      const row = q.findOpaque.get(hashToken(token))
+      return row && (JSON.parse(row.claims) as Record<string, unknown>)
+    },
 
     /**
      * Revoked jtis added after `cursor` whose tokens a verifier may still accept (unexpired, or
@@ -223,6 +298,8 @@ export function openTokenStore(file: string, refreshTokenTtl: number) {
       q.pruneRefresh.run(now)
       q.pruneAccess.run(now - VERIFIER_TOLERANCE)
       q.pruneRevoked.run(now - VERIFIER_TOLERANCE)
+      // kept as long as a session lives: cookie mode revokes a session by its expired access token
+      q.pruneOpaque.run(now - refreshTokenTtl)
     },
 
     close: () => db.close(),

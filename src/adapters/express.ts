@@ -3,24 +3,11 @@
  *
  * @module bearer-guard/express
  */
-import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import {
-  authenticateRequest,
-  guardFailureOptions,
-  nodeAuthorization,
-  recordAuthOptions,
-  resolveFailure,
-  toVerifier,
-  type AdapterOptions,
-  type GuardOptions,
-} from '../core/adapter.js'
-import {
-  claimsGuard,
-  roleGuard,
-  scopeGuard,
-  type ClaimRequirement,
-  type Guard,
-} from '../core/guards.js'
+import type { Request, RequestHandler, Response } from 'express'
+import { admitRequest, guardMiddleware, refuse, runGuard, toVerifier } from '../core/adapter.js'
+import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js'
+import type { Guard } from '../core/guards.js'
+import { nodeRequest, type AuthRequest } from '../core/request.js'
 import type { AuthContext, RegisteredClaims, Verifier, VerifierOptions } from '../core/types.js'
 
 declare global {
@@ -60,15 +47,56 @@ export function requireAuth(
 ): RequestHandler {
   const v = toVerifier<RegisteredClaims>(verifier)
   return async function bearerGuardAuth(req, res, next) {
-    recordAuthOptions(req, options)
     try {
-      req.auth = await authenticateRequest(v, nodeAuthorization(req), options.optional)
+      req.auth = await admitRequest(v, requestOf(req), options, req)
     } catch (error) {
-      return fail(error, options, req, res, next)
+      return refuse(express, error, options, req, res).catch(next)
     }
     next()
   }
 }
+
+/**
+ * The request as the core reads it: method, headers, the certificate of a TLS socket, and the
+ * absolute URL from `req.protocol` and the host, which honour `X-Forwarded-Proto` and
+ * `X-Forwarded-Host` only when `app.set('trust proxy', …)` trusts the peer (docs/adapters/proxies.md).
+ *
+ * @example What `requireAuth` hands the verifier, in a handler.
+ * ```ts
+ * import { requestOf } from 'bearer-guard/express'
+ * app.get('/debug/url', (req, res) => res.json({ url: requestOf(req).url }))
+ * ```
+ */
+export function requestOf(req: Request): AuthRequest {
+  return nodeRequest(req, req, host)
+}
+
+/** Express 5's `req.host` (Express 4's is the hostname without the port), for both majors. */
+function host(req: Request): string | undefined {
+  const forwarded = req.get('x-forwarded-host')
+  const trust = req.app?.get('trust proxy fn') as ((address: string | undefined, hop: number) => boolean) | undefined
+  if (forwarded && trust?.(req.socket.remoteAddress, 0)) return forwarded.split(',')[0]!.trim()
+  return req.get('host')
+}
+
+function check(guard: Guard, options: ExpressGuardOptions): RequestHandler {
+  return function bearerGuardCheck(req, res, next) {
+    const refused = runGuard(express, guard, options, req, req.auth, req, res)
+    if (refused) return void refused.catch(next)
+    next()
+  }
+}
+
+/** A refusal: the default answer unless `onError` answered (or sent something itself). */
+const express: Framework<Ctx, void> = {
+  answered: (result, _before, _req, res) => !!result || res.headersSent,
+  refuse({ answered, response }, _req, res) {
+    if (answered || res.headersSent) return
+    res.status(response.status).set(response.headers).send(JSON.stringify(response.body))
+  },
+}
+
+const guards = guardMiddleware<ExpressGuardOptions, RequestHandler, RegisteredClaims>(check)
 
 /**
  * 401 without a prior `requireAuth`, 403 `insufficient_scope` unless `req.auth` has the role(s).
@@ -79,9 +107,7 @@ export function requireAuth(
  * app.get('/admin', requireAuth(verifier), requireRole(['admin', 'ops'], { any: true }), handler)
  * ```
  */
-export function requireRole(roles: string | readonly string[], options: ExpressGuardOptions = {}) {
-  return check(roleGuard(roles, options), options)
-}
+export const requireRole = guards.requireRole
 
 /**
  * 401 without a prior `requireAuth`, 403 with `scope="…"` unless `req.auth` has the scope(s).
@@ -92,12 +118,7 @@ export function requireRole(roles: string | readonly string[], options: ExpressG
  * app.post('/orders', requireAuth(verifier), requireScopes('orders:write'), handler)
  * ```
  */
-export function requireScopes(
-  scopes: string | readonly string[],
-  options: ExpressGuardOptions = {},
-) {
-  return check(scopeGuard(scopes, options), options)
-}
+export const requireScopes = guards.requireScopes
 
 /**
  * 401 without a prior `requireAuth`, 403 unless the claims match (`{ claim: value }` or a predicate).
@@ -108,41 +129,4 @@ export function requireScopes(
  * app.get('/t/acme', requireAuth(verifier), requireClaims({ tenant: 'acme' }), handler)
  * ```
  */
-export function requireClaims(
-  requirement: ClaimRequirement<RegisteredClaims>,
-  options: Omit<ExpressGuardOptions, 'any'> = {},
-) {
-  return check(claimsGuard(requirement), options)
-}
-
-function check(guard: Guard, options: ExpressGuardOptions): RequestHandler {
-  return async function bearerGuardCheck(req, res, next) {
-    try {
-      guard(req.auth)
-    } catch (error) {
-      return fail(error, guardFailureOptions(req, options), req, res, next)
-    }
-    next()
-  }
-}
-
-async function fail(
-  error: unknown,
-  options: ExpressGuardOptions,
-  req: Request,
-  res: Response,
-  next: NextFunction,
-) {
-  const answered = (r: unknown) => !!r || res.headersSent
-  try {
-    const out = await resolveFailure(error, { ...options, answered }, req, res)
-    if ('response' in out && !res.headersSent) {
-      res
-        .status(out.response.status)
-        .set(out.response.headers)
-        .send(JSON.stringify(out.response.body))
-    }
-  } catch (err) {
-    next(err)
-  }
-}
+export const requireClaims = guards.requireClaims

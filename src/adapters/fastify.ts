@@ -5,23 +5,10 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import {
-  authenticateRequest,
-  guardFailureOptions,
-  nodeAuthorization,
-  recordAuthOptions,
-  resolveFailure,
-  toVerifier,
-  type AdapterOptions,
-  type GuardOptions,
-} from '../core/adapter.js'
-import {
-  claimsGuard,
-  roleGuard,
-  scopeGuard,
-  type ClaimRequirement,
-  type Guard,
-} from '../core/guards.js'
+import { admitRequest, guardMiddleware, refuse, runGuard, toVerifier } from '../core/adapter.js'
+import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js'
+import type { Guard } from '../core/guards.js'
+import { nodeRequest, type AuthRequest } from '../core/request.js'
 import type { AuthContext, Verifier, VerifierOptions } from '../core/types.js'
 
 declare module 'fastify' {
@@ -90,15 +77,45 @@ export function requireAuth(
 ): AuthHook {
   const v = toVerifier(verifier)
   return async function bearerGuardAuth(request, reply) {
-    recordAuthOptions(request, options)
     try {
-      const header = nodeAuthorization(request.raw)
-      request.auth = (await authenticateRequest(v, header, options.optional)) ?? null
+      request.auth = (await admitRequest(v, requestOf(request), options, request)) ?? null
     } catch (error) {
-      return fail(error, options, request, reply)
+      return refuse(fastify, error, options, request, reply)
     }
   }
 }
+
+/**
+ * The request as the core reads it: method, headers, the certificate of a TLS socket, and the
+ * absolute URL from `request.protocol` and `request.host`, which honour `X-Forwarded-Proto` and
+ * `X-Forwarded-Host` only when Fastify's `trustProxy` trusts the peer (docs/adapters/proxies.md).
+ *
+ * @example What `requireAuth` hands the verifier, in a handler.
+ * ```ts
+ * import { requestOf } from 'bearer-guard/fastify'
+ * app.get('/debug/url', (request) => ({ url: requestOf(request).url }))
+ * ```
+ */
+export function requestOf(request: FastifyRequest): AuthRequest {
+  return nodeRequest(request, request.raw)
+}
+
+function check(guard: Guard, options: FastifyGuardOptions): AuthHook {
+  return async function bearerGuardCheck(request, reply) {
+    return runGuard(fastify, guard, options, request, request.auth, request, reply)
+  }
+}
+
+/** A refusal: the default answer unless `onError` answered (returned `reply`, or sent through it). */
+const fastify: Framework<Ctx, FastifyReply> = {
+  answered: (result, _before, _request, reply) => !!result || reply.sent,
+  refuse({ answered, response }, _request, reply) {
+    if (!answered && !reply.sent) reply.code(response.status).headers(response.headers).send(JSON.stringify(response.body))
+    return reply
+  },
+}
+
+const guards = guardMiddleware<FastifyGuardOptions, AuthHook>(check)
 
 /**
  * 401 without a prior `requireAuth`, 403 `insufficient_scope` unless the role(s) are present.
@@ -109,9 +126,7 @@ export function requireAuth(
  * app.get('/ops', { preHandler: [app.requireAuth(), requireRole(['admin', 'ops'], { any: true })] }, h)
  * ```
  */
-export function requireRole(roles: string | readonly string[], options: FastifyGuardOptions = {}) {
-  return check(roleGuard(roles, options), options)
-}
+export const requireRole = guards.requireRole
 
 /**
  * 401 without a prior `requireAuth`, 403 with `scope="…"` unless the scope(s) are present.
@@ -122,12 +137,7 @@ export function requireRole(roles: string | readonly string[], options: FastifyG
  * app.post('/orders', { preHandler: [app.requireAuth(), requireScopes('orders:write')] }, handler)
  * ```
  */
-export function requireScopes(
-  scopes: string | readonly string[],
-  options: FastifyGuardOptions = {},
-) {
-  return check(scopeGuard(scopes, options), options)
-}
+export const requireScopes = guards.requireScopes
 
 /**
  * 401 without a prior `requireAuth`, 403 unless the claims match (`{ claim: value }` or a predicate).
@@ -138,36 +148,4 @@ export function requireScopes(
  * app.get('/t/acme', { preHandler: [app.requireAuth(), requireClaims({ tenant: 'acme' })] }, handler)
  * ```
  */
-export function requireClaims(
-  requirement: ClaimRequirement,
-  options: Omit<FastifyGuardOptions, 'any'> = {},
-) {
-  return check(claimsGuard(requirement), options)
-}
-
-function check(guard: Guard, options: FastifyGuardOptions): AuthHook {
-  return async function bearerGuardCheck(request, reply) {
-    try {
-      guard(request.auth)
-    } catch (error) {
-      return fail(error, guardFailureOptions(request, options), request, reply)
-    }
-  }
-}
-
-async function fail(
-  error: unknown,
-  options: FastifyGuardOptions,
-  request: FastifyRequest,
-  reply: FastifyReply,
-) {
-  const answered = (r: unknown) => !!r || reply.sent
-  const out = await resolveFailure(error, { ...options, answered }, request, reply)
-  if ('response' in out && !reply.sent) {
-    reply
-      .code(out.response.status)
-      .headers(out.response.headers)
-      .send(JSON.stringify(out.response.body))
-  }
-  return reply
-}
+export const requireClaims = guards.requireClaims

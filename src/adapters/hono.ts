@@ -7,22 +7,11 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import {
-  authenticateRequest,
-  guardFailureOptions,
-  recordAuthOptions,
-  resolveWebFailure,
-  toVerifier,
-  type AdapterOptions,
-  type GuardOptions,
-} from '../core/adapter.js'
-import {
-  claimsGuard,
-  roleGuard,
-  scopeGuard,
-  type ClaimRequirement,
-  type Guard,
-} from '../core/guards.js'
+import { admitRequest, guardMiddleware, refuse, runGuard, toVerifier } from '../core/adapter.js'
+import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js'
+import type { Guard } from '../core/guards.js'
+import { webResponse } from '../core/http.js'
+import { webRequest, type AuthRequest, type WebRequestOptions } from '../core/request.js'
 import type { AuthContext, RegisteredClaims, Verifier, VerifierOptions } from '../core/types.js'
 
 /** Context variables set by `requireAuth`: `c.get('auth')` / `c.var.auth`. */
@@ -32,8 +21,11 @@ export type OptionalAuthVariables<C = RegisteredClaims> = { auth: AuthContext<C>
 
 type Ctx = [c: Context]
 type Answer = Response | undefined | void
-/** Options of `requireAuth`. `onError` may return a `Response`, which replaces the default answer. */
-export type HonoAuthOptions = AdapterOptions<Ctx, Answer | Promise<Answer>>
+/**
+ * Options of `requireAuth`. `onError` may return a `Response`, which replaces the default answer;
+ * `trustProxy` takes the URL's scheme and host from `X-Forwarded-Proto`/`-Host` (docs/adapters/proxies.md).
+ */
+export type HonoAuthOptions = AdapterOptions<Ctx, Answer | Promise<Answer>> & WebRequestOptions
 /** Options of `requireRole`/`requireScopes`/`requireClaims`: `any`, `realm`, `onError`, `onFailure`. */
 export type HonoGuardOptions = GuardOptions<Ctx, Answer | Promise<Answer>>
 
@@ -49,7 +41,7 @@ export type HonoGuardOptions = GuardOptions<Ctx, Answer | Promise<Answer>>
  * app.get('/api/me', (c) => c.json({ sub: c.var.auth.subject }))
  * ```
  * @param verifier A `Verifier<C>` (types `c.var.auth.claims`), or verifier options.
- * @param options `optional`, `realm`, `onError(error, c)`, `onFailure(error, c)`.
+ * @param options `optional`, `realm`, `onError(error, c)`, `onFailure(error, c)`, `trustProxy`.
  */
 export function requireAuth<C = RegisteredClaims>(
   verifier: Verifier<C> | VerifierOptions,
@@ -66,22 +58,52 @@ export function requireAuth<C>(
   const v = toVerifier<C>(verifier)
   return createMiddleware<{ Variables: OptionalAuthVariables<C> }>(
     async function bearerGuardAuth(c, next) {
-      recordAuthOptions(c, options)
       let auth: AuthContext<C> | undefined
       try {
-        auth = await authenticateRequest(
-          v,
-          c.req.raw.headers.get('authorization'),
-          options.optional,
-        )
+        auth = await admitRequest(v, requestOf(c, options), options, c)
       } catch (error) {
-        return fail(error, options, c)
+        return refuse(hono, error, options, c)
       }
       c.set('auth', auth)
       await next()
     },
   )
 }
+
+/**
+ * The request as the core reads it: method, headers, and the URL as the runtime gives it (`c.req.url`;
+ * with `trustProxy`, the scheme and host of `X-Forwarded-Proto`/`-Host`). On `@hono/node-server`,
+ * the client certificate of a TLS socket (`c.env.incoming`); other runtimes do not expose one.
+ *
+ * @example What `requireAuth` hands the verifier, in a handler.
+ * ```ts
+ * import { requestOf } from 'bearer-guard/hono'
+ * app.get('/debug/url', (c) => c.json({ url: requestOf(c).url }))
+ * ```
+ */
+export function requestOf(c: Context, options?: WebRequestOptions): AuthRequest {
+  // @hono/node-server's bindings: `c.env.incoming` is the Node request
+  const incoming = (c.env as { incoming?: { socket?: object } } | undefined)?.incoming
+  return webRequest(c.req.raw, options, incoming?.socket)
+}
+
+function check(guard: Guard, options: HonoGuardOptions) {
+  // `auth?: unknown` merges with the `requireAuth` variables without widening them
+  return createMiddleware<{ Variables: { auth?: unknown } }>(async function bearerGuardCheck(c, next) {
+    return runGuard(hono, guard, options, c, c.get('auth') as AuthContext<unknown> | undefined, c) ?? next()
+  })
+}
+
+/** A refusal: `onError`'s `Response`, or an `HTTPException` carrying the default answer (`cause`: the error). */
+const hono: Framework<Ctx, Response> = {
+  answered: (result) => result instanceof Response,
+  refuse({ answered, result, response, error }) {
+    if (answered) return result as Response
+    throw new HTTPException(response.status as ContentfulStatusCode, { res: webResponse(response), cause: error })
+  },
+}
+
+const guards = guardMiddleware<HonoGuardOptions, MiddlewareHandler<{ Variables: { auth?: unknown } }>>(check)
 
 /**
  * 401 without a prior `requireAuth`, 403 `insufficient_scope` unless the role(s) are present.
@@ -92,9 +114,7 @@ export function requireAuth<C>(
  * app.get('/admin', requireAuth(verifier), requireRole('admin'), (c) => c.text('hi'))
  * ```
  */
-export function requireRole(roles: string | readonly string[], options: HonoGuardOptions = {}) {
-  return check(roleGuard(roles, options), options)
-}
+export const requireRole = guards.requireRole
 
 /**
  * 401 without a prior `requireAuth`, 403 with `scope="…"` unless the scope(s) are present.
@@ -105,9 +125,7 @@ export function requireRole(roles: string | readonly string[], options: HonoGuar
  * app.post('/orders', requireAuth(verifier), requireScopes('orders:write'), handler)
  * ```
  */
-export function requireScopes(scopes: string | readonly string[], options: HonoGuardOptions = {}) {
-  return check(scopeGuard(scopes, options), options)
-}
+export const requireScopes = guards.requireScopes
 
 /**
  * 401 without a prior `requireAuth`, 403 unless the claims match (`{ claim: value }` or a predicate).
@@ -118,29 +136,4 @@ export function requireScopes(scopes: string | readonly string[], options: HonoG
  * app.get('/t/acme', requireAuth(verifier), requireClaims({ tenant: 'acme' }), handler)
  * ```
  */
-export function requireClaims(
-  requirement: ClaimRequirement,
-  options: Omit<HonoGuardOptions, 'any'> = {},
-) {
-  return check(claimsGuard(requirement), options)
-}
-
-function check(guard: Guard, options: HonoGuardOptions) {
-  // `auth?: unknown` merges with the `requireAuth` variables without widening them
-  return createMiddleware<{ Variables: { auth?: unknown } }>(
-    async function bearerGuardCheck(c, next) {
-      try {
-        guard(c.get('auth') as AuthContext<unknown> | undefined)
-      } catch (error) {
-        return fail(error, guardFailureOptions(c, options), c)
-      }
-      await next()
-    },
-  )
-}
-
-async function fail(error: unknown, options: HonoGuardOptions, c: Context): Promise<Response> {
-  const { response, custom } = await resolveWebFailure(error, options, c)
-  if (custom) return response
-  throw new HTTPException(response.status as ContentfulStatusCode, { res: response, cause: error })
-}
+export const requireClaims = guards.requireClaims

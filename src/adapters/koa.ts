@@ -4,23 +4,10 @@
  * @module bearer-guard/koa
  */
 import type { DefaultState, Middleware, ParameterizedContext } from 'koa'
-import {
-  authenticateRequest,
-  guardFailureOptions,
-  nodeAuthorization,
-  recordAuthOptions,
-  resolveFailure,
-  toVerifier,
-  type AdapterOptions,
-  type GuardOptions,
-} from '../core/adapter.js'
-import {
-  claimsGuard,
-  roleGuard,
-  scopeGuard,
-  type ClaimRequirement,
-  type Guard,
-} from '../core/guards.js'
+import { admitRequest, guardMiddleware, refuse, runGuard, toVerifier } from '../core/adapter.js'
+import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js'
+import type { Guard } from '../core/guards.js'
+import { nodeRequest, type AuthRequest } from '../core/request.js'
 import type { AuthContext, RegisteredClaims, Verifier, VerifierOptions } from '../core/types.js'
 
 declare module 'koa' {
@@ -60,16 +47,49 @@ export function requireAuth<C = RegisteredClaims>(
 ): Middleware<DefaultState & AuthState<C>> {
   const v = toVerifier<C>(verifier)
   return async function bearerGuardAuth(ctx, next) {
-    recordAuthOptions(ctx, options)
     try {
-      const auth = await authenticateRequest(v, nodeAuthorization(ctx.req), options.optional)
-      ctx.state.auth = auth as AuthState['auth'] & typeof auth
+      ctx.state.auth = (await admitRequest(v, requestOf(ctx), options, ctx)) as AuthContext & AuthContext<C>
     } catch (error) {
-      return fail(error, options, ctx)
+      return refuse(koa, error, options, ctx)
     }
     await next()
   }
 }
+
+/**
+ * The request as the core reads it: method, headers, the certificate of a TLS socket, and the
+ * absolute URL from `ctx.protocol` and `ctx.host`, which honour `X-Forwarded-Proto` and
+ * `X-Forwarded-Host` only with `app.proxy = true` (docs/adapters/proxies.md).
+ *
+ * @example What `requireAuth` hands the verifier, in a handler.
+ * ```ts
+ * import { requestOf } from 'bearer-guard/koa'
+ * app.use((ctx) => { ctx.body = { url: requestOf(ctx).url } })
+ * ```
+ */
+export function requestOf(ctx: Ctx[0]): AuthRequest {
+  return nodeRequest(ctx, ctx.req)
+}
+
+function check(guard: Guard, options: KoaGuardOptions): Middleware {
+  return async function bearerGuardCheck(ctx, next) {
+    return runGuard(koa, guard, options, ctx, ctx.state.auth, ctx) ?? next()
+  }
+}
+
+/** A refusal: the default answer unless `onError` answered (returned a truthy value, or set a body). */
+const koa: Framework<Ctx, void> = {
+  before: (ctx) => ctx.body,
+  answered: (result, before, ctx) => !!result || ctx.body !== before,
+  refuse({ answered, response }, ctx) {
+    if (answered) return
+    ctx.status = response.status
+    ctx.set(response.headers)
+    ctx.body = JSON.stringify(response.body)
+  },
+}
+
+const guards = guardMiddleware<KoaGuardOptions, Middleware>(check)
 
 /**
  * 401 without a prior `requireAuth`, 403 `insufficient_scope` unless the role(s) are present.
@@ -80,9 +100,7 @@ export function requireAuth<C = RegisteredClaims>(
  * router.get('/admin', requireAuth(verifier), requireRole('admin'), handler)
  * ```
  */
-export function requireRole(roles: string | readonly string[], options: KoaGuardOptions = {}) {
-  return check(roleGuard(roles, options), options)
-}
+export const requireRole = guards.requireRole
 
 /**
  * 401 without a prior `requireAuth`, 403 with `scope="…"` unless the scope(s) are present.
@@ -93,9 +111,7 @@ export function requireRole(roles: string | readonly string[], options: KoaGuard
  * router.post('/orders', requireAuth(verifier), requireScopes('orders:write'), handler)
  * ```
  */
-export function requireScopes(scopes: string | readonly string[], options: KoaGuardOptions = {}) {
-  return check(scopeGuard(scopes, options), options)
-}
+export const requireScopes = guards.requireScopes
 
 /**
  * 401 without a prior `requireAuth`, 403 unless the claims match (`{ claim: value }` or a predicate).
@@ -106,30 +122,4 @@ export function requireScopes(scopes: string | readonly string[], options: KoaGu
  * router.get('/t/acme', requireAuth(verifier), requireClaims({ tenant: 'acme' }), handler)
  * ```
  */
-export function requireClaims(
-  requirement: ClaimRequirement,
-  options: Omit<KoaGuardOptions, 'any'> = {},
-) {
-  return check(claimsGuard(requirement), options)
-}
-
-function check(guard: Guard, options: KoaGuardOptions): Middleware {
-  return async function bearerGuardCheck(ctx, next) {
-    try {
-      guard(ctx.state.auth)
-    } catch (error) {
-      return fail(error, guardFailureOptions(ctx, options), ctx)
-    }
-    await next()
-  }
-}
-
-async function fail(error: unknown, options: KoaGuardOptions, ctx: Ctx[0]): Promise<void> {
-  const before = ctx.body
-  const answered = (r: unknown) => !!r || ctx.body !== before
-  const out = await resolveFailure(error, { ...options, answered }, ctx)
-  if (!('response' in out)) return
-  ctx.status = out.response.status
-  ctx.set(out.response.headers)
-  ctx.body = JSON.stringify(out.response.body)
-}
+export const requireClaims = guards.requireClaims

@@ -19,6 +19,7 @@ export {
   PUBLIC_ROUTE,
 } from './nestjs/decorators.js'
 export { AuthErrorException } from './nestjs/exception.js'
+export { requestOf } from './nestjs/request.js'
 
 export type {
   BearerGuardModuleOptions,
@@ -26,5 +27,7 @@ export type {
   BearerGuardFactoryResult,
 } from './nestjs/module.js'
 export type { BearerGuardConfig } from './nestjs/guard.js'
-export type { NestAuthOptions, NestGuardOptions, NestRouteOptions } from './nestjs/decorators.js'
+export type { NamesDecorator, NestAuthOptions, NestGuardOptions, NestRouteOptions } from './nestjs/decorators.js'
+export type { PlatformRequest } from './nestjs/request.js'
+export type { AuthRequest } from '../core/request.js'
 export type { AuthContext, RegisteredClaims } from '../core/types.js'

@@ -4,7 +4,6 @@
  * @module bearer-guard/next
  */
 import { NextResponse, type NextRequest } from 'next/server.js'
-import { pathToRegexp } from 'path-to-regexp'
 import {
   authenticateRequest,
   FORWARDED_IDENTITY_HEADERS,
@@ -12,26 +11,20 @@ import {
   toVerifier,
   type AdapterOptions,
 } from '../core/adapter.js'
-import {
-  claimsGuard,
-  roleGuard,
-  scopeGuard,
-  type ClaimRequirement,
-  type Guard,
-} from '../core/guards.js'
+import { claimsGuard, roleGuard, scopeGuard, type Guard } from '../core/guards.js'
+import { webRequest, type AuthRequest, type WebRequestOptions } from '../core/request.js'
 import type { AuthContext, RegisteredClaims, Verifier, VerifierOptions } from '../core/types.js'
+import { candidates, pathTest, type ProxyRule, type Requirements } from './next/path-rules.js'
+
+export type { ProxyRule, Requirements } from './next/path-rules.js'
 
 type Answer = Response | undefined | void
-/** What a route or path requires beyond a valid token. `any`: one role / one scope suffices. */
-export interface Requirements<C = RegisteredClaims> {
-  roles?: string | readonly string[]
-  scopes?: string | readonly string[]
-  claims?: ClaimRequirement<C>
-  any?: boolean
-}
-/** `onError(error, request)` may return a `Response`, which replaces the default answer. */
+/**
+ * `onError(error, request)` may return a `Response`, which replaces the default answer.
+ * `trustProxy` takes the URL's scheme and host from `X-Forwarded-Proto`/`-Host` (docs/adapters/proxies.md).
+ */
 export interface WithAuthOptions<C = RegisteredClaims>
-  extends Requirements<C>, AdapterOptions<[request: NextRequest], Answer | Promise<Answer>> {
+  extends Requirements<C>, AdapterOptions<[request: NextRequest], Answer | Promise<Answer>>, WebRequestOptions {
   /** A `Verifier<C>` (types `auth.claims`; share one per process), or verifier options. */
   verifier: Verifier<C> | VerifierOptions
 }
@@ -78,17 +71,6 @@ export function withAuth<C, X extends object>(
   }
 }
 
-/**
- * A path rule of `authProxy`. `path` is a Next.js matcher string, read as `config.matcher` reads it
- * (path-to-regexp 6, the library Next compiles in; case-insensitive, one trailing slash allowed):
- * `'/a'` for `/a` and `/a/`, `'/a/:path*'` (or `'/a/*'`) for `/a` and below, `'/a/:path+'` for
- * below only, `'/users/:id/admin'`, `'/api/(.*)'`. Or a `RegExp`, or a test of the pathname.
- * A string path-to-regexp cannot read is a `TypeError` when `authProxy()` runs.
- */
-export interface ProxyRule<C = RegisteredClaims> extends Requirements<C> {
-  path: string | RegExp | ((pathname: string) => boolean)
-  optional?: boolean
-}
 export interface AuthProxyOptions<C = RegisteredClaims> extends Omit<
   WithAuthOptions<C>,
   keyof Requirements | 'optional'
@@ -123,7 +105,7 @@ export function authProxy<C = RegisteredClaims>(options: AuthProxyOptions<C>) {
   }
   const rules = (options.rules ?? [{ path: () => true }]).map((rule, i) => ({
     ...rule,
-    test: toTest(checkRule(rule, i), i),
+    test: pathTest(rule, i),
     guards: toGuards(rule),
   }))
   return async function bearerGuardProxy(request: NextRequest): Promise<Response> {
@@ -148,6 +130,21 @@ export function authProxy<C = RegisteredClaims>(options: AuthProxyOptions<C>) {
   }
 }
 
+/**
+ * The request as the core reads it: method, headers, and `request.url` as Next gives it (basePath
+ * and locale included; with `trustProxy`, the scheme and host of `X-Forwarded-Proto`/`-Host`).
+ * Route handlers have no socket: no client certificate.
+ *
+ * @example What `withAuth` hands the verifier.
+ * ```ts
+ * import { requestOf } from 'bearer-guard/next'
+ * export const GET = (request: NextRequest) => Response.json({ url: requestOf(request).url })
+ * ```
+ */
+export function requestOf(request: NextRequest, options?: WebRequestOptions): AuthRequest {
+  return webRequest(request, options)
+}
+
 function toGuards<C>({ roles, scopes, claims, any }: Requirements<C>): Guard[] {
   return [
     roles && roleGuard(roles, { any }),
@@ -156,93 +153,12 @@ function toGuards<C>({ roles, scopes, claims, any }: Requirements<C>): Guard[] {
   ].filter((g) => !!g)
 }
 
-async function authorize<C>(
-  request: NextRequest,
-  verifier: Verifier<C>,
-  guards: Guard[],
-  options: WithAuthOptions<C>,
-) {
+async function authorize<C>(request: NextRequest, verifier: Verifier<C>, guards: Guard[], options: WithAuthOptions<C>) {
   try {
-    const auth = await authenticateRequest(
-      verifier,
-      request.headers.get('authorization'),
-      options.optional,
-    )
+    const auth = await authenticateRequest(verifier, requestOf(request, options), options.optional)
     for (const guard of guards) guard(auth)
     return { auth }
   } catch (error) {
     return (await resolveWebFailure(error, options, request)).response
   }
-}
-
-const RULE_KEYS = new Set(['path', 'roles', 'scopes', 'claims', 'any', 'optional'])
-
-/** A rule with an option `authProxy` does not implement (a matcher's `has`, `missing`, `source`, …) is refused. */
-function checkRule(rule: ProxyRule<any>, i: number): ProxyRule['path'] {
-  if (typeof rule !== 'object' || rule === null) {
-    throw new TypeError(`bearer-guard: authProxy rules[${i}] must be an object with a "path"`)
-  }
-  const unknown = Object.keys(rule).filter((key) => !RULE_KEYS.has(key))
-  if (unknown.length > 0) {
-    throw new TypeError(
-      `bearer-guard: authProxy rules[${i}] has ${unknown.map((k) => `"${k}"`).join(', ')}, which authProxy does not implement (a rule takes path, roles, scopes, claims, any, optional)`,
-    )
-  }
-  return rule.path
-}
-
-function toTest(path: ProxyRule['path'], i: number): (pathname: string) => boolean {
-  if (typeof path === 'function') return path
-  if (path instanceof RegExp) {
-    // without g/y: a stateful lastIndex would make every other test of the same path miss
-    const regexp = new RegExp(path.source, path.flags.replace(/[gy]/g, ''))
-    return (p) => regexp.test(p)
-  }
-  if (typeof path !== 'string') {
-    throw new TypeError(`bearer-guard: authProxy rules[${i}].path must be a string, a RegExp or a function`)
-  }
-  const regexp = matcherRegExp(path, i)
-  return (p) => regexp.test(p)
-}
-
-/**
- * A matcher string as Next compiles `config.matcher` (`tokensToRegexp(parse(source))` of
- * path-to-regexp 6 with its defaults: case-insensitive, an optional trailing `/`, anchored).
- * `'/a/*'`, bearer-guard's earlier spelling, is `'/a/:path*'`.
- */
-function matcherRegExp(path: string, i: number): RegExp {
-  if (!path.startsWith('/')) {
-    throw new TypeError(`bearer-guard: authProxy rules[${i}].path "${path}" must start with "/", as a Next.js matcher does`)
-  }
-  const source = path.endsWith('/*') ? `${path.slice(0, -2)}/:path*` : path
-  try {
-    return pathToRegexp(source)
-  } catch (error) {
-    throw new TypeError(
-      `bearer-guard: authProxy rules[${i}].path "${path}" is not a Next.js matcher path-to-regexp can read: ${(error as Error).message}`,
-      { cause: error },
-    )
-  }
-}
-
-/**
- * The spellings of a pathname a rule is tested against: as sent and percent-decoded (Next tests its
- * matchers against both), each also without trailing slashes — with `trailingSlash: true` or
- * `skipTrailingSlashRedirect`, `/a/` reaches the route `/a`, so a RegExp or test written for `/a`
- * must cover it too.
- */
-function candidates(pathname: string): string[] {
-  const out = [pathname]
-  try {
-    const decoded = decodeURIComponent(pathname)
-    if (decoded !== pathname) out.push(decoded)
-  } catch {
-    // not decodable: Next cannot match the decoded form either
-  }
-  for (const p of [...out]) {
-    let end = p.length
-    while (end > 1 && p.charCodeAt(end - 1) === 0x2f) end--
-    if (end !== p.length) out.push(p.slice(0, end))
-  }
-  return out
 }

@@ -1,11 +1,14 @@
 /**
  * What every framework adapter shares, so that each adapter only translates request and response:
- * turning options into a verifier once, optional auth, the error answer and the logging hook.
+ * turning options into a verifier once, authenticating a request, optional auth, the guards and the
+ * options they inherit, the error answer and the logging hook.
  *
  * @module bearer-guard
  */
 import { isAuthError, type AuthError } from './errors.js'
+import { claimsGuard, roleGuard, scopeGuard, type ClaimRequirement, type Guard } from './guards.js'
 import { toErrorResponse, webResponse, type ErrorResponse } from './http.js'
+import type { AuthRequest, HeaderValue } from './request.js'
 import { createVerifier, isVerifier } from './verifier.js'
 import type { AuthContext, Verifier, VerifierOptions } from './types.js'
 
@@ -42,22 +45,44 @@ export function toVerifier<C>(input: Verifier<C> | VerifierOptions): Verifier<C>
 }
 
 /**
- * Extracts and verifies; with `optional`, a request without credentials yields `undefined`.
+ * Verifies a request; with `optional`, a request without credentials yields `undefined`.
  * Rejects only with `AuthError`. Adds no promise of its own to the verifier's.
+ *
+ * @param request The request (`nodeRequest()`, `webRequest()`, an adapter's `requestOf()`), or, as
+ * in the first wave, the bare `Authorization` value (which carries no DPoP proof or certificate).
  */
 export function authenticateRequest<C>(
   verifier: Verifier<C>,
-  authorization: string | readonly string[] | null | undefined,
+  request: AuthRequest | HeaderValue,
   optional: boolean | undefined,
 ): Promise<AuthContext<C> | undefined> {
   let auth: Promise<AuthContext<C>>
   try {
-    auth = verifier.authenticate(authorization)
+    // the one line that becomes the verifier's request-level entry (DPoP, mTLS) when it lands
+    auth = verifier.authenticate(isRequest(request) ? request.headers.authorization : request)
   } catch (error) {
     // a verifier that throws instead of rejecting still gives a rejected promise
     auth = Promise.reject(error)
   }
   return optional ? auth.catch(skipMissingToken) : auth
+}
+
+function isRequest(value: AuthRequest | HeaderValue): value is AuthRequest {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * `requireAuth` for one request: records `options` for the guards after it (on `key`, the object
+ * every middleware of the request sees), then `authenticateRequest`.
+ */
+export function admitRequest<C>(
+  verifier: Verifier<C>,
+  request: AuthRequest,
+  options: InheritedOptions & { optional?: boolean },
+  key: object,
+): Promise<AuthContext<C> | undefined> {
+  recordAuthOptions(key, options)
+  return authenticateRequest(verifier, request, options.optional)
 }
 
 function skipMissingToken(error: unknown): undefined {
@@ -143,32 +168,78 @@ export async function resolveWebFailure<Ctx extends unknown[]>(
 }
 
 /**
- * The Authorization header of a Node `IncomingMessage` (Express, Koa, Fastify): every line of it,
- * so that two Authorization headers are refused (400) instead of silently using the first (Node's
- * `headers` keeps only the first). Read from `rawHeaders` as `headersDistinct` would give it, without
- * building `headersDistinct` for all of a request's headers; a header set only on `headers` (by a
- * middleware) is read there.
+ * How an adapter ends a refused request in its framework; `refuse` runs the hooks and decides.
+ * `Ctx` is what `onError`/`onFailure` receive, `Out` what the middleware returns after refusing.
  */
-export function nodeAuthorization(req: {
-  headers: { authorization?: string }
-  headersDistinct?: Record<string, string[] | undefined>
-  rawHeaders?: readonly string[]
-}): string | readonly string[] | undefined {
-  const raw = req.rawHeaders
-  if (Array.isArray(raw)) {
-    let first: string | undefined
-    let all: string[] | undefined
-    for (let i = 0; i + 1 < raw.length; i += 2) {
-      const name = raw[i] as string
-      if (name.length === 13 && (name === 'Authorization' || name === 'authorization' || name.toLowerCase() === 'authorization')) {
-        const value = raw[i + 1] as string
-        if (first === undefined) first = value
-        else (all ??= [first]).push(value)
-      }
-    }
-    return all ?? first ?? req.headers.authorization
+export interface Framework<Ctx extends unknown[], Out> {
+  /** Read before `onError` runs and handed to `answered` (Koa: the body, to see whether `onError` set one). */
+  before?(...ctx: Ctx): unknown
+  /** Whether `onError` answered, by its result or what it did. Default: a result other than `undefined`/`null`. */
+  answered?(result: unknown, before: unknown, ...ctx: Ctx): boolean
+  /** Ends the request: with `onError`'s answer when `refusal.answered`, else with `refusal.response`. */
+  refuse(refusal: Refusal, ...ctx: Ctx): Out
+}
+
+/** A refused request, as `refuse` hands it to the adapter. */
+export interface Refusal {
+  error: AuthError
+  /** The default answer (status, RFC 6750 headers, JSON body), with the options' realm. */
+  response: ErrorResponse
+  /** `onError` answered; `result` is what it returned. */
+  answered: boolean
+  result: unknown
+}
+
+/**
+ * A failure of `requireAuth` or of a guard, answered: tells `onFailure`, asks `onError`, then lets
+ * the framework end the request. Anything but an `AuthError` is rethrown for the host framework.
+ */
+export async function refuse<Ctx extends unknown[], Out>(
+  framework: Framework<Ctx, Out>,
+  error: unknown,
+  options: GuardOptions<Ctx, unknown>,
+  ...ctx: Ctx
+): Promise<Out> {
+  const before = framework.before?.(...ctx)
+  const answered = framework.answered && ((result: unknown) => framework.answered!(result, before, ...ctx))
+  const out = await resolveFailure(error, { ...options, answered }, ...ctx)
+  const authError = error as AuthError // resolveFailure rethrows anything else
+  if ('response' in out) return framework.refuse({ error: authError, response: out.response, answered: false, result: undefined }, ...ctx)
+  const response = toErrorResponse(authError, { realm: options.realm })
+  return framework.refuse({ error: authError, response, answered: true, result: out.custom }, ...ctx)
+}
+
+/**
+ * A guard for one request: `undefined` when it passes, else `refuse` with the guard's options over
+ * those the `requireAuth` before it recorded on `key`.
+ */
+export function runGuard<Ctx extends unknown[], Out>(
+  framework: Framework<Ctx, Out>,
+  guard: Guard,
+  options: GuardOptions<Ctx, unknown>,
+  key: object,
+  auth: AuthContext<any> | null | undefined,
+  ...ctx: Ctx
+): Promise<Out> | undefined {
+  try {
+    guard(auth)
+    return undefined
+  } catch (error) {
+    return refuse(framework, error, guardFailureOptions(key, options), ...ctx)
   }
-  return req.headersDistinct?.authorization ?? req.headers.authorization
+}
+
+/**
+ * An adapter's `requireRole`, `requireScopes` and `requireClaims`, from its way of turning a
+ * `Guard` into middleware (an empty requirement is a `TypeError` now, at start-up).
+ */
+export function guardMiddleware<O extends { any?: boolean }, M, C = any>(middleware: (guard: Guard, options: O) => M) {
+  return {
+    requireRole: (roles: string | readonly string[], options: O = {} as O): M => middleware(roleGuard(roles, options), options),
+    requireScopes: (scopes: string | readonly string[], options: O = {} as O): M => middleware(scopeGuard(scopes, options), options),
+    requireClaims: (requirement: ClaimRequirement<C>, options: Omit<O, 'any'> = {} as Omit<O, 'any'>): M =>
+      middleware(claimsGuard(requirement), options as O),
+  }
 }
 
 /**

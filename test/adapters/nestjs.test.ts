@@ -44,7 +44,7 @@ import {
   Scopes,
   type AuthContext,
 } from 'bearer-guard/nestjs'
-import { authRequestOf, type PlatformRequest } from '../../src/adapters/nestjs/request.js'
+import { requestOf, type PlatformRequest } from '../../src/adapters/nestjs/request.js'
 import { listenNest, type Platform } from './harnesses/nest.js'
 import type { App } from './conformance-cases.js'
 import { adminToken, brokenVerifier, issuer, userToken, verifier } from './setup.js'
@@ -542,7 +542,7 @@ describe.each(platforms)('bearer-guard/nestjs on %s', (platform) => {
     @Controller()
     class C {
       @Get('shape') shape(@Req() req: PlatformRequest) {
-        const { method, url, headers } = authRequestOf(req)
+        const { method, url, headers } = requestOf(req)
         return { method, url, headers }
       }
     }
@@ -574,7 +574,7 @@ describe('bearer-guard/nestjs on fastify with trustProxy', () => {
     @Controller()
     class C {
       @Get('shape') shape(@Req() req: PlatformRequest) {
-        return { url: authRequestOf(req).url }
+        return { url: requestOf(req).url }
       }
     }
     @Module({ controllers: [C] })

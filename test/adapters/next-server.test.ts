@@ -10,6 +10,7 @@
  * Turbopack does not map the sources' `.js` import specifiers to `.ts` files.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { request as httpRequest } from 'node:http'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -50,6 +51,12 @@ export const GET = withAuth(async (request, { auth }) => Response.json({
   sub: auth?.subject ?? null,
   authorization: request.headers.get('authorization'),
 }), { verifier, optional: true })`,
+  // the URL withAuth hands the verifier: as Next gives it, and with trustProxy
+  'app/shape/route.js': `import { requestOf } from '../../bg/next.js'
+export const GET = (request) => Response.json({
+  url: requestOf(request).url,
+  trusted: requestOf(request, { trustProxy: true }).url,
+})`,
   'app/orders/[id]/route.js': `import { withAuth } from '../../../bg/next.js'
 import { verifier } from '../../../lib/auth.js'
 export const GET = withAuth(async (request, { auth, params }) => Response.json({
@@ -196,6 +203,18 @@ describe('bearer-guard/next in a real next dev server', () => {
     })
   }, 60_000)
 
+  // What docs/adapters/proxies.md says of Next: request.url names Next's own host ("localhost" and
+  // its port, whatever Host the client sent) with the scheme of X-Forwarded-Proto, which Next
+  // itself honours from anyone; with trustProxy, the host is X-Forwarded-Host, which Next sets to
+  // the client's Host when no proxy did.
+  it('builds the URL from what Next gives: its own host and port; with trustProxy, the forwarded host and scheme', async () => {
+    const port = new URL(base).port
+    const direct = await getJson(`${base}/shape/?x=1`, { host: 'api.example.com' })
+    expect(direct, log).toEqual({ url: `http://localhost:${port}/shape/?x=1`, trusted: 'http://api.example.com/shape/?x=1' })
+    const proxied = await getJson(`${base}/shape/?x=1`, { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.com' })
+    expect(proxied, log).toEqual({ url: `https://localhost:${port}/shape/?x=1`, trusted: 'https://api.example.com/shape/?x=1' })
+  }, 60_000)
+
   // A known limit, documented in docs/adapters/next.md: Next builds the request from Node's
   // req.headers, which keeps only the first Authorization line, so no code in a route or in the
   // proxy can see the second one (Express, Koa, Fastify read rawHeaders and answer 400). If this
@@ -206,3 +225,15 @@ describe('bearer-guard/next in a real next dev server', () => {
     expect(res.status, log).toBe(200)
   }, 60_000)
 })
+
+/** A GET with the given headers (`host` too), answering JSON. */
+function getJson(url: string, headers: Record<string, string>): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    httpRequest(url, { headers, agent: false }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())))
+    })
+      .on('error', reject)
+      .end()
+  })
+}

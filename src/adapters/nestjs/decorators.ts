@@ -116,13 +116,7 @@ export function OptionalAuth(options: Omit<NestRouteOptions, 'optional'> = {}): 
  * @Roles('admin', 'ops', { any: true }) @Get('admin') admin() {}
  * ```
  */
-export function Roles(...roles: [string, ...string[]]): Decorator
-export function Roles(...args: [...roles: string[], options: NestGuardOptions]): Decorator
-export function Roles(roles: readonly string[], options?: NestGuardOptions): Decorator
-export function Roles(...args: unknown[]): Decorator {
-  const [names, options] = namesAndOptions('@Roles()', args)
-  return addCheck(roleGuard(names, options), options)
-}
+export const Roles: NamesDecorator = namesDecorator('@Roles()', roleGuard)
 
 /**
  * 403 with `scope="…"` unless the token has the scope(s): all of them, or one with `{ any: true }`;
@@ -134,13 +128,7 @@ export function Roles(...args: unknown[]): Decorator {
  * @Scopes('orders:write') @Post('orders') create() {}
  * ```
  */
-export function Scopes(...scopes: [string, ...string[]]): Decorator
-export function Scopes(...args: [...scopes: string[], options: NestGuardOptions]): Decorator
-export function Scopes(scopes: readonly string[], options?: NestGuardOptions): Decorator
-export function Scopes(...args: unknown[]): Decorator {
-  const [names, options] = namesAndOptions('@Scopes()', args)
-  return addCheck(scopeGuard(names, options), options)
-}
+export const Scopes: NamesDecorator = namesDecorator('@Scopes()', scopeGuard)
 
 /**
  * 403 `insufficient_scope` unless the claims match: `{ claim: value }` pairs (dot paths; an array
@@ -171,14 +159,24 @@ function addCheck(check: Guard, options: NestGuardOptions): Decorator {
   }
 }
 
-function namesAndOptions(name: string, args: unknown[]): [string[], NestGuardOptions] {
-  const last = args.at(-1)
-  const hasOptions = typeof last === 'object' && last !== null && !Array.isArray(last)
-  const names = (hasOptions ? args.slice(0, -1) : args).flat() as string[]
-  if (names.length === 0) {
-    throw new TypeError(`bearer-guard: ${name} needs at least one name (an empty list would allow everyone)`)
+/** `@Roles`/`@Scopes`: the names as arguments or as one array, then the options. */
+export interface NamesDecorator {
+  (...names: [string, ...string[]]): Decorator
+  (...args: [...names: string[], options: NestGuardOptions]): Decorator
+  (names: readonly string[], options?: NestGuardOptions): Decorator
+}
+
+function namesDecorator(name: string, toGuard: (names: string[], options: NestGuardOptions) => Guard): NamesDecorator {
+  return (...args: unknown[]): Decorator => {
+    const last = args.at(-1)
+    const hasOptions = typeof last === 'object' && last !== null && !Array.isArray(last)
+    const names = (hasOptions ? args.slice(0, -1) : args).flat() as string[]
+    if (names.length === 0) {
+      throw new TypeError(`bearer-guard: ${name} needs at least one name (an empty list would allow everyone)`)
+    }
+    const options = hasOptions ? (last as NestGuardOptions) : {}
+    return addCheck(toGuard(names, options), options)
   }
-  return [names, hasOptions ? (last as NestGuardOptions) : {}]
 }
 
 function defined<T extends object>(options: T): Partial<T> {

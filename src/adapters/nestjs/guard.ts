@@ -5,14 +5,7 @@
  */
 import { Inject, Injectable, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common'
 import { HttpAdapterHost } from '@nestjs/core'
-import {
-  authenticateRequest,
-  guardFailureOptions,
-  recordAuthOptions,
-  resolveFailure,
-} from '../../core/adapter.js'
-import type { AuthError } from '../../core/errors.js'
-import { toErrorResponse } from '../../core/http.js'
+import { admitRequest, refuse, runGuard, type Framework } from '../../core/adapter.js'
 import type { Verifier } from '../../core/types.js'
 import {
   AUTH_OPTIONS,
@@ -20,12 +13,11 @@ import {
   PUBLIC_ROUTE,
   reflector,
   type NestAuthOptions,
-  type NestGuardOptions,
   type NestRouteOptions,
   type Requirement,
 } from './decorators.js'
 import { AuthErrorException } from './exception.js'
-import { authRequestOf, type PlatformRequest } from './request.js'
+import { requestOf, type PlatformRequest } from './request.js'
 
 /** Injection token of the module's resolved options (`BearerGuardConfig`). */
 export const BEARER_GUARD_OPTIONS: unique symbol = Symbol('bearer-guard/nestjs options')
@@ -86,20 +78,16 @@ export class AuthGuard implements CanActivate {
       )
     }
     const request = context.switchToHttp().getRequest<PlatformRequest>()
-    recordAuthOptions(request, plan.options)
     let auth
     try {
-      auth = await authenticateRequest(plan.verifier, authRequestOf(request).headers.authorization, plan.options.optional)
+      auth = await admitRequest(plan.verifier, requestOf(request), plan.options, request)
     } catch (error) {
-      return this.#fail(error, plan.options, context)
+      return refuse(this.#nest, error, plan.options, context)
     }
     request.auth = auth
     for (const { check, options } of plan.requirements) {
-      try {
-        check(auth)
-      } catch (error) {
-        return this.#fail(error, guardFailureOptions(request, options), context)
-      }
+      const refused = runGuard(this.#nest, check, options, request, auth, context)
+      if (refused) return refused
     }
     return true
   }
@@ -136,23 +124,25 @@ export class AuthGuard implements CanActivate {
     }
   }
 
-  /** Runs the hooks and throws what ends the request: `onError`'s error, or an `AuthErrorException`. */
-  async #fail(error: unknown, options: NestGuardOptions, context: ExecutionContext): Promise<never> {
-    const adapter = this.adapterHost.httpAdapter
-    const response = context.switchToHttp().getResponse<object>()
-    const answered = (r: unknown) => r instanceof Error || adapter.isHeadersSent(response)
-    const out = await resolveFailure(error, { ...options, answered }, context)
-    const authError = error as AuthError // resolveFailure rethrows anything else
-    if ('custom' in out) {
-      if (out.custom instanceof Error) throw out.custom
-      // onError sent the answer: end the request without another one
-      throw new AuthErrorException(authError, toErrorResponse(authError, { realm: options.realm }))
-    }
-    for (const [name, value] of Object.entries(out.response.headers)) {
-      // the body's type is set by whoever sends the body (Nest's filter, or one of yours)
-      if (name !== 'content-type') adapter.setHeader(response, name, value)
-    }
-    throw new AuthErrorException(authError, out.response)
+  /**
+   * A refusal ends the request by throwing (Nest's only way): `onError`'s `Error`; else an
+   * `AuthErrorException`, after setting the default answer's headers unless `onError` sent one.
+   */
+  readonly #nest: Framework<[context: ExecutionContext], never> = {
+    answered: (result, _before, context) =>
+      result instanceof Error || this.adapterHost.httpAdapter.isHeadersSent(context.switchToHttp().getResponse()),
+    refuse: ({ answered, result, response, error }, context) => {
+      if (answered && result instanceof Error) throw result
+      if (!answered) {
+        const adapter = this.adapterHost.httpAdapter
+        const reply = context.switchToHttp().getResponse<object>()
+        // the body's type is set by whoever sends the body (Nest's filter, or one of yours)
+        for (const [name, value] of Object.entries(response.headers)) {
+          if (name !== 'content-type') adapter.setHeader(reply, name, value)
+        }
+      }
+      throw new AuthErrorException(error, response)
+    },
   }
 }
 

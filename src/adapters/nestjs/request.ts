@@ -3,20 +3,12 @@
  *
  * @module bearer-guard/nestjs
  */
-import { nodeAuthorization } from '../../core/adapter.js'
-
-/** The Node request under Nest's request object: Express's `req` is one, Fastify's `request.raw` is one. */
-interface NodeRequest {
-  method?: string
-  url?: string
-  headers: Record<string, string | string[] | undefined> & { authorization?: string }
-  rawHeaders?: readonly string[]
-}
+import { nodeRequest, type AuthRequest, type NodeRequestLike } from '../../core/request.js'
 
 /** What Nest's `switchToHttp().getRequest()` gives on the Express and the Fastify platform. */
 export interface PlatformRequest {
-  /** Fastify: the Node request. */
-  raw?: NodeRequest
+  /** Fastify: the Node request. Express: the request is the Node request. */
+  raw?: NodeRequestLike
   method?: string
   url?: string
   /** Express and Fastify, both proxy-aware (`trust proxy` / `trustProxy`). */
@@ -25,40 +17,25 @@ export interface PlatformRequest {
   host?: string
   /** The URL before any rewrite or mount-path stripping. */
   originalUrl?: string
-  headers: NodeRequest['headers']
+  headers: NodeRequestLike['headers']
   rawHeaders?: readonly string[]
+  socket?: object | null
   auth?: unknown
 }
 
 /**
- * A request in the shape of the request-level entry point of the core (API-wave2 §1:
- * `verifier.authenticateRequest({ method, url, headers, certificate })`): the method, the absolute
- * URL (built on demand, from the platform's proxy-aware protocol and host) and the headers it
- * reads: `authorization` with every Authorization line (two lines are refused, not read as one),
- * and `dpop`.
+ * The request as the core reads it: method, headers, the certificate of a TLS socket, and the
+ * absolute URL from the platform's `protocol` and `host`, which honour `X-Forwarded-Proto` and
+ * `X-Forwarded-Host` only when the platform trusts the proxy (Express: `app.set('trust proxy', …)`,
+ * Fastify: `new FastifyAdapter({ trustProxy })`; docs/adapters/proxies.md).
+ *
+ * @example What `AuthGuard` hands the verifier, in a handler.
+ * ```ts
+ * import { Get, Req } from '@nestjs/common'
+ * import { requestOf } from 'bearer-guard/nestjs'
+ * @Get('debug/url') url(@Req() req: Parameters<typeof requestOf>[0]) { return { url: requestOf(req).url } }
+ * ```
  */
-export interface AuthRequest {
-  method: string
-  readonly url: string
-  headers: {
-    authorization: string | readonly string[] | undefined
-    dpop: string | string[] | undefined
-  }
-}
-
-/** The request `AuthGuard` hands to the core. */
-export function authRequestOf(request: PlatformRequest): AuthRequest {
-  const node = request.raw ?? (request as NodeRequest)
-  return {
-    method: request.method ?? node.method ?? 'GET',
-    get url() {
-      const host = request.host ?? headerValue(node.headers.host) ?? 'localhost'
-      return `${request.protocol ?? 'http'}://${host}${request.originalUrl ?? node.url ?? '/'}`
-    },
-    headers: { authorization: nodeAuthorization(node), dpop: node.headers.dpop },
-  }
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value
+export function requestOf(request: PlatformRequest): AuthRequest {
+  return nodeRequest(request, request.raw ?? (request as NodeRequestLike))
 }
