@@ -13,7 +13,7 @@ describe('chain', () => {
     const answer = chain(Promise.resolve(1), add, 2, 3)
     expect(isPromiseLike(answer)).toBe(true)
     expect(await answer).toBe(6)
-    const thenable = { then: (resolve: (v: number) => void) => resolve(10) }
+    const thenable = { then: (resolve: (v: number) => void) => resolve(10) } as PromiseLike<number>
     expect(await chain(thenable, add, 1, 1)).toBe(12)
   })
 
