@@ -20,7 +20,6 @@ import { requireAuth as fastifyAuth } from 'bearer-guard/fastify'
 import { requireAuth as honoAuth } from 'bearer-guard/hono'
 import { requireAuth as koaAuth } from 'bearer-guard/koa'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
-import { get } from './harnesses/listen.js'
 import { createCertificate, type TestCertificate } from './harnesses/tls.js'
 
 interface Served {
