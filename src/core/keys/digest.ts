@@ -5,8 +5,10 @@
  *
  * @module bearer-guard
  */
-import type { MaybePromise } from '../engine/maybe-promise.js'
 import { nodeCrypto } from './backend.js'
+
+/** A value, or a promise of it (engine/maybe-promise.ts' type; keys/ is the bottom layer). */
+type MaybePromise<T> = T | Promise<T>
 
 /** SHA-256 of `data`. */
 export function sha256(data: Uint8Array | string): MaybePromise<Uint8Array> {
