@@ -98,9 +98,9 @@ describe('auth service: DPoP-bound tokens (RFC 9449)', () => {
     expect(tokens.token_type).toBe('dpop') // oauth4webapi lowercases
     expect(decode(tokens.access_token).cnf).toEqual({ jkt: await DPoP.calculateThumbprint() })
     expect(await DPoP.calculateThumbprint()).toBe(key.jkt)
-    // still an RFC 9068 token that today's verifier accepts; checking the binding is issue 14's
+    // a bound token: the verifier refuses it without its proof (verifyAccessToken has none)
     const verifier = createVerifier({ issuer: service.issuer, audience: 'demo-api' })
-    expect((await verifier.verifyAccessToken(tokens.access_token)).claims.cnf).toEqual({ jkt: key.jkt })
+    await expect(verifier.verifyAccessToken(tokens.access_token)).rejects.toMatchObject({ code: 'invalid_token', claim: 'cnf' })
   })
 
   it('issues plain bearer tokens without a DPoP header, as before', async () => {

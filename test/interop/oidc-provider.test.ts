@@ -113,10 +113,12 @@ describe('oidc-provider as an independent authorization server', () => {
     expect(decodeProtectedHeader(token.accessToken)).toMatchObject({ typ: 'at+jwt' })
     const claims = decodeJwt(token.accessToken)
     expect(claims.cnf).toEqual({ jkt: await thumbprintOf(key) })
-    // the signature and claims still check out (the binding itself is issue 14's to verify)
+    // bound: without its proof (verifyAccessToken has none) the token is refused, not accepted as a bearer token
     const verifier = createVerifier({ issuer: as.issuer, audience: as.resource })
-    const auth = await verifier.verifyAccessToken(token.accessToken)
-    expect(auth.claims.cnf).toEqual({ jkt: await thumbprintOf(key) })
+    await expect(verifier.verifyAccessToken(token.accessToken)).rejects.toMatchObject({
+      code: 'invalid_token',
+      reason: expect.stringMatching(/DPoP-bound token \(cnf\.jkt\) presented as a bearer token/),
+    })
   })
 
   it('accepts only its default proof algorithms unless told: an RS256 proof is refused, then accepted', async () => {
