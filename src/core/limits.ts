@@ -15,6 +15,7 @@ export const MAX_DURATIONS = {
   cooldown: 86400,
   timeout: 120,
   staleMaxAge: 7 * 86400,
+  introspectionCacheMaxAge: 86400,
 } as const
 
 /**

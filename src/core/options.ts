@@ -10,7 +10,7 @@ import { parseDuration } from './duration.js'
 import { ASYMMETRIC_ALGORITHMS, normalizeTyp } from './limits.js'
 import { entrySchema, issuersSchema, VERIFIER_WIDE, wideSchema, type EntryInput, type WideInput } from './options/schema.js'
 import { toTypeError } from './options/type-error.js'
-import type { Algorithm, AudiencePredicate, ClaimSource, IssuerPredicate, KeyInput, Logger, RevocationStore, VerifierOptions } from './types.js'
+import type { Algorithm, AudiencePredicate, ClaimSource, IssuerPredicate, KeyInput, Logger, PrivateKeyJwtAuth, RevocationStore, VerifierOptions } from './types.js'
 
 /** Defaults, as documented in docs/configuration.md. */
 export const DEFAULTS = {
@@ -21,6 +21,7 @@ export const DEFAULTS = {
   subjectClaim: 'sub',
   cacheMax: 10_000,
   jwks: { cacheMaxAge: 600, cooldown: 30, timeout: 5, staleMaxAge: 3600, maxResponseBytes: 512 * 1024 },
+  introspection: { cacheMaxAge: 60, negativeCacheMaxAge: 5, timeout: 5, maxResponseBytes: 64 * 1024 },
 } as const
 
 export type KeySource =
@@ -43,6 +44,26 @@ export interface NormalizedJwks {
   fetch: typeof fetch | undefined
 }
 
+/** How the resource server authenticates at the introspection endpoint. */
+export type ClientAuth =
+  | { method: 'client_secret_basic' | 'client_secret_post'; clientId: string; secret: string }
+  | { method: 'private_key_jwt'; clientId: string; key: PrivateKeyJwtAuth['key']; alg: PrivateKeyJwtAuth['alg']; kid: string | undefined }
+
+export interface NormalizedIntrospection {
+  /** `undefined`: discovered from the issuer's metadata. */
+  endpoint: URL | undefined
+  auth: ClientAuth
+  use: 'opaque' | 'always'
+  /** Seconds. */
+  cacheMaxAge: number
+  negativeCacheMaxAge: number
+  timeoutMs: number
+  maxBytes: number
+  signedResponse: boolean
+  headers: Record<string, string> | undefined
+  fetch: typeof fetch | undefined
+}
+
 export interface NormalizedIssuer {
   /** Accepted `iss` values, a predicate, or `false` (check off). */
   issuers: readonly string[] | false | IssuerPredicate
@@ -60,6 +81,7 @@ export interface NormalizedIssuer {
   scopesClaim: ClaimSource
   revocation: RevocationStore | undefined
   jwks: NormalizedJwks
+  introspection: NormalizedIntrospection | undefined
 }
 
 export interface NormalizedOptions {
@@ -127,6 +149,27 @@ function normalizeEntry(o: EntryInput): NormalizedIssuer {
       headers: j.headers,
       fetch: j.fetch,
     }),
+    introspection: o.introspection ? normalizeIntrospection(o.introspection) : undefined,
+  })
+}
+
+function normalizeIntrospection(i: NonNullable<EntryInput['introspection']>): NormalizedIntrospection {
+  const d = DEFAULTS.introspection
+  const cacheMaxAge = seconds(i.cacheMaxAge, d.cacheMaxAge)
+  const auth: ClientAuth = i.clientAuth
+    ? { method: 'private_key_jwt', clientId: i.clientId, key: i.clientAuth.key as PrivateKeyJwtAuth['key'], alg: i.clientAuth.alg, kid: i.clientAuth.kid }
+    : { method: i.method ?? 'client_secret_basic', clientId: i.clientId, secret: i.clientSecret as string }
+  return Object.freeze({
+    endpoint: i.endpoint === undefined ? undefined : new URL(String(i.endpoint)),
+    auth: Object.freeze(auth),
+    use: i.use ?? 'opaque',
+    cacheMaxAge,
+    negativeCacheMaxAge: Math.min(cacheMaxAge, seconds(i.negativeCacheMaxAge, d.negativeCacheMaxAge)),
+    timeoutMs: seconds(i.timeout, d.timeout) * 1000,
+    maxBytes: i.maxResponseBytes ?? d.maxResponseBytes,
+    signedResponse: i.signedResponse ?? false,
+    headers: i.headers,
+    fetch: i.fetch,
   })
 }
 

@@ -6,6 +6,9 @@
  *   size → token cache → JWS (compact form, header rules) → issuer (routing by `iss`, `alg`/`typ`)
  *   → keys and signature → claims and context → revocation → token cache
  *
+ * With `introspection`, a token the issuer must vouch for (opaque, or every one with `use: 'always'`)
+ * takes engine/introspected.ts instead, right after the size check.
+ *
  * A cache hit re-checks the clock and the revocation store. See docs/architecture.md.
  *
  * @module bearer-guard
@@ -13,6 +16,7 @@
 import type { ZodType, output } from 'zod'
 import { bearerToken } from './engine/bearer.js'
 import { checkClaims, type Verified } from './engine/claims.js'
+import { createIntrospection } from './engine/introspected.js'
 import { createIssuerRuntime, createRouter, checkHeader, type IssuerRuntime } from './engine/issuer.js'
 import { checkTokenSize, JwsReader } from './engine/jws.js'
 import { chain, isPromiseLike, type MaybePromise } from './engine/maybe-promise.js'
@@ -57,6 +61,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   const jws = new JwsReader()
   const cache = normalized.cache ? new TokenCache<Verified>(normalized.cache.max) : undefined
   const maxLength = normalized.maxTokenLength
+  const introspection = createIntrospection(runtimes, normalized.multi, normalized.cache && normalized.cache.max, warn)
 
   /** A token the cache does not hold: synchronous when keys are warm and crypto is node:crypto. */
   function verifyFresh(token: string): MaybePromise<Verified> {
@@ -79,6 +84,8 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   /** A token's context: the cached answer (the clock and revocation checked again), or a fresh verification. */
   function verifyToken(token: string): MaybePromise<AuthContext<unknown>> {
     checkTokenSize(token, maxLength)
+    const introspected = introspection?.route(token)
+    if (introspected !== undefined) return (introspection as NonNullable<typeof introspection>).verify(token, introspected)
     const hit = cache?.get(token)
     if (hit !== undefined) {
       checkLifetime(hit.cfg, hit.exp, hit.iat, nowSeconds())
