@@ -17,10 +17,10 @@ const ENV = { INTROSPECTION_CLIENTS: `${RS.clientId}:${RS.clientSecret}` }
 /** A fetch that counts the introspection requests it sends. */
 function counting() {
   const seen = { calls: 0 }
-  const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+  const fetch: typeof globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
     if (String(input).endsWith('/introspect')) seen.calls++
     return globalThis.fetch(input, init)
-  }) as typeof fetch
+  }
   return { fetch, seen }
 }
 

@@ -25,14 +25,14 @@ afterEach(() => {
 /** A fetch that counts the introspection requests it sends, and the answers' Cache-Control. */
 function counting() {
   const seen = { calls: 0, cacheControl: [] as (string | null)[] }
-  const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+  const fetch: typeof globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
     const response = await globalThis.fetch(input, init)
     if (String(input) === as.introspectionClient.endpoint) {
       seen.calls++
       seen.cacheControl.push(response.headers.get('cache-control'))
     }
     return response
-  }) as typeof fetch
+  }
   return { fetch, seen }
 }
 
