@@ -205,6 +205,20 @@ describe('introspection: an endpoint that fails answers 503, never an accepted t
     expect(badSecret.reason).toContain('answered 401')
   })
 
+  it('warns through the logger with the root cause, once per cause per minute', async () => {
+    const warnings: string[] = []
+    const verifier = verifierFor({}, { logger: { warn: (m: string) => warnings.push(m) } } as never)
+    issuer.simulate('introspection', 502)
+    try {
+      await rejection(verifier.verifyAccessToken(issuer.opaque()))
+      await rejection(verifier.verifyAccessToken(issuer.opaque()))
+    } finally {
+      issuer.simulate('introspection', null)
+    }
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/token introspection for https:\/\/issuer\.test\/introspect failed: POST https:\/\/issuer\.test\/introspect answered 502/)
+  })
+
   it('answers 503 for an answer without a boolean "active" (the token is not blamed)', async () => {
     const verifier = verifierFor({ fetch: async () => Response.json({ active: 'true', sub: 'x' }) })
     expect(await rejection(verifier.verifyAccessToken('opaque'))).toMatchObject({ status: 503 })
