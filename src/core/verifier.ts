@@ -16,7 +16,7 @@
 import type { ZodType, output } from 'zod'
 import { bearerToken } from './engine/bearer.js'
 import { checkClaims, type Verified } from './engine/claims.js'
-import { createIntrospection } from './engine/introspected.js'
+import { contextOfVerified, createIntrospection } from './engine/introspected.js'
 import { createIssuerRuntime, createRouter, checkHeader, type IssuerRuntime } from './engine/issuer.js'
 import { checkTokenSize, JwsReader } from './engine/jws.js'
 import { chain, isPromiseLike, type MaybePromise } from './engine/maybe-promise.js'
@@ -85,7 +85,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   function verifyToken(token: string): MaybePromise<AuthContext<unknown>> {
     checkTokenSize(token, maxLength)
     const introspected = introspection?.route(token)
-    if (introspected !== undefined) return (introspection as NonNullable<typeof introspection>).verify(token, introspected)
+    if (introspected !== undefined) return chain((introspection as NonNullable<typeof introspection>).verify(token, introspected), contextOfVerified)
     const hit = cache?.get(token)
     if (hit !== undefined) {
       checkLifetime(hit.cfg, hit.exp, hit.iat, nowSeconds())

@@ -84,8 +84,12 @@ interface Entry {
 export interface Introspection {
   /** The issuer whose endpoint answers for this token, or `undefined`: it verifies locally. */
   route(token: string): IntrospectionTarget | undefined
-  /** The token's context from its (cached) introspection answer. Throws or rejects with an `AuthError`. */
-  verify(token: string, target: IntrospectionTarget): MaybePromise<AuthContext<unknown>>
+  /**
+   * The token's verified entry from its (cached) introspection answer — the same shape as a JWT's
+   * (`payload` is the answer, so later stages read its `cnf` and `jti` as they read a JWT's).
+   * Throws or rejects with an `AuthError`.
+   */
+  verify(token: string, target: IntrospectionTarget): MaybePromise<Verified>
 }
 
 /**
@@ -115,18 +119,18 @@ export function createIntrospection(runtimes: readonly IssuerRuntime[], multi: b
       // a request already in flight for this token is joined first
       const slot = frontSlot(token)
       const front = target.front[slot]
-      if (front !== undefined && front.verified?.token === token && front.until > Date.now()) return chain(served(front, target), contextOf)
+      if (front !== undefined && front.verified?.token === token && front.until > Date.now()) return served(front, target)
       const joined = target.pending.get(token)
-      if (joined !== undefined) return joined.then(contextOf)
+      if (joined !== undefined) return joined
       const key = tokenKey(token)
       // node:crypto hashes at once: a cache hit answers without a promise of its own
       if (typeof key === 'string') {
         const hit = cached(key, target)
-        if (hit !== undefined) return chain(served(hit, target), contextOf)
-        return fly(token, target, key).then(contextOf)
+        if (hit !== undefined) return served(hit, target)
+        return fly(token, target, key)
       }
       // Web Crypto hashes asynchronously: the flight is registered now, so concurrent requests join it
-      return fly(token, target, key).then(contextOf)
+      return fly(token, target, key)
     },
   }
 
@@ -333,7 +337,8 @@ function toBase64url(buffer: ArrayBuffer): string {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
-function contextOf(verified: Verified): AuthContext<unknown> {
+/** The context of a verified entry (for `chain`). */
+export function contextOfVerified(verified: Verified): AuthContext<unknown> {
   return verified.ctx
 }
 
