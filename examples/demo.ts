@@ -3,7 +3,9 @@
  *
  * Starts the auth service and the six resource services (Express, Fastify, Koa, Hono, Next.js, NestJS) on
  * 127.0.0.1 with free ports, walks the seed's §四.3 scenario against each of them, prints one
- * table (rows = steps, columns = frameworks) and exits non-zero if any cell deviates.
+ * table (rows = steps, columns = frameworks) and exits non-zero if any cell deviates. Then walks a
+ * second system with opaque access tokens, introspected by every framework
+ * (examples/shared/opaque-walk.ts).
  *
  *   node --import tsx examples/demo.ts [--hs256] [--only express,koa] [--rebuild] [--src] [--verbose]
  *                                      [--browser]
@@ -32,6 +34,7 @@ import {
   tail,
   type Framework,
 } from './shared/system.js'
+import { runOpaqueWalk } from './shared/opaque-walk.js'
 import { findChromium, runWalk, startBrowserSystem, startWalker } from './web/walk.js'
 
 const { values: args } = parseArgs({
@@ -62,7 +65,9 @@ const group = createProcessGroup({ verbose: args.verbose })
 const services = group.services
 /** The browser walk (`--browser`) runs on a second system, started once the first has stopped. */
 const browserGroup = createProcessGroup({ verbose: args.verbose })
-const stopAll = () => Promise.all([group.stopAll(), browserGroup.stopAll()]).then(() => {})
+/** The opaque-token walk (examples/shared/opaque-walk.ts) runs on its own system too. */
+const opaqueGroup = createProcessGroup({ verbose: args.verbose })
+const stopAll = () => Promise.all([group.stopAll(), browserGroup.stopAll(), opaqueGroup.stopAll()]).then(() => {})
 /** The auth service's SQLite file lives here; removed at the end. */
 let dataDir: string | undefined
 const removeDataDir = () => dataDir && rmSync(dataDir, { recursive: true, force: true })
@@ -418,6 +423,11 @@ async function main(): Promise<number> {
     code = ok ? 0 : 1
   } finally {
     await group.stopAll()
+  }
+  try {
+    code = Math.max(code, await runOpaqueWalk(opaqueGroup, { frameworks, dataDir, env: secretEnv, nodeEnv: srcEnv }))
+  } finally {
+    await opaqueGroup.stopAll()
   }
   try {
     if (args.browser) code = Math.max(code, await browserPhase(secretEnv, srcEnv))

@@ -10,9 +10,13 @@
  *   REVOCATION_POLL_MS       poll interval without Redis, default 1000
  *   CORS_ORIGIN              the browser app's origin (examples/web, served by the auth service):
  *                            the one origin allowed to call this API from a page; unset: no CORS
+ *   INTROSPECTION_CLIENT     `id:secret` of this API at the auth service's /introspect (RFC 7662):
+ *                            opaque tokens are introspected (the auth service's ACCESS_TOKEN_FORMAT=opaque)
+ *   INTROSPECTION_USE        `opaque` (default: JWTs still verify locally) or `always` (every token
+ *                            is introspected: a revocation shows at once)
  */
 import { parseArgs } from 'node:util'
-import type { RevocationStore, VerifierOptions } from 'bearer-guard'
+import type { IntrospectionOptions, RevocationStore } from 'bearer-guard'
 import { createPolledRevocationStore } from './polled-revocations' // no extension: shared with the Next.js app (Turbopack)
 
 export interface ResourceSettings {
@@ -20,8 +24,11 @@ export interface ResourceSettings {
   /** The auth service's URL, which is also the `iss` of its tokens. */
   authUrl: string
   audience: string
-  /** `{}` (keys come from the issuer's discovery document and JWKS), or the seed's `{ secret }`. */
-  keySource: Pick<VerifierOptions & { secret?: string }, 'secret'>
+  /**
+   * `{}` (keys come from the issuer's discovery document and JWKS), or the seed's `{ secret }`;
+   * with `INTROSPECTION_CLIENT`, also `introspection` (the endpoint found by discovery too).
+   */
+  keySource: { secret?: string; introspection?: IntrospectionOptions }
   revocation: RevocationStore
   /** CORS for the browser app, or undefined (no CORS headers at all). */
   cors?: CorsSettings
@@ -83,7 +90,10 @@ export function resourceSettings(
     port: Number(values.port ?? env.PORT ?? defaultPort),
     authUrl,
     audience: env.API_AUDIENCE || 'demo-api',
-    keySource: env.AUTH_SECRET_KEY ? { secret: env.AUTH_SECRET_KEY } : {},
+    keySource: {
+      ...(env.AUTH_SECRET_KEY ? { secret: env.AUTH_SECRET_KEY } : {}),
+      ...(env.INTROSPECTION_CLIENT ? { introspection: introspectionSettings(env.INTROSPECTION_CLIENT, env.INTROSPECTION_USE) } : {}),
+    },
     revocation: env.REDIS_URL
       ? redisRevocations(env.REDIS_URL)
       : createPolledRevocationStore({
@@ -92,6 +102,14 @@ export function resourceSettings(
         }),
     cors: corsSettings(env.CORS_ORIGIN),
   }
+}
+
+/** `INTROSPECTION_CLIENT=id:secret` (and `INTROSPECTION_USE`) → the verifier's `introspection` option. */
+function introspectionSettings(client: string, use: string | undefined): IntrospectionOptions {
+  const colon = client.indexOf(':')
+  if (colon < 1) throw new Error('INTROSPECTION_CLIENT must be id:secret')
+  if (use !== undefined && use !== 'opaque' && use !== 'always') throw new Error('INTROSPECTION_USE must be opaque or always')
+  return { clientId: client.slice(0, colon), clientSecret: client.slice(colon + 1), use: use ?? 'opaque' }
 }
 
 /** bearer-guard/redis, loaded only when REDIS_URL is set (ioredis is an optional dependency). */

@@ -75,7 +75,7 @@ const algorithms = { kind: 'list', required: false, split: true, help: 'signing 
 
 /** The presets, by `--preset` name. */
 export const PRESETS: readonly PresetEntry[] = [
-  entry<KeycloakPresetOptions>(
+  entry<Omit<KeycloakPresetOptions, 'introspection'>>(
     'keycloak',
     keycloak,
     {
@@ -123,7 +123,7 @@ export const PRESETS: readonly PresetEntry[] = [
     },
     '--user-pool-id eu-west-1_AbCdEf123 --client-id 1example23456789',
   ),
-  entry<OktaPresetOptions>(
+  entry<Omit<OktaPresetOptions, 'introspection'>>(
     'okta',
     okta,
     {

@@ -17,6 +17,7 @@ export const MAX_DURATIONS = {
   staleMaxAge: 7 * 86400,
   dpopMaxAge: 3600,
   nonceLifetime: 86400,
+  introspectionCacheMaxAge: 86400,
 } as const
 
 /** Longest `DPoP` proof read, in characters (an RSA-16384 proof is about 6 KiB). */

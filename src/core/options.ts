@@ -11,7 +11,7 @@ import { ASYMMETRIC_ALGORITHMS, normalizeTyp } from './limits.js'
 import { entrySchema, issuersSchema, VERIFIER_WIDE, wideSchema, type EntryInput, type WideInput } from './options/schema.js'
 import { toTypeError } from './options/type-error.js'
 import type { AuthRequest, ClientCertificate } from './request.js'
-import type { Algorithm, AsymmetricAlgorithm, AudiencePredicate, ClaimSource, IssuerPredicate, KeyInput, Logger, ReplayStore, RevocationStore, VerifierOptions } from './types.js'
+import type { Algorithm, AsymmetricAlgorithm, AudiencePredicate, ClaimSource, IssuerPredicate, KeyInput, Logger, PrivateKeyJwtAuth, ReplayStore, RevocationStore, VerifierOptions } from './types.js'
 
 /** Defaults, as documented in docs/configuration.md. */
 export const DEFAULTS = {
@@ -23,6 +23,7 @@ export const DEFAULTS = {
   cacheMax: 10_000,
   jwks: { cacheMaxAge: 600, cooldown: 30, timeout: 5, staleMaxAge: 3600, maxResponseBytes: 512 * 1024 },
   dpop: { algorithms: ['ES256', 'EdDSA', 'PS256', 'RS256'] as readonly AsymmetricAlgorithm[], maxAge: 60, nonceLifetime: 300 },
+  introspection: { cacheMaxAge: 60, negativeCacheMaxAge: 5, timeout: 5, maxResponseBytes: 64 * 1024 },
 } as const
 
 export type KeySource =
@@ -45,6 +46,26 @@ export interface NormalizedJwks {
   fetch: typeof fetch | undefined
 }
 
+/** How the resource server authenticates at the introspection endpoint. */
+export type ClientAuth =
+  | { method: 'client_secret_basic' | 'client_secret_post'; clientId: string; secret: string }
+  | { method: 'private_key_jwt'; clientId: string; key: PrivateKeyJwtAuth['key']; alg: PrivateKeyJwtAuth['alg']; kid: string | undefined }
+
+export interface NormalizedIntrospection {
+  /** `undefined`: discovered from the issuer's metadata. */
+  endpoint: URL | undefined
+  auth: ClientAuth
+  use: 'opaque' | 'always'
+  /** Seconds. */
+  cacheMaxAge: number
+  negativeCacheMaxAge: number
+  timeoutMs: number
+  maxBytes: number
+  signedResponse: boolean
+  headers: Record<string, string> | undefined
+  fetch: typeof fetch | undefined
+}
+
 export interface NormalizedIssuer {
   /** Accepted `iss` values, a predicate, or `false` (check off). */
   issuers: readonly string[] | false | IssuerPredicate
@@ -62,6 +83,7 @@ export interface NormalizedIssuer {
   scopesClaim: ClaimSource
   revocation: RevocationStore | undefined
   jwks: NormalizedJwks
+  introspection: NormalizedIntrospection | undefined
 }
 
 /** DPoP options in canonical units; `false`: the `DPoP` scheme is off. */
@@ -146,6 +168,27 @@ function normalizeEntry(o: EntryInput): NormalizedIssuer {
       headers: j.headers,
       fetch: j.fetch,
     }),
+    introspection: o.introspection ? normalizeIntrospection(o.introspection) : undefined,
+  })
+}
+
+function normalizeIntrospection(i: NonNullable<EntryInput['introspection']>): NormalizedIntrospection {
+  const d = DEFAULTS.introspection
+  const cacheMaxAge = seconds(i.cacheMaxAge, d.cacheMaxAge)
+  const auth: ClientAuth = i.clientAuth
+    ? { method: 'private_key_jwt', clientId: i.clientId, key: i.clientAuth.key as PrivateKeyJwtAuth['key'], alg: i.clientAuth.alg, kid: i.clientAuth.kid }
+    : { method: i.method ?? 'client_secret_basic', clientId: i.clientId, secret: i.clientSecret as string }
+  return Object.freeze({
+    endpoint: i.endpoint === undefined ? undefined : new URL(String(i.endpoint)),
+    auth: Object.freeze(auth),
+    use: i.use ?? 'opaque',
+    cacheMaxAge,
+    negativeCacheMaxAge: Math.min(cacheMaxAge, seconds(i.negativeCacheMaxAge, d.negativeCacheMaxAge)),
+    timeoutMs: seconds(i.timeout, d.timeout) * 1000,
+    maxBytes: i.maxResponseBytes ?? d.maxResponseBytes,
+    signedResponse: i.signedResponse ?? false,
+    headers: i.headers,
+    fetch: i.fetch,
   })
 }
 

@@ -244,6 +244,69 @@ export interface MtlsOptions {
   certificate?: (request: AuthRequest) => ClientCertificate | undefined
 }
 
+/** `private_key_jwt` client authentication (RFC 7523) at the introspection endpoint. */
+export interface PrivateKeyJwtAuth {
+  method: 'private_key_jwt'
+  /** The client's private key: a private JWK, a PKCS#8 PEM, a `KeyObject` or a `CryptoKey`. */
+  key: JWK | string | KeyObjectLike | CryptoKeyLike
+  /** The signing algorithm of the client assertion. */
+  alg: AsymmetricAlgorithm
+  /** `kid` header of the client assertion. Default: the JWK's `kid`, if any. */
+  kid?: string
+}
+
+/**
+ * Opaque (reference) tokens: RFC 7662 token introspection. See docs/introspection.md.
+ *
+ * @example Keycloak: JWTs verify locally, opaque tokens are introspected.
+ * ```ts
+ * createVerifier({
+ *   issuer: 'https://sso.example.com/realms/main',
+ *   audience: 'orders-api',
+ *   introspection: { clientId: 'orders-api', clientSecret: process.env.INTROSPECTION_SECRET! },
+ * })
+ * ```
+ */
+export interface IntrospectionOptions {
+  /** The introspection endpoint. Default: the issuer metadata's `introspection_endpoint` (discovery). */
+  endpoint?: string | URL
+  /** The resource server's client id at the authorization server. */
+  clientId: string
+  /** The client secret (`client_secret_basic` or `client_secret_post`). Give this or `clientAuth`. */
+  clientSecret?: string
+  /** How the secret is sent. Default: `'client_secret_basic'`. */
+  method?: 'client_secret_basic' | 'client_secret_post'
+  /** `private_key_jwt` client authentication instead of a secret. */
+  clientAuth?: PrivateKeyJwtAuth
+  /**
+   * `'opaque'`: compact JWS tokens verify locally, every other token is introspected. `'always'`:
+   * every token is introspected (revocation shows at once; one call per token and cache period).
+   * Default: `'opaque'`.
+   */
+  use?: 'opaque' | 'always'
+  /**
+   * How long an answer is reused: never past the token's `exp`, nor the answer's
+   * `Cache-Control: max-age`; `no-store` answers are not kept. `0` turns the cache off. Default: `'60s'`.
+   */
+  cacheMaxAge?: Duration
+  /** How long a "not active" (or refused) answer is reused. Default: `'5s'` (at most `cacheMaxAge`). */
+  negativeCacheMaxAge?: Duration
+  /** Timeout of one introspection request. Default: `'5s'`. */
+  timeout?: Duration
+  /** Largest accepted answer, in bytes. Default: `65536` (64 KiB). */
+  maxResponseBytes?: number
+  /**
+   * Ask for RFC 9701 signed answers (`Accept: application/token-introspection+jwt`) and refuse
+   * plain JSON ones. Signed answers are verified with the issuer's keys whether asked for or not.
+   * Default: `false`.
+   */
+  signedResponse?: boolean
+  /** Extra request headers (e.g. a user agent). */
+  headers?: Record<string, string>
+  /** A `fetch` implementation. Default: `globalThis.fetch`. */
+  fetch?: typeof fetch
+}
+
 /** Options of one issuer. See docs/configuration.md. */
 export interface IssuerOptions<S extends ZodType | undefined = ZodType | undefined> {
   /**
@@ -285,6 +348,8 @@ export interface IssuerOptions<S extends ZodType | undefined = ZodType | undefin
   revocation?: RevocationStore
   /** JWKS fetch and cache settings. */
   jwks?: JwksOptions
+  /** Opaque tokens: RFC 7662 introspection (and `use: 'always'` for every token). Off by default. */
+  introspection?: IntrospectionOptions
   /** Largest accepted token, in bytes. Default: `8192`. */
   maxTokenLength?: number
   /** Cache of verified tokens (same token string → same result without re-verifying). Default: on, 10000 entries. */

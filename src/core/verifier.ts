@@ -7,6 +7,9 @@
  *   → keys and signature → claims and context → revocation → token cache
  *   → sender (engine/sender.ts: the scheme, the token's binding, the DPoP proof or client certificate)
  *
+ * With `introspection`, a token the issuer must vouch for (opaque, or every one with `use: 'always'`)
+ * takes engine/introspected.ts instead, right after the size check.
+ *
  * A cache hit re-checks the clock and the revocation store; the sender stage runs on every request,
  * cached token or not. See docs/architecture.md and docs/dpop.md.
  *
@@ -14,6 +17,7 @@
  */
 import type { ZodType, output } from 'zod'
 import { checkClaims, type Verified } from './engine/claims.js'
+import { createIntrospection } from './engine/introspected.js'
 import { createIssuerRuntime, createRouter, checkHeader, type IssuerRuntime } from './engine/issuer.js'
 import { checkTokenSize, JwsReader } from './engine/jws.js'
 import { chain, isPromiseLike, type MaybePromise } from './engine/maybe-promise.js'
@@ -59,6 +63,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   const jws = new JwsReader()
   const cache = normalized.cache ? new TokenCache<Verified>(normalized.cache.max) : undefined
   const maxLength = normalized.maxTokenLength
+  const introspection = createIntrospection(runtimes, normalized.multi, normalized.cache && normalized.cache.max, warn)
 
   /** A token the cache does not hold: synchronous when keys are warm and crypto is node:crypto. */
   function verifyFresh(token: string): MaybePromise<Verified> {
@@ -85,6 +90,8 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
    */
   function verifyEntry(token: string): MaybePromise<Verified> {
     checkTokenSize(token, maxLength)
+    const introspected = introspection?.route(token)
+    if (introspected !== undefined) return (introspection as NonNullable<typeof introspection>).verify(token, introspected)
     const hit = cache?.get(token)
     if (hit !== undefined) {
       checkLifetime(hit.cfg, hit.exp, hit.iat, nowSeconds())

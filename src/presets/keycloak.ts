@@ -8,7 +8,7 @@
 import type { ZodType } from 'zod'
 import type { Algorithm, ClaimSource, IssuerOptions, JWTPayload } from '../core/types.js'
 import { readClaim, toStringList } from '../core/claim-path.js'
-import { httpsUrl, presetError, stringList, trimSlashes, withOverrides, type PresetOverrides } from './shared.js'
+import { httpsUrl, presetError, presetIntrospection, stringList, trimSlashes, withOverrides, type PresetIntrospection, type PresetOverrides } from './shared.js'
 
 /** Input of {@link keycloak}. */
 export interface KeycloakPresetOptions {
@@ -31,6 +31,12 @@ export interface KeycloakPresetOptions {
   roles?: 'realm' | 'client' | 'both'
   /** Signature algorithms of the realm's keys. Default: `['RS256']` (Keycloak's default realm key). */
   algorithms?: readonly Algorithm[]
+  /**
+   * Opaque tokens (lightweight access tokens, or `use: 'always'` for instant revocation): the
+   * confidential client this API introspects with at `<realm>/protocol/openid-connect/token/introspect`.
+   * `clientId` defaults to the API's `clientId`. Off by default. See docs/introspection.md.
+   */
+  introspection?: Partial<Pick<PresetIntrospection, 'clientId'>> & Omit<PresetIntrospection, 'clientId'>
 }
 
 /**
@@ -89,9 +95,15 @@ export function keycloak<S extends ZodType | undefined = undefined>(
       tokenType: { claim: 'typ', value: 'Bearer' },
       rolesClaim: keycloakRoles(clientId, roles),
       scopesClaim: 'scope',
+      ...introspectionAt(realmUrl, clientId, input.introspection),
     },
     overrides,
   )
+}
+
+function introspectionAt(realmUrl: string, clientId: string, input: unknown) {
+  const introspection = presetIntrospection('keycloak', input, `${realmUrl}/protocol/openid-connect/token/introspect`, clientId)
+  return introspection ? { introspection } : {}
 }
 
 function keycloakRoles(clientId: string, roles: 'realm' | 'client' | 'both'): ClaimSource {

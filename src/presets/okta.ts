@@ -7,7 +7,7 @@
  */
 import type { ZodType } from 'zod'
 import type { Algorithm, AudiencePredicate, IssuerOptions } from '../core/types.js'
-import { httpsUrl, presetError, rejectClaim, stringList, trimSlashes, withOverrides, type PresetOverrides } from './shared.js'
+import { httpsUrl, presetError, presetIntrospection, rejectClaim, stringList, trimSlashes, withOverrides, type PresetIntrospection, type PresetOverrides } from './shared.js'
 
 /** Input of {@link okta}. */
 export interface OktaPresetOptions {
@@ -23,6 +23,12 @@ export interface OktaPresetOptions {
   clientId?: string | readonly string[]
   /** Default: `['RS256']`. */
   algorithms?: readonly Algorithm[]
+  /**
+   * Introspection at `<issuer>/v1/introspect` (opaque tokens, or `use: 'always'` for instant
+   * revocation): the client this API authenticates with. Its answers carry `scope` (a string) and
+   * `client_id`, read in place of `scp` and `cid`. Off by default. See docs/introspection.md.
+   */
+  introspection?: PresetIntrospection
 }
 
 /**
@@ -67,8 +73,10 @@ export function okta<S extends ZodType | undefined = undefined>(
         if (!aud.some((a) => audiences.includes(a))) {
           throw rejectClaim('aud', `aud mismatch: got ${JSON.stringify(aud).slice(0, 200)}, expected ${audiences.map((v) => JSON.stringify(v)).join(' or ')}`)
         }
-        if (typeof claims.cid !== 'string' || !clientIds.includes(claims.cid)) {
-          throw rejectClaim('cid', `cid ${JSON.stringify(claims.cid)?.slice(0, 128)} is not one of ${clientIds.join(', ')}`)
+        // an introspection answer names the client `client_id`
+        const cid = claims.cid ?? (input.introspection ? claims.client_id : undefined)
+        if (typeof cid !== 'string' || !clientIds.includes(cid)) {
+          throw rejectClaim('cid', `cid ${JSON.stringify(cid)?.slice(0, 128)} is not one of ${clientIds.join(', ')}`)
         }
         return true
       }
@@ -79,7 +87,8 @@ export function okta<S extends ZodType | undefined = undefined>(
       jwksUri: `${issuer}/v1/keys`,
       algorithms: input.algorithms ?? ['RS256'],
       rolesClaim: 'groups',
-      scopesClaim: 'scp',
+      scopesClaim: input.introspection ? ['scp', 'scope'] : 'scp',
+      ...(input.introspection ? { introspection: presetIntrospection('okta', input.introspection, `${issuer}/v1/introspect`) } : {}),
     },
     overrides,
   )

@@ -6,7 +6,7 @@
  */
 import type { ZodType } from 'zod'
 import { InvalidTokenError } from '../core/errors.js'
-import type { IssuerOptions } from '../core/types.js'
+import type { IntrospectionOptions, IssuerOptions } from '../core/types.js'
 
 /**
  * Options a user adds to or changes in a preset: any verifier option. A key source given here
@@ -68,8 +68,25 @@ export function withOverrides<S extends ZodType | undefined>(
   }
   Object.assign(out, overrides)
   if (base.jwks && overrides.jwks) out.jwks = { ...base.jwks, ...overrides.jwks }
+  if (base.introspection && overrides.introspection) out.introspection = { ...base.introspection, ...overrides.introspection }
   if (base.requiredClaims && overrides.requiredClaims) {
     out.requiredClaims = [...new Set([...base.requiredClaims, ...overrides.requiredClaims])]
   }
   return out as unknown as IssuerOptions<S>
+}
+
+/**
+ * The `introspection` input of a preset that knows its provider's endpoint: the options of
+ * `IntrospectionOptions` but `endpoint`, which the preset sets.
+ */
+export type PresetIntrospection = Omit<IntrospectionOptions, 'endpoint'>
+
+/** The `introspection` option at `endpoint`, or `undefined` when not asked for; a `TypeError` for a non-object. */
+export function presetIntrospection(preset: string, input: unknown, endpoint: string, clientId?: string): IntrospectionOptions | undefined {
+  if (input === undefined) return undefined
+  if (typeof input !== 'object' || input === null) {
+    throw presetError(preset, 'introspection', 'expected the introspection client: { clientId, clientSecret } (see docs/introspection.md)')
+  }
+  const given = input as Partial<IntrospectionOptions>
+  return { ...given, endpoint, clientId: given.clientId ?? (clientId as string) }
 }

@@ -1,6 +1,6 @@
 /**
  * The test issuer's endpoints (private): its URLs, the discovery document (OIDC and RFC 8414 share
- * it), and one Web handler serving discovery and the JWKS — through msw, as `fetch`, or behind a
+ * it), and one Web handler serving discovery, the JWKS and token introspection — through msw, as `fetch`, or behind a
  * loopback server. The handler counts what it answers and lets the simulated faults answer first.
  *
  * @module bearer-guard/testing
@@ -15,7 +15,9 @@ export interface EndpointUrls {
   jwks: string
   discovery: string
   metadata: string
+  introspection: string
   jwksPath: string
+  introspectionPath: string
   discoveryPath: string
   metadataPath: string
 }
@@ -26,6 +28,8 @@ export interface EndpointSource {
   readonly algorithm: Algorithm
   jwks(): { keys: JWK[] }
   readonly faults: Faults
+  /** The introspection endpoint's answer to a POST. */
+  introspect(request: Request): Promise<Response>
 }
 
 /** The endpoints of one issuer. */
@@ -38,12 +42,15 @@ export interface Endpoints {
   mswHandlers<Handler>(): Promise<Handler[]>
   /** A snapshot of the counters. */
   requests(): IssuerRequestCounts
+  /** Introspection requests answered. */
+  introspections(): number
 }
 
 export function createEndpoints(source: EndpointSource): Endpoints {
   const { issuer } = source
   const maybeUrls = endpointUrls(issuer)
   const counts: IssuerRequestCounts = { discovery: 0, jwks: 0 }
+  let introspections = 0
   const urls = (): EndpointUrls => {
     if (maybeUrls === undefined) {
       throw new TypeError(`issuer '${issuer}' is not an absolute URL: it has no discovery or JWKS URL`)
@@ -52,10 +59,13 @@ export function createEndpoints(source: EndpointSource): Endpoints {
   }
 
   function discovery(): Record<string, unknown> {
-    const { base, jwks } = urls()
+    const { base, jwks, introspection } = urls()
     return {
       issuer,
       jwks_uri: jwks,
+      introspection_endpoint: introspection,
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      introspection_signing_alg_values_supported: [source.algorithm],
       authorization_endpoint: `${base}/authorize`,
       token_endpoint: `${base}/token`,
       response_types_supported: ['code'],
@@ -69,6 +79,7 @@ export function createEndpoints(source: EndpointSource): Endpoints {
   function route(path: string): Endpoint | undefined {
     if (maybeUrls === undefined) return undefined
     if (path === maybeUrls.jwksPath) return 'jwks'
+    if (path === maybeUrls.introspectionPath) return 'introspection'
     if (path === maybeUrls.discoveryPath || path === maybeUrls.metadataPath) return 'discovery'
     return undefined
   }
@@ -82,6 +93,10 @@ export function createEndpoints(source: EndpointSource): Endpoints {
     }
     const target = route(path)
     if (target === undefined) return json({ error: 'not found' }, 404)
+    if (target === 'introspection') {
+      introspections++
+      return source.faults.answer(target, request) ?? source.introspect(request)
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return new Response(null, { status: 405, headers: { allow: 'GET, HEAD' } })
     }
@@ -96,7 +111,7 @@ export function createEndpoints(source: EndpointSource): Endpoints {
     fetch: ((input: RequestInfo | URL, init?: RequestInit) => handler(new Request(input, init))) as typeof fetch,
     async mswHandlers<Handler>() {
       const { http } = await import('msw')
-      const { discovery: d, metadata: m, jwks: j } = urls()
+      const { discovery: d, metadata: m, jwks: j, introspection: i } = urls()
       // a request its client aborted (a simulated timeout) is over: answer quietly instead of
       // rejecting, which msw would print as an unhandled exception in the handler
       const serve = ({ request }: { request: Request }) =>
@@ -104,9 +119,10 @@ export function createEndpoints(source: EndpointSource): Endpoints {
           if (request.signal.aborted) return json({ error: 'request aborted' }, 504)
           throw error
         })
-      return [http.get(d, serve), http.get(m, serve), http.get(j, serve)] as Handler[]
+      return [http.get(d, serve), http.get(m, serve), http.get(j, serve), http.post(i, serve)] as Handler[]
     },
     requests: () => ({ ...counts }),
+    introspections: () => introspections,
   }
 }
 
@@ -124,12 +140,15 @@ function endpointUrls(issuer: string): EndpointUrls | undefined {
   const jwks = `${base}/.well-known/jwks.json`
   const discovery = `${base}/.well-known/openid-configuration`
   const metadata = `${url.origin}/.well-known/oauth-authorization-server${path}`
+  const introspection = `${base}/introspect`
   return {
     base,
     jwks,
     discovery,
     metadata,
+    introspection,
     jwksPath: new URL(jwks).pathname,
+    introspectionPath: new URL(introspection).pathname,
     discoveryPath: new URL(discovery).pathname,
     metadataPath: new URL(metadata).pathname,
   }

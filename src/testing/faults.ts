@@ -8,7 +8,7 @@
 import type { Fault } from './types.js'
 
 /** An endpoint that can be made to fail. */
-export type Endpoint = 'jwks' | 'discovery'
+export type Endpoint = 'jwks' | 'discovery' | 'introspection'
 
 /** The faults of one issuer. */
 export interface Faults {
@@ -26,7 +26,7 @@ const MAX_TIMEOUT_MS = 60_000
 const OVERSIZED_BYTES = 1024 * 1024
 
 export function createFaults(): Faults {
-  const faults: Record<Endpoint, Fault | null> = { jwks: null, discovery: null }
+  const faults: Record<Endpoint, Fault | null> = { jwks: null, discovery: null, introspection: null }
   const held = new Set<() => void>()
 
   function hold(request: Request): Promise<Response> {
@@ -56,6 +56,7 @@ export function createFaults(): Faults {
     simulate(target, fault) {
       if (target === 'all' || target === 'jwks') faults.jwks = fault
       if (target === 'all' || target === 'discovery') faults.discovery = fault
+      if (target === 'all' || target === 'introspection') faults.introspection = fault
     },
     answer(target, request) {
       const fault = faults[target]

@@ -12,6 +12,7 @@ export { createTestIssuer } from './test-issuer.js'
 export type {
   Fault,
   IssuerRequestCounts,
+  OpaqueTokenOptions,
   SignOptions,
   TestAlgorithm,
   TestIssuer,

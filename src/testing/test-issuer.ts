@@ -1,6 +1,6 @@
 /**
- * `createTestIssuer`: a fake authorization server for tests — keys, signed access tokens, and its
- * discovery document and JWKS served through msw, a Web handler, `fetch`, or a real loopback server.
+ * `createTestIssuer`: a fake authorization server for tests — keys, signed and opaque access tokens,
+ * and its discovery document, JWKS and introspection endpoint served through msw, a Web handler, `fetch`, or a real loopback server.
  * This file wires the parts together: the key ring (key-ring.ts), signing and attack tokens
  * (tokens.ts), the endpoints (endpoints.ts) and their simulated faults (faults.ts).
  *
@@ -12,6 +12,7 @@ import type { ZodType } from 'zod'
 import type { IssuerOptions } from '../core/types.js'
 import { createEndpoints, type Endpoints } from './endpoints.js'
 import { createFaults } from './faults.js'
+import { createOpaqueTokens } from './introspection.js'
 import { createKeyRing } from './key-ring.js'
 import type { LoopbackServer } from './node-server.js'
 import { createSigner, expiredOptions } from './tokens.js'
@@ -80,7 +81,9 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     mainServer = await serve()
     issuerUrl = mainServer.url + (options.issuer ?? '')
   }
-  const ready = createEndpoints({ issuer: issuerUrl, algorithm, jwks: () => ring.jwks(), faults })
+  const client = { clientId: 'test-resource-server', clientSecret: base64urlRandom() }
+  const opaque = createOpaqueTokens({ ring, issuer: () => issuerUrl, audience, ...client })
+  const ready = createEndpoints({ issuer: issuerUrl, algorithm, jwks: () => ring.jwks(), faults, introspect: (request) => opaque.answer(request) })
   endpoints = ready
   const sign = createSigner({ ring, issuer: () => issuerUrl, audience })
 
@@ -103,12 +106,22 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     get metadataUri() {
       return ready.urls().metadata
     },
+    get introspectionUri() {
+      return ready.urls().introspection
+    },
+    introspectionClient: Object.freeze(client),
     get requests() {
       return ready.requests()
+    },
+    get introspectionRequests() {
+      return ready.introspections()
     },
     server: mainServer,
     sign,
     expired: (claims = {}, opts = {}) => sign(claims, { ...expiredOptions(), ...opts }),
+    opaque: (claims = {}, opts = {}) => opaque.issue(claims, opts),
+    revoke: (token) => opaque.revoke(token),
+    introspectionOptions: (overrides = {}) => ({ endpoint: ready.urls().introspection, ...client, fetch: ready.fetch, ...overrides }),
     jwks: () => ring.jwks(),
     discovery: () => ready.discovery(),
     async rotateKeys({ keepPrevious = true } = {}) {
@@ -137,4 +150,11 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       await Promise.all(servers.splice(0).map((s) => s.close()))
     },
   }
+}
+
+function base64urlRandom(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24))
+  let binary = ''
+  for (const b of bytes) binary += String.fromCharCode(b)
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }

@@ -64,6 +64,16 @@ export interface SignOptions {
   header?: Record<string, unknown>
 }
 
+/** Options of {@link TestIssuer.opaque}. Everything here can be overridden by `claims`. */
+export interface OpaqueTokenOptions {
+  /** Lifetime from now: seconds or a duration string. Default: `'5m'`. */
+  expiresIn?: number | string
+  /** `aud` of the answer. Default: the issuer's audience. */
+  audience?: string | string[]
+  /** `sub` of the answer. Default: `'user-123'`. */
+  subject?: string
+}
+
 /** Which key source `verifierOptions()` configures. */
 export type VerifierMode = 'keys' | 'jwks' | 'discovery'
 
@@ -99,8 +109,14 @@ export interface TestIssuer {
   readonly discoveryUri: string
   /** RFC 8414 metadata URL: `<origin>/.well-known/oauth-authorization-server<path>`. */
   readonly metadataUri: string
+  /** Where the introspection endpoint is served: `<issuer>/introspect`. */
+  readonly introspectionUri: string
+  /** The one client allowed to introspect (`client_secret_basic` or `client_secret_post`). */
+  readonly introspectionClient: { readonly clientId: string; readonly clientSecret: string }
   /** Snapshot of the request counters. */
   readonly requests: IssuerRequestCounts
+  /** Introspection requests the issuer has answered (faults included), over every transport. */
+  readonly introspectionRequests: number
   /** The loopback server of a `listen: true` issuer. */
   readonly server: LoopbackServer | undefined
 
@@ -108,6 +124,25 @@ export interface TestIssuer {
   sign(claims?: Record<string, unknown>, options?: SignOptions): Promise<string>
   /** A token that expired ten minutes ago (issued an hour ago). */
   expired(claims?: Record<string, unknown>, options?: SignOptions): Promise<string>
+  /**
+   * Issues an opaque (reference) access token: 43 random base64url characters, whose claims only
+   * the introspection endpoint tells (`iss`, `sub`, `aud`, `iat`, `exp` in 5 minutes, `jti`,
+   * `client_id`, `token_type: 'Bearer'`, then `claims`).
+   */
+  opaque(claims?: Record<string, unknown>, options?: OpaqueTokenOptions): string
+  /** Revokes a token (opaque or a JWT it signed): introspection answers `{ active: false }` from now on. */
+  revoke(token: string): void
+  /**
+   * The `introspection` option of a verifier that asks this issuer: its client and endpoint, and
+   * `fetch: issuer.fetch` unless `overrides` say otherwise (`{ fetch: undefined }` for msw).
+   */
+  introspectionOptions(overrides?: Record<string, unknown>): {
+    endpoint: string
+    clientId: string
+    clientSecret: string
+    fetch?: typeof fetch
+    [option: string]: unknown
+  }
   /** The published JWKS: current and previous public keys (`kid`, `alg`, `use: 'sig'`). A copy. */
   jwks(): { keys: JWK[] }
   /** The discovery document (OIDC and RFC 8414 share it). */
@@ -128,12 +163,12 @@ export interface TestIssuer {
     overrides?: Partial<IssuerOptions<S>>,
   ): IssuerOptions<S>
   /**
-   * msw 2 handlers serving discovery and JWKS at the issuer URL. msw is imported lazily, and these
+   * msw 2 handlers serving discovery, JWKS and introspection at the issuer URL. msw is imported lazily, and these
    * types do not import it (a project without msw type-checks): `Handler` is msw's handler type,
    * inferred where the handlers go, as in `server.use(...(await issuer.mswHandlers()))`.
    */
   mswHandlers<Handler = never>(): Promise<Handler[]>
-  /** Web handler serving discovery (OIDC and RFC 8414) and JWKS; matches on the path only. */
+  /** Web handler serving discovery (OIDC and RFC 8414), JWKS and introspection; matches on the path only. */
   handler(request: Request): Promise<Response>
   /** The handler typed as `fetch` (for `jwks: { fetch: issuer.fetch }`). */
   readonly fetch: typeof fetch
@@ -142,7 +177,7 @@ export interface TestIssuer {
    * 60 s), `'bad-json'`, `'oversized'` (a 1 MiB body), an HTTP status, or a custom responder.
    * `null` restores normal answers.
    */
-  simulate(target: 'jwks' | 'discovery' | 'all', fault: Fault | null): void
+  simulate(target: 'jwks' | 'discovery' | 'introspection' | 'all', fault: Fault | null): void
   /**
    * Serves the handler on a new loopback server (Node only). The tokens' `iss` stays the issuer
    * URL; for an issuer whose URL *is* the server, use `createTestIssuer({ listen: true })`.

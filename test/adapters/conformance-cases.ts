@@ -14,7 +14,7 @@
  * | /realm        | requireAuth(verifier, { realm: 'orders' })                        |
  * | /hooked       | requireAuth(verifier, { onError: <CUSTOM answer> })               |
  * | /hooked-role  | requireAuth(verifier), requireRole('admin', { onError: <CUSTOM> }) |
- * | /down         | requireAuth(downVerifier)   (its JWKS endpoint answers 500)       |
+ * | /down         | requireAuth(downVerifier)   (its JWKS and introspection endpoints answer 500) |
  * | /inherit      | requireAuth(verifier, { realm: 'orders', onFailure }), requireScopes('orders:write') |
  * | /inherit-hooked | requireAuth(verifier, { onError: <CUSTOM>, onFailure }), requireRole('admin') |
  * | /inherit-own  | requireAuth(verifier, { realm: 'orders', onFailure }), requireRole('admin', { realm: 'admin' }) |
@@ -40,6 +40,7 @@ import { ath, dpopClient, unsignedProof, type DpopClient, type ProofOptions } fr
 import { buildSecondCopy } from './second-copy.js'
 
 export const DOWN_JWKS = 'https://keys-down.test/jwks.json'
+export const DOWN_INTROSPECTION = 'https://keys-down.test/introspect'
 
 /** The answer every `onError` hook of the harnesses produces. */
 export const CUSTOM = {
@@ -97,6 +98,10 @@ export interface Tokens {
   /** Bound to the DPoP key of `client` (`cnf.jkt`). */
   bound: string
   boundExpired: string
+  /** An opaque token, introspected (the verifier's `introspection`, `use: 'opaque'`). */
+  opaque: string
+  /** An opaque token the issuer has revoked: introspection answers `active: false`. */
+  revokedOpaque: string
 }
 
 /** What a row's `dpop` builds its proof with. */
@@ -686,6 +691,36 @@ export const cases: Case[] = [
     handlerRan: false,
   },
   {
+    name: 'opaque token, introspected',
+    path: '/user',
+    authorization: (t) => `Bearer ${t.opaque}`,
+    status: 200,
+    wwwAuthenticate: null,
+    body: { route: 'user', sub: 'user-1' },
+    handlerRan: true,
+  },
+  {
+    name: 'opaque token, inactive (revoked)',
+    path: '/user',
+    authorization: (t) => `Bearer ${t.revokedOpaque}`,
+    status: 401,
+    wwwAuthenticate: challenge('invalid_token', 'invalid token'),
+    body: { error: 'invalid_token', error_description: 'invalid token' },
+    handlerRan: false,
+  },
+  {
+    name: 'opaque token, introspection endpoint down',
+    path: '/down',
+    authorization: (t) => `Bearer ${t.opaque}`,
+    status: 503,
+    wwwAuthenticate: null,
+    body: {
+      error: 'temporarily_unavailable',
+      error_description: 'token introspection unavailable, retry later',
+    },
+    handlerRan: false,
+  },
+  {
     name: 'key endpoint down',
     path: '/down',
     authorization: (t) => `Bearer ${t.user}`,
@@ -738,10 +773,16 @@ export async function createConformanceSetup(): Promise<{
     wrongAudience: await issuer.sign({ sub: 'user-1' }, { audience: 'https://other-api.test' }),
     bound: await issuer.sign({ sub: 'user-1', roles: ['user'], cnf: { jkt: client.jkt } }),
     boundExpired: await issuer.expired({ sub: 'user-1', cnf: { jkt: client.jkt } }),
+    opaque: issuer.opaque({ roles: ['user'], scope: 'orders:read' }, { subject: 'user-1' }),
+    revokedOpaque: issuer.opaque({}, { subject: 'user-1' }),
   }
+  issuer.revoke(tokens.revokedOpaque)
+  // through msw, like the JWKS (no `fetch` of the issuer's own)
+  const introspection = issuer.introspectionOptions({ fetch: undefined })
   const handlers = [
     ...(await issuer.mswHandlers()),
     http.get(DOWN_JWKS, () => new HttpResponse('oops', { status: 500 })),
+    http.post(DOWN_INTROSPECTION, () => new HttpResponse('oops', { status: 500 })),
   ]
   return {
     issuer,
@@ -751,10 +792,11 @@ export async function createConformanceSetup(): Promise<{
     handlers,
     // fresh verifiers per app: no cache or back-off state crosses from one adapter's run to the next
     fixture: (ran, failed) => ({
-      verifier: createVerifier(issuer.verifierOptions('jwks') as IssuerOptions<undefined>),
+      verifier: createVerifier({ ...(issuer.verifierOptions('jwks') as IssuerOptions<undefined>), introspection }),
       // muted: the table checks the 503 answer; the outage warning itself is tested in test/core
       downVerifier: createVerifier({
         ...(issuer.verifierOptions('jwks', { jwksUri: DOWN_JWKS }) as IssuerOptions<undefined>),
+        introspection: { ...introspection, endpoint: DOWN_INTROSPECTION },
         logger: false,
       }),
       nonceVerifier: createVerifier({

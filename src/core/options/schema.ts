@@ -56,6 +56,34 @@ export const jwksSchema = z.strictObject({
   fetch: z.custom<typeof fetch>((v) => typeof v === 'function', 'expected a fetch function').optional(),
 })
 
+const privateKey = z.custom<object | string>(
+  (v) => (typeof v === 'string' && v.includes('PRIVATE KEY')) || (typeof v === 'object' && v !== null),
+  'expected a private JWK, a PKCS#8 PEM, a KeyObject or a CryptoKey',
+)
+
+export const introspectionSchema = z.strictObject({
+  endpoint: url.optional(),
+  clientId: z.string({ error: required('the client id this API authenticates with at the introspection endpoint') }).min(1),
+  clientSecret: z.string().min(1).optional(),
+  method: z.enum(['client_secret_basic', 'client_secret_post']).optional(),
+  clientAuth: z
+    .strictObject({
+      method: z.literal('private_key_jwt'),
+      key: privateKey,
+      alg: z.enum(ASYMMETRIC_ALGORITHMS),
+      kid: z.string().min(1).optional(),
+    })
+    .optional(),
+  use: z.enum(['opaque', 'always']).optional(),
+  cacheMaxAge: durationUpTo(MAX_DURATIONS.introspectionCacheMaxAge).optional(),
+  negativeCacheMaxAge: durationUpTo(MAX_DURATIONS.introspectionCacheMaxAge).optional(),
+  timeout: durationUpTo(MAX_DURATIONS.timeout).optional(),
+  maxResponseBytes: z.number().int().min(1024).max(1024 * 1024).optional(),
+  signedResponse: z.boolean().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  fetch: z.custom<typeof fetch>((v) => typeof v === 'function', 'expected a fetch function').optional(),
+})
+
 /** The options of one issuer (the single-issuer form, or one entry of `issuers` with its defaults). */
 const entryShape = {
   issuer: z.union([z.string().min(1), z.array(z.string().min(1)).min(1), z.literal(false), predicate<IssuerPredicate>()], {
@@ -92,12 +120,14 @@ const entryShape = {
     )
     .optional(),
   jwks: jwksSchema.optional(),
+  introspection: introspectionSchema.optional(),
 }
 
 type EntryFields = z.infer<z.ZodObject<typeof entryShape>>
 
 /** Cross-option rules of one issuer: one key source, and algorithms that fit it. */
 function entryRules(o: EntryFields, ctx: z.RefinementCtx): void {
+  if (o.introspection) introspectionRules(o, o.introspection, ctx)
   const sources = (['jwksUri', 'keys', 'secret'] as const).filter((k) => o[k] !== undefined)
   if (sources.length > 1) {
     ctx.addIssue({ code: 'custom', path: [sources[1] as string], message: `cannot be combined with "${sources[0]}": give exactly one key source` })
@@ -130,6 +160,26 @@ function entryRules(o: EntryFields, ctx: z.RefinementCtx): void {
       if (alg.startsWith('HS')) {
         ctx.addIssue({ code: 'custom', path: ['algorithms', i], message: `"${alg}" needs a shared secret; keys, jwksUri and discovery verify asymmetric algorithms only` })
       }
+    })
+  }
+}
+
+/** `introspection`: one client authentication, and an endpoint that is given or can be discovered. */
+function introspectionRules(o: EntryFields, i: NonNullable<EntryFields['introspection']>, ctx: z.RefinementCtx): void {
+  const at = (key: string) => ['introspection', key]
+  if (i.clientSecret !== undefined && i.clientAuth !== undefined) {
+    ctx.addIssue({ code: 'custom', path: at('clientAuth'), message: 'cannot be combined with "clientSecret": give one client authentication' })
+  } else if (i.clientSecret === undefined && i.clientAuth === undefined) {
+    ctx.addIssue({ code: 'custom', path: at('clientSecret'), message: 'is required: the client secret, or "clientAuth" for private_key_jwt' })
+  }
+  if (i.method !== undefined && i.clientSecret === undefined) {
+    ctx.addIssue({ code: 'custom', path: at('method'), message: 'applies to "clientSecret" only ("clientAuth" names its own method)' })
+  }
+  if (i.endpoint === undefined && (typeof o.issuer !== 'string' || !/^https?:\/\//.test(o.issuer))) {
+    ctx.addIssue({
+      code: 'custom',
+      path: at('endpoint'),
+      message: 'is required unless "issuer" is one http(s) URL: the endpoint is discovered from its metadata (introspection_endpoint)',
     })
   }
 }
@@ -246,6 +296,17 @@ export const issuersSchema = z.preprocess(
     .object({ ...wideShape, issuers: z.array(issuersEntrySchema, { error: NOT_A_LIST }).min(1, NOT_A_LIST) })
     .superRefine((o, ctx) => {
       const seen = new Set<unknown>()
+      // an opaque token names no issuer: one entry at most can be asked about it
+      const opaque = o.issuers.flatMap((entry: unknown, i) =>
+        isObject(entry) && isObject(entry.introspection) && entry.introspection.use !== 'always' ? [i] : [],
+      )
+      if (opaque.length > 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['issuers', opaque[1] as number, 'introspection'],
+          message: `only one entry of "issuers" can introspect opaque tokens (an opaque token names no issuer), and issuers[${opaque[0]}] does: use "always" here, or drop it`,
+        })
+      }
       o.issuers.forEach((entry: unknown, i) => {
         // refinements may run next to other issues: read only what is well-formed
         const issuer = isObject(entry) ? entry.issuer : undefined

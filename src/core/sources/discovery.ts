@@ -1,5 +1,6 @@
 /**
- * Authorization server metadata: OpenID Connect discovery, then RFC 8414, to find `jwks_uri`.
+ * Authorization server metadata: OpenID Connect discovery, then RFC 8414, to find `jwks_uri` (and,
+ * for token introspection, `introspection_endpoint`).
  *
  * @module bearer-guard
  */
@@ -23,6 +24,15 @@ export function discoveryUrls(issuer: string): URL[] {
  * configured issuer exactly (OpenID Connect Discovery §4.3, RFC 8414 §3.3).
  */
 export async function discoverJwksUri(issuer: string, options: FetchJsonOptions): Promise<URL> {
+  return discoverEndpoint(issuer, 'jwks_uri', options)
+}
+
+/**
+ * Fetches the metadata and returns the URL of its member `name` (`jwks_uri`,
+ * `introspection_endpoint`), held to the same rules: the metadata's `issuer` equals the configured
+ * one, the URL is http(s), and https when the metadata was.
+ */
+export async function discoverEndpoint(issuer: string, name: 'jwks_uri' | 'introspection_endpoint', options: FetchJsonOptions): Promise<URL> {
   const errors: string[] = []
   let last: FetchJsonError | undefined
   for (const url of discoveryUrls(issuer)) {
@@ -42,20 +52,21 @@ export async function discoverJwksUri(issuer: string, options: FetchJsonOptions)
     if (metadata.issuer !== issuer) {
       throw metadataError(`discovery at ${url.href}: issuer ${JSON.stringify(String(metadata.issuer))} does not equal ${JSON.stringify(issuer)}`)
     }
-    const jwksUri = metadata.jwks_uri
-    if (typeof jwksUri !== 'string') throw metadataError(`discovery at ${url.href}: no jwks_uri`)
+    const value = metadata[name]
+    if (typeof value !== 'string') throw metadataError(`discovery at ${url.href}: no ${name}`)
     let parsed: URL
     try {
-      parsed = new URL(jwksUri)
+      parsed = new URL(value)
     } catch {
-      throw metadataError(`discovery at ${url.href}: jwks_uri is not a URL`)
+      throw metadataError(`discovery at ${url.href}: ${name} is not a URL`)
     }
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-      throw metadataError(`discovery at ${url.href}: jwks_uri is not http(s)`)
+      throw metadataError(`discovery at ${url.href}: ${name} is not http(s)`)
     }
-    // an https issuer must not hand out keys over plain http (a downgrade a network attacker could use)
+    // an https issuer must not hand out keys (or take client secrets) over plain http: a downgrade a
+    // network attacker could use
     if (url.protocol === 'https:' && parsed.protocol !== 'https:') {
-      throw metadataError(`discovery at ${url.href}: jwks_uri ${parsed.href} is not https like the issuer`)
+      throw metadataError(`discovery at ${url.href}: ${name} ${parsed.href} is not https like the issuer`)
     }
     return parsed
   }

@@ -1,6 +1,7 @@
 /**
- * A bounded JSON GET: timeout, no redirects, a response size cap, one immediate retry when a
- * connection drops before any byte of the answer, and errors that keep the root cause.
+ * A bounded JSON GET (or an idempotent form POST: token introspection): timeout, no redirects, a
+ * response size cap, one immediate retry when a connection drops before any byte of the answer, and
+ * errors that keep the root cause.
  *
  * @module bearer-guard
  */
@@ -11,6 +12,24 @@ export interface FetchJsonOptions {
   fetch?: typeof fetch
   /** Told when the request is sent a second time, with the first attempt's root cause. */
   onRetry?: (cause: string) => void
+}
+
+/**
+ * A form POST for `fetchBody`. Only an idempotent request may be sent twice: `idempotent: true`
+ * says the caller vouches for it (a POST is never retried otherwise).
+ */
+export interface PostOptions {
+  /** `application/x-www-form-urlencoded` body. */
+  form: string
+  /** The `accept` header (default `application/json`). */
+  accept?: string
+  idempotent: boolean
+}
+
+/** A 200 answer's body as text (size-capped, UTF-8) and its headers. */
+export interface FetchedBody {
+  text: string
+  headers: Headers
 }
 
 /** What failed, for logs and rate limits: stable across repeats of the same cause. */
@@ -120,6 +139,30 @@ function isDropped(error: unknown): boolean {
  * redirect, and never twice.
  */
 export async function fetchJson(url: URL, options: FetchJsonOptions): Promise<Record<string, unknown>> {
+  return parseJsonObject((await fetchBody(url, options)).text, `GET ${url.href}`)
+}
+
+/** A JSON object from `text`, or a `FetchJsonError` of kind `body` (`label`: the request, for the message). */
+export function parseJsonObject(text: string, label: string): Record<string, unknown> {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new FetchJsonError(`${label}: body is not JSON`, { kind: 'body' })
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new FetchJsonError(`${label}: body is not a JSON object`, { kind: 'body' })
+  }
+  return value as Record<string, unknown>
+}
+
+/**
+ * `fetchJson`'s request without the parsing: a GET, or with `post` a form POST, answered 200 with a
+ * body of at most `maxBytes` UTF-8 bytes. The same timeout, redirect, size and retry rules; a POST
+ * is retried after a dropped connection only when `post.idempotent` is true.
+ */
+export async function fetchBody(url: URL, options: FetchJsonOptions, post?: PostOptions): Promise<FetchedBody> {
+  const method = post ? 'POST' : 'GET'
   const doFetch = options.fetch ?? globalThis.fetch
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(), options.timeoutMs)
@@ -130,23 +173,26 @@ export async function fetchJson(url: URL, options: FetchJsonOptions): Promise<Re
     while (response === undefined) {
       try {
         response = await doFetch(url.href, {
-          method: 'GET',
-          headers: { accept: 'application/json', ...options.headers },
+          method,
+          headers: post
+            ? { accept: post.accept ?? 'application/json', 'content-type': 'application/x-www-form-urlencoded', ...options.headers }
+            : { accept: 'application/json', ...options.headers },
           redirect: 'manual',
           signal: controller.signal,
+          ...(post ? { body: post.form } : {}),
         })
       } catch (error) {
         if (controller.signal.aborted) {
-          throw new FetchJsonError(`GET ${url.href} timed out after ${options.timeoutMs} ms`, { kind: 'timeout', retried, cause: error })
+          throw new FetchJsonError(`${method} ${url.href} timed out after ${options.timeoutMs} ms`, { kind: 'timeout', retried, cause: error })
         }
-        if (!retried && isDropped(error)) {
+        if (!retried && (!post || post.idempotent) && isDropped(error)) {
           retried = true
           const { code, message } = rootCause(error)
           options.onRetry?.(describeCause(code, message))
           continue
         }
         const { code, message } = rootCause(error)
-        throw new FetchJsonError(`GET ${url.href} failed${retried ? ' after one retry' : ''}: ${describeCause(code, message)}`, {
+        throw new FetchJsonError(`${method} ${url.href} failed${retried ? ' after one retry' : ''}: ${describeCause(code, message)}`, {
           kind: 'network',
           code,
           retried,
@@ -156,30 +202,21 @@ export async function fetchJson(url: URL, options: FetchJsonOptions): Promise<Re
     }
     if (response.status !== 200) {
       void response.body?.cancel().catch(() => {})
-      throw new FetchJsonError(`GET ${url.href} answered ${response.status}`, { kind: 'status', status: response.status, retried })
+      throw new FetchJsonError(`${method} ${url.href} answered ${response.status}`, { kind: 'status', status: response.status, retried })
     }
     const declared = Number(response.headers.get('content-length'))
     if (Number.isFinite(declared) && declared > options.maxBytes) {
       void response.body?.cancel().catch(() => {})
-      throw new FetchJsonError(`GET ${url.href}: body of ${declared} bytes exceeds ${options.maxBytes}`, { kind: 'body', retried })
+      throw new FetchJsonError(`${method} ${url.href}: body of ${declared} bytes exceeds ${options.maxBytes}`, { kind: 'body', retried })
     }
-    const text = await readCapped(response, options.maxBytes, url, controller)
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch {
-      throw new FetchJsonError(`GET ${url.href}: body is not JSON`, { kind: 'body', retried })
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new FetchJsonError(`GET ${url.href}: body is not a JSON object`, { kind: 'body', retried })
-    }
-    return value as Record<string, unknown>
+    const text = await readCapped(response, options.maxBytes, url, controller, method)
+    return { text, headers: response.headers }
   } finally {
     clearTimeout(timer)
   }
 }
 
-async function readCapped(response: Response, maxBytes: number, url: URL, controller: AbortController): Promise<string> {
+async function readCapped(response: Response, maxBytes: number, url: URL, controller: AbortController, method: string): Promise<string> {
   if (!response.body) return ''
   const reader = response.body.getReader()
   const chunks: Uint8Array[] = []
@@ -192,17 +229,17 @@ async function readCapped(response: Response, maxBytes: number, url: URL, contro
       if (total > maxBytes) {
         controller.abort()
         void reader.cancel().catch(() => {})
-        throw new FetchJsonError(`GET ${url.href}: body exceeds ${maxBytes} bytes`, { kind: 'body' })
+        throw new FetchJsonError(`${method} ${url.href}: body exceeds ${maxBytes} bytes`, { kind: 'body' })
       }
       chunks.push(value)
     }
   } catch (error) {
     if (error instanceof FetchJsonError) throw error
     if (controller.signal.aborted) {
-      throw new FetchJsonError(`GET ${url.href} timed out while reading the body`, { kind: 'timeout', cause: error })
+      throw new FetchJsonError(`${method} ${url.href} timed out while reading the body`, { kind: 'timeout', cause: error })
     }
     const { code, message } = rootCause(error)
-    throw new FetchJsonError(`GET ${url.href}: reading the body failed: ${describeCause(code, message)}`, { kind: 'body', code, cause: error })
+    throw new FetchJsonError(`${method} ${url.href}: reading the body failed: ${describeCause(code, message)}`, { kind: 'body', code, cause: error })
   }
   const bytes = new Uint8Array(total)
   let offset = 0
@@ -210,6 +247,6 @@ async function readCapped(response: Response, maxBytes: number, url: URL, contro
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
   } catch {
-    throw new FetchJsonError(`GET ${url.href}: body is not UTF-8`, { kind: 'body' })
+    throw new FetchJsonError(`${method} ${url.href}: body is not UTF-8`, { kind: 'body' })
   }
 }
