@@ -10,10 +10,14 @@
 export { createTestIssuer } from './test-issuer.js'
 
 export type {
+  DpopBoundToken,
+  DpopKeyOptions,
+  DpopProofRequest,
   Fault,
   IssuerRequestCounts,
   SignOptions,
   TestAlgorithm,
+  TestDpopAlgorithm,
   TestIssuer,
   TestIssuerOptions,
   VerifierMode,

@@ -14,6 +14,7 @@ import { createEndpoints, type Endpoints } from './endpoints.js'
 import { createFaults } from './faults.js'
 import { createKeyRing } from './key-ring.js'
 import type { LoopbackServer } from './node-server.js'
+import { signToken } from './dpop.js'
 import { createSigner, expiredOptions } from './tokens.js'
 import type { TestIssuer, TestIssuerOptions, VerifierMode } from './types.js'
 
@@ -42,6 +43,12 @@ const DEFAULT_AUDIENCE = 'https://api.test'
  * const issuer = await createTestIssuer({ algorithm: 'ES256' })
  * server.use(...(await issuer.mswHandlers()))
  * const verifier = createVerifier(issuer.verifierOptions('discovery'))
+ * ```
+ *
+ * @example A DPoP-bound token and the proof of one request.
+ * ```ts
+ * const { token, proof } = await issuer.sign({}, { dpop: true })
+ * const headers = { authorization: `DPoP ${token}`, dpop: await proof({ method: 'GET', url }) }
  * ```
  *
  * @example A real HTTP issuer on 127.0.0.1.
@@ -107,8 +114,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       return ready.requests()
     },
     server: mainServer,
-    sign,
-    expired: (claims = {}, opts = {}) => sign(claims, { ...expiredOptions(), ...opts }),
+    sign: ((claims, opts) => signToken(sign, claims, opts)) as TestIssuer['sign'],
+    expired: (claims = {}, opts = {}) => signToken(sign, claims, { ...expiredOptions(), ...opts }) as Promise<string>,
     jwks: () => ring.jwks(),
     discovery: () => ready.discovery(),
     async rotateKeys({ keepPrevious = true } = {}) {
