@@ -6,13 +6,14 @@
  *   --auth-url / AUTH_URL    the auth service (= the token issuer), default http://127.0.0.1:8001
  *   API_AUDIENCE             the `aud` this API accepts, default `demo-api`
  *   AUTH_SECRET_KEY          the seed's HS256 mode: verify with the shared secret instead of JWKS
- *   REDIS_URL                read revoked jtis from Redis instead of polling the auth service
+ *   REDIS_URL                read revoked jtis from Redis instead of polling the auth service, and
+ *                            share seen DPoP proofs there (one instance's proof is refused by all)
  *   REVOCATION_POLL_MS       poll interval without Redis, default 1000
  *   CORS_ORIGIN              the browser app's origin (examples/web, served by the auth service):
  *                            the one origin allowed to call this API from a page; unset: no CORS
  */
 import { parseArgs } from 'node:util'
-import type { RevocationStore, VerifierOptions } from 'bearer-guard'
+import type { ReplayStore, RevocationStore, VerifierOptions } from 'bearer-guard'
 import { createPolledRevocationStore } from './polled-revocations' // no extension: shared with the Next.js app (Turbopack)
 
 export interface ResourceSettings {
@@ -23,6 +24,12 @@ export interface ResourceSettings {
   /** `{}` (keys come from the issuer's discovery document and JWKS), or the seed's `{ secret }`. */
   keySource: Pick<VerifierOptions & { secret?: string }, 'secret'>
   revocation: RevocationStore
+  /**
+   * DPoP (RFC 9449), `'allowed'`: a DPoP-bound token works only with a proof of its key (and never
+   * as a Bearer token), unbound tokens still work as Bearer. Seen proofs are kept in Redis with
+   * `REDIS_URL` (shared by every instance), else in the verifier's memory.
+   */
+  dpop: { mode: 'allowed'; replay?: ReplayStore }
   /** CORS for the browser app, or undefined (no CORS headers at all). */
   cors?: CorsSettings
 }
@@ -79,29 +86,41 @@ export function resourceSettings(
   })
   const url = String(values['auth-url'] ?? env.AUTH_URL ?? 'http://127.0.0.1:8001')
   const authUrl = url.replace(/\/+$/, '') // the issuer has no trailing slash
+  const redis = env.REDIS_URL ? redisStores(env.REDIS_URL) : undefined
   return {
     port: Number(values.port ?? env.PORT ?? defaultPort),
     authUrl,
     audience: env.API_AUDIENCE || 'demo-api',
     keySource: env.AUTH_SECRET_KEY ? { secret: env.AUTH_SECRET_KEY } : {},
-    revocation: env.REDIS_URL
-      ? redisRevocations(env.REDIS_URL)
+    revocation: redis
+      ? redis.revocation
       : createPolledRevocationStore({
           url: `${authUrl}/revocations`,
           interval: Number(env.REVOCATION_POLL_MS || 1000),
         }),
+    dpop: redis ? { mode: 'allowed', replay: redis.replay } : { mode: 'allowed' },
     cors: corsSettings(env.CORS_ORIGIN),
   }
 }
 
-/** bearer-guard/redis, loaded only when REDIS_URL is set (ioredis is an optional dependency). */
-function redisRevocations(url: string): RevocationStore {
+/**
+ * bearer-guard/redis, loaded only when REDIS_URL is set (ioredis is an optional dependency): the
+ * revocation store and the DPoP replay store, on one client.
+ */
+function redisStores(url: string): { revocation: RevocationStore; replay: ReplayStore } {
   const ready = Promise.all([import('ioredis'), import('bearer-guard/redis')]).then(
-    ([{ Redis }, { createRedisRevocationStore }]) => {
+    ([{ Redis }, { createRedisRevocationStore, createRedisReplayStore }]) => {
       const client = new Redis(url)
-      return { client, store: createRedisRevocationStore({ client }) }
+      return { client, store: createRedisRevocationStore({ client }), replay: createRedisReplayStore({ client }) }
     },
   )
+  const replay: ReplayStore = { mark: async (id, expiresAt) => (await ready).replay.mark(id, expiresAt) }
+  return { revocation: redisRevocations(ready), replay }
+}
+
+function redisRevocations(
+  ready: Promise<{ client: { quit(): Promise<unknown> }; store: RevocationStore }>,
+): RevocationStore {
   return {
     isRevoked: async (jti, claims) => (await ready).store.isRevoked(jti, claims),
     revoke: async (jti, expiresAt) => (await ready).store.revoke(jti, expiresAt),
