@@ -15,6 +15,8 @@ export {
   TokenRevokedError,
   InsufficientScopeError,
   KeySourceUnavailableError,
+  InvalidDpopProofError,
+  UseDpopNonceError,
   isAuthError,
   DEFAULT_REALM,
 } from './core/errors.js'
@@ -32,6 +34,7 @@ export {
 } from './core/guards.js'
 export { readClaim } from './core/claim-path.js'
 export { createMemoryRevocationStore } from './core/stores/memory-revocation.js'
+export { createMemoryReplayStore } from './core/stores/memory-replay.js'
 export {
   toVerifier,
   authenticateRequest,
@@ -47,7 +50,7 @@ export {
 } from './core/adapter.js'
 export { nodeRequest, webRequest, nodeHeaders, nodeAuthorization, socketCertificate } from './core/request.js'
 
-export type { AuthErrorCode, AuthErrorStatus, AuthErrorInit } from './core/errors.js'
+export type { AuthErrorCode, AuthErrorStatus, AuthErrorInit, Challenge } from './core/errors.js'
 export type { ClaimsOf } from './core/verifier.js'
 export type { ErrorResponse } from './core/http.js'
 export type { MatchOptions, ClaimRequirement, Guard } from './core/guards.js'
@@ -62,6 +65,7 @@ export type {
   WebRequestOptions,
 } from './core/request.js'
 export type { MemoryRevocationStoreOptions } from './core/stores/memory-revocation.js'
+export type { MemoryReplayStoreOptions } from './core/stores/memory-replay.js'
 export type {
   Algorithm,
   AsymmetricAlgorithm,
@@ -79,6 +83,10 @@ export type {
   Register,
   RegisteredClaims,
   RevocationStore,
+  ReplayStore,
+  DpopOptions,
+  MtlsOptions,
+  SenderOptions,
   TokenTypeOption,
   Verifier,
   VerifierOptions,

@@ -58,8 +58,12 @@ export function authenticateRequest<C>(
 ): Promise<AuthContext<C> | undefined> {
   let auth: Promise<AuthContext<C>>
   try {
-    // the one line that becomes the verifier's request-level entry (DPoP, mTLS) when it lands
-    auth = verifier.authenticate(isRequest(request) ? request.headers.authorization : request)
+    // the request-level entry (DPoP, mTLS); a verifier of an older build has only `authenticate`
+    auth = !isRequest(request)
+      ? verifier.authenticate(request)
+      : typeof verifier.authenticateRequest === 'function'
+        ? verifier.authenticateRequest(request)
+        : verifier.authenticate(request.headers.authorization)
   } catch (error) {
     // a verifier that throws instead of rejecting still gives a rejected promise
     auth = Promise.reject(error)

@@ -15,6 +15,8 @@ export type AuthErrorCode =
   | 'invalid_token'
   | 'insufficient_scope'
   | 'temporarily_unavailable'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
 
 /** HTTP status of an answer. */
 export type AuthErrorStatus = 400 | 401 | 403 | 503
@@ -23,6 +25,22 @@ export type AuthErrorStatus = 400 | 401 | 403 | 503
 export const DEFAULT_REALM = 'api'
 
 const BRAND = Symbol.for('bearer-guard.AuthError')
+
+/**
+ * The challenge of a refusal by a verifier that takes DPoP (RFC 9449 §7.1): which scheme carries the
+ * error, the proof algorithms to advertise, whether a `Bearer` challenge follows, and the server
+ * nonce a client must use. Set by the verifier on the errors of a request (`withChallenge`).
+ */
+export interface Challenge {
+  /** The scheme whose challenge carries `error`: the one the request used (or must use). */
+  readonly primary: 'Bearer' | 'DPoP'
+  /** The `algs` of the `DPoP` challenge; absent: no `DPoP` challenge. */
+  readonly algs?: readonly string[]
+  /** A `Bearer` challenge (without `error`) after the `DPoP` one: bearer tokens are accepted too. */
+  readonly bearer: boolean
+  /** A server nonce (`DPoP-Nonce` header) for the client's next proof. */
+  readonly nonce?: string
+}
 
 export interface AuthErrorInit {
   /** Server-side detail; becomes `message`. */
@@ -71,13 +89,36 @@ export class AuthError extends Error {
     if (this.code !== 'missing_token') {
       params.push(`error="${this.code}"`, `error_description="${quote(this.description)}"`)
     }
-    return `Bearer ${params.join(', ')}`
+    const challenge = this.challenge
+    if (challenge === undefined) return `Bearer ${params.join(', ')}`
+    const algs = challenge.algs === undefined ? '' : `, algs="${quote(challenge.algs.join(' '))}"`
+    if (challenge.primary === 'DPoP') {
+      return `DPoP ${params.join(', ')}${algs}${challenge.bearer ? `, Bearer realm="${quote(realm)}"` : ''}`
+    }
+    return `Bearer ${params.join(', ')}${algs === '' ? '' : `, DPoP realm="${quote(realm)}"${algs}`}`
+  }
+
+  /** How a verifier that takes DPoP challenges with this error (set by `withChallenge`). */
+  get challenge(): Challenge | undefined {
+    return (this as { [CHALLENGE]?: Challenge })[CHALLENGE]
   }
 
   /** The JSON body every adapter answers with. */
   toJSON(): { error: AuthErrorCode; error_description: string } {
     return { error: this.code, error_description: this.description }
   }
+}
+
+const CHALLENGE = Symbol('challenge')
+
+/**
+ * A copy of `error` that challenges as `challenge` says (the same class, fields and `reason`). A
+ * copy, not the error itself: an error may be shared (a key source's back-off answers the same one).
+ */
+export function withChallenge<E extends AuthError>(error: E, challenge: Challenge): E {
+  const copy = Object.create(Object.getPrototypeOf(error) as object, Object.getOwnPropertyDescriptors(error)) as E
+  Object.defineProperty(copy, CHALLENGE, { value: challenge })
+  return copy
 }
 
 /** 401 without an error code: the request carried no credentials at all. */
@@ -122,6 +163,26 @@ export class TokenRevokedError extends InvalidTokenError {
   override name = 'TokenRevokedError'
   constructor(init: AuthErrorInit) {
     super({ description: 'token revoked', claim: 'jti', ...init })
+  }
+}
+
+/**
+ * 401 `invalid_dpop_proof`: the `DPoP` proof of a request is missing, malformed, not signed by its
+ * key, or does not match the request (method, URL, time, access token, the token's key), or it was
+ * seen before (RFC 9449 §4.3, §7.1).
+ */
+export class InvalidDpopProofError extends AuthError {
+  override name = 'InvalidDpopProofError'
+  constructor(init: AuthErrorInit) {
+    super(401, 'invalid_dpop_proof', 'invalid DPoP proof', init)
+  }
+}
+
+/** 401 `use_dpop_nonce`: the proof must carry the server nonce sent in `DPoP-Nonce` (RFC 9449 §8). */
+export class UseDpopNonceError extends AuthError {
+  override name = 'UseDpopNonceError'
+  constructor(init: AuthErrorInit) {
+    super(401, 'use_dpop_nonce', 'DPoP nonce required', init)
   }
 }
 

@@ -26,6 +26,10 @@ export function toErrorResponse(error: AuthError, options: { realm?: string } = 
   }
   const challenge = error.wwwAuthenticate(options.realm ?? DEFAULT_REALM)
   if (challenge !== undefined) headers['www-authenticate'] = challenge
+  const sender = error.challenge
+  if (sender?.nonce !== undefined) headers['dpop-nonce'] = sender.nonce
+  // a browser client reads the challenge and the nonce only when CORS exposes them
+  if (sender?.algs !== undefined) headers['access-control-expose-headers'] = 'WWW-Authenticate, DPoP-Nonce'
   // by status, not class: the error may come from another copy of the package (ESM beside CJS)
   if (error.status === 503) {
     headers['retry-after'] = String((error as { retryAfter?: number }).retryAfter ?? 5)

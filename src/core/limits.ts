@@ -15,7 +15,15 @@ export const MAX_DURATIONS = {
   cooldown: 86400,
   timeout: 120,
   staleMaxAge: 7 * 86400,
+  dpopMaxAge: 3600,
+  nonceLifetime: 86400,
 } as const
+
+/** Longest `DPoP` proof read, in characters (an RSA-16384 proof is about 6 KiB). */
+export const MAX_DPOP_PROOF_LENGTH = 8192
+
+/** Longest `jti` of a DPoP proof (RFC 9449 §4.2 asks for 96 bits of randomness: ~22 characters). */
+export const MAX_DPOP_JTI_LENGTH = 256
 
 /**
  * How long past `exp` a revocation is kept, in milliseconds: the largest `clockTolerance` a verifier

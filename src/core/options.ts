@@ -10,7 +10,8 @@ import { parseDuration } from './duration.js'
 import { ASYMMETRIC_ALGORITHMS, normalizeTyp } from './limits.js'
 import { entrySchema, issuersSchema, VERIFIER_WIDE, wideSchema, type EntryInput, type WideInput } from './options/schema.js'
 import { toTypeError } from './options/type-error.js'
-import type { Algorithm, AudiencePredicate, ClaimSource, IssuerPredicate, KeyInput, Logger, RevocationStore, VerifierOptions } from './types.js'
+import type { AuthRequest, ClientCertificate } from './request.js'
+import type { Algorithm, AsymmetricAlgorithm, AudiencePredicate, ClaimSource, IssuerPredicate, KeyInput, Logger, ReplayStore, RevocationStore, VerifierOptions } from './types.js'
 
 /** Defaults, as documented in docs/configuration.md. */
 export const DEFAULTS = {
@@ -21,6 +22,7 @@ export const DEFAULTS = {
   subjectClaim: 'sub',
   cacheMax: 10_000,
   jwks: { cacheMaxAge: 600, cooldown: 30, timeout: 5, staleMaxAge: 3600, maxResponseBytes: 512 * 1024 },
+  dpop: { algorithms: ['ES256', 'EdDSA', 'PS256', 'RS256'] as readonly AsymmetricAlgorithm[], maxAge: 60, nonceLifetime: 300 },
 } as const
 
 export type KeySource =
@@ -62,7 +64,24 @@ export interface NormalizedIssuer {
   jwks: NormalizedJwks
 }
 
+/** DPoP options in canonical units; `false`: the `DPoP` scheme is off. */
+export type NormalizedDpop =
+  | false
+  | {
+      mode: 'allowed' | 'required'
+      algorithms: readonly AsymmetricAlgorithm[]
+      /** Seconds. */
+      maxAge: number
+      /** `undefined`: the verifier makes its own memory store. */
+      replay: ReplayStore | undefined
+      nonce: false | { secrets: readonly Uint8Array[]; lifetime: number }
+    }
+
+export type NormalizedMtls = false | { mode: 'allowed' | 'required'; certificate: ((request: AuthRequest) => ClientCertificate | undefined) | undefined }
+
 export interface NormalizedOptions {
+  dpop: NormalizedDpop
+  mtls: NormalizedMtls
   entries: readonly NormalizedIssuer[]
   multi: boolean
   maxTokenLength: number
@@ -130,6 +149,10 @@ function normalizeEntry(o: EntryInput): NormalizedIssuer {
   })
 }
 
+function bytesOf(v: string | Uint8Array): Uint8Array {
+  return typeof v === 'string' ? new TextEncoder().encode(v) : new Uint8Array(v)
+}
+
 function normalizeTyps(v: string | readonly string[]): readonly string[] {
   return Object.freeze((typeof v === 'string' ? [v] : [...v]).map(normalizeTyp))
 }
@@ -159,8 +182,26 @@ export function normalizeOptions(input: VerifierOptions): NormalizedOptions {
   return Object.freeze({ entries: Object.freeze([normalizeEntry(parsed.data)]), multi: false, ...normalizeWide(wide.data) })
 }
 
-function normalizeWide(w: WideInput): Pick<NormalizedOptions, 'maxTokenLength' | 'cache' | 'logger'> {
+function normalizeWide(w: WideInput): Pick<NormalizedOptions, 'maxTokenLength' | 'cache' | 'logger' | 'dpop' | 'mtls'> {
+  const d = w.dpop
+  const m = w.mtls
   return {
+    dpop:
+      d?.mode === false
+        ? false
+        : Object.freeze({
+            mode: d?.mode ?? 'allowed',
+            algorithms: Object.freeze([...new Set(d?.algorithms ?? DEFAULTS.dpop.algorithms)]),
+            maxAge: seconds(d?.maxAge, DEFAULTS.dpop.maxAge),
+            replay: d?.replay,
+            nonce: d?.nonce
+              ? Object.freeze({
+                  secrets: Object.freeze((Array.isArray(d.nonce.secret) ? d.nonce.secret : [d.nonce.secret]).map(bytesOf)),
+                  lifetime: Math.max(1, seconds(d.nonce.lifetime, DEFAULTS.dpop.nonceLifetime)),
+                })
+              : false,
+          }),
+    mtls: m?.mode === false ? false : Object.freeze({ mode: m?.mode ?? 'allowed', certificate: m?.certificate as ((request: AuthRequest) => ClientCertificate | undefined) | undefined }),
     maxTokenLength: w.maxTokenLength ?? DEFAULTS.maxTokenLength,
     cache: w.cache === false ? false : { max: w.cache?.max ?? DEFAULTS.cacheMax },
     logger: w.logger,

@@ -30,6 +30,11 @@ export interface AuthRequest {
   readonly headers: { readonly authorization: HeaderValue; readonly dpop: HeaderValue }
   /** The client's TLS certificate, when the connection has one (mutual TLS). */
   readonly certificate?: ClientCertificate | undefined
+  /**
+   * Any other request header (its first line), for `mtls.certificate` behind a proxy that passes the
+   * client certificate in a header. The adapters' builders have it.
+   */
+  header?(name: string): string | undefined
 }
 
 /** The parts of a Node `IncomingMessage` the Node builder reads. */
@@ -109,6 +114,10 @@ class NodeAuthRequest implements AuthRequest {
 
   get certificate(): ClientCertificate | undefined {
     return socketCertificate(this.#node.socket)
+  }
+
+  header(name: string): string | undefined {
+    return first(this.#node.headers[name.toLowerCase()])
   }
 }
 
@@ -210,6 +219,10 @@ class WebAuthRequest implements AuthRequest {
 
   get certificate(): ClientCertificate | undefined {
     return socketCertificate(this.#socket)
+  }
+
+  header(name: string): string | undefined {
+    return this.#request.headers.get(name) ?? undefined
   }
 }
 

@@ -4,6 +4,7 @@
  * @module bearer-guard
  */
 import type { ZodType } from 'zod'
+import type { AuthRequest, ClientCertificate } from './request.js'
 
 // The key and token types below are bearer-guard's own, written out rather than re-exported from
 // jose or node:crypto: jose is ESM-only (a CommonJS project could not import its types), an edge
@@ -190,6 +191,59 @@ export interface RevocationStore {
   close?(): void | Promise<void>
 }
 
+/**
+ * Where the `jti`s of DPoP proofs are remembered for the proof window (RFC 9449 §11.1), so a proof
+ * is accepted once. Shared across instances (`createRedisReplayStore` in `bearer-guard/redis`) or per
+ * process (`createMemoryReplayStore`). A store that throws or rejects refuses the request (503): a
+ * replay is never accepted because the store was down.
+ */
+export interface ReplayStore {
+  /**
+   * Records `id` until `expiresAt` (a NumericDate, seconds) and answers whether it was seen for the
+   * first time: `true` = first time (accept), `false` = seen before (a replay, refused).
+   */
+  mark(id: string, expiresAt: number): boolean | Promise<boolean>
+}
+
+/** DPoP (RFC 9449) options of a verifier. See docs/dpop.md. */
+export interface DpopOptions {
+  /**
+   * `'allowed'`: DPoP-bound tokens need their proof, bearer tokens still work; `'required'`: only
+   * DPoP-bound tokens with their proof; `false`: the `DPoP` scheme is not accepted (and a bound token
+   * is refused as a bearer token all the same). Default: `'allowed'`.
+   */
+  mode?: 'allowed' | 'required' | false
+  /** Accepted proof algorithms (asymmetric only). Default: `['ES256', 'EdDSA', 'PS256', 'RS256']`. */
+  algorithms?: readonly AsymmetricAlgorithm[]
+  /** How old a proof's `iat` may be (plus the issuer's `clockTolerance`). Default: `'60s'`. */
+  maxAge?: Duration
+  /** Where proof `jti`s are remembered. Default: `createMemoryReplayStore()`, one per verifier. */
+  replay?: ReplayStore
+  /**
+   * Stateless server nonces (RFC 9449 §8–9): a proof must carry a nonce issued within the last one
+   * to two `lifetime`s. `secret`: at least 32 bytes; a list rotates them (the first signs, every one
+   * verifies). Default: `false`.
+   */
+  nonce?: false | { secret: string | Uint8Array | readonly (string | Uint8Array)[]; lifetime?: Duration }
+}
+
+/** Certificate-bound tokens (RFC 8705) options of a verifier. See docs/dpop.md. */
+export interface MtlsOptions {
+  /**
+   * `'allowed'`: a token with `cnf["x5t#S256"]` needs the client certificate it names; `'required'`:
+   * every token must be so bound; `false`: certificate-bound tokens are refused (they cannot be
+   * checked). Default: `'allowed'`.
+   */
+  mode?: 'allowed' | 'required' | false
+  /**
+   * The client certificate of a request, for a TLS-terminating proxy that passes it on (for
+   * example in a header: `(request) => request.header?.('x-client-cert')`). Trust: whoever can set
+   * that header can present any certificate; only use it when every request comes through the
+   * proxy and the proxy overwrites the header. Default: the TLS socket's peer certificate.
+   */
+  certificate?: (request: AuthRequest) => ClientCertificate | undefined
+}
+
 /** Options of one issuer. See docs/configuration.md. */
 export interface IssuerOptions<S extends ZodType | undefined = ZodType | undefined> {
   /**
@@ -247,8 +301,16 @@ export interface IssuerOptions<S extends ZodType | undefined = ZodType | undefin
  * `maxTokenLength`, `cache` and `logger` apply to the whole verifier and stay at the top level.
  */
 export type VerifierOptions<S extends ZodType | undefined = ZodType | undefined> =
-  | IssuerOptions<S>
-  | (Partial<IssuerOptions<S>> & { issuers: readonly Omit<Partial<IssuerOptions<S>>, 'maxTokenLength' | 'cache' | 'logger'>[] })
+  | (IssuerOptions<S> & SenderOptions)
+  | (Partial<IssuerOptions<S>> & SenderOptions & { issuers: readonly Omit<Partial<IssuerOptions<S>>, 'maxTokenLength' | 'cache' | 'logger'>[] })
+
+/** Options of sender-constrained tokens, for the whole verifier (not per issuer). */
+export interface SenderOptions {
+  /** DPoP (RFC 9449). Default: `{ mode: 'allowed' }`. */
+  dpop?: DpopOptions | false
+  /** Certificate-bound tokens (RFC 8705). Default: `{ mode: 'allowed' }`. */
+  mtls?: MtlsOptions | false
+}
 
 /**
  * Declaration-merging hook: `declare module 'bearer-guard' { interface Register { claims: MyClaims } }`
@@ -277,6 +339,15 @@ export interface AuthContext<C = RegisteredClaims> {
   roles: string[]
   expiresAt: Date
   issuedAt?: Date
+  /** How the token was presented: `'DPoP'` with a verified proof (RFC 9449), else `'Bearer'`. */
+  scheme: 'Bearer' | 'DPoP'
+  /** The token's confirmation (`cnf`): the key (`jkt`) or certificate (`x5t#S256`) it is bound to. */
+  confirmation?: { jkt?: string; 'x5t#S256'?: string }
+  /**
+   * Headers to add to the response of this request (a fresh `DPoP-Nonce` and
+   * `Access-Control-Expose-Headers`, when DPoP nonces are on). The adapters add them.
+   */
+  responseHeaders?: Readonly<Record<string, string>>
 }
 
 /** A configured verifier; share one per authorization server so the JWKS cache is shared. */
@@ -285,6 +356,12 @@ export interface Verifier<C = RegisteredClaims> {
   verifyAccessToken(token: string): Promise<AuthContext<C>>
   /** RFC 6750 §2.1 extraction from an Authorization header value, then `verifyAccessToken`. */
   authenticate(authorization: string | readonly string[] | null | undefined): Promise<AuthContext<C>>
+  /**
+   * The request-level entry (API-wave2 §1): the `Authorization` value (`Bearer` or `DPoP`), the
+   * `DPoP` proof against the method and URL, the client certificate of a certificate-bound token.
+   * Every adapter calls it. Rejects with an `AuthError`, never anything else.
+   */
+  authenticateRequest(request: AuthRequest): Promise<AuthContext<C>>
   /** Fetch discovery metadata and JWKS now (e.g. at start-up). Rejects with `KeySourceUnavailableError`. */
   warmUp(): Promise<void>
   readonly [VERIFIER_BRAND]: true

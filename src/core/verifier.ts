@@ -5,19 +5,21 @@
  *
  *   size → token cache → JWS (compact form, header rules) → issuer (routing by `iss`, `alg`/`typ`)
  *   → keys and signature → claims and context → revocation → token cache
+ *   → sender (engine/sender.ts: the scheme, the token's binding, the DPoP proof or client certificate)
  *
- * A cache hit re-checks the clock and the revocation store. See docs/architecture.md.
+ * A cache hit re-checks the clock and the revocation store; the sender stage runs on every request,
+ * cached token or not. See docs/architecture.md and docs/dpop.md.
  *
  * @module bearer-guard
  */
 import type { ZodType, output } from 'zod'
-import { bearerToken } from './engine/bearer.js'
 import { checkClaims, type Verified } from './engine/claims.js'
 import { createIssuerRuntime, createRouter, checkHeader, type IssuerRuntime } from './engine/issuer.js'
 import { checkTokenSize, JwsReader } from './engine/jws.js'
 import { chain, isPromiseLike, type MaybePromise } from './engine/maybe-promise.js'
 import { asAuthError } from './engine/reasons.js'
 import { checkRevocation } from './engine/revocation-check.js'
+import { createSenderStage } from './engine/sender.js'
 import { signer, verifySignature } from './engine/signature.js'
 import { checkLifetime, nowSeconds } from './engine/times.js'
 import { TokenCache } from './engine/token-cache.js'
@@ -76,27 +78,34 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     return verifyFresh(token)
   }
 
-  /** A token's context: the cached answer (the clock and revocation checked again), or a fresh verification. */
-  function verifyToken(token: string): MaybePromise<AuthContext<unknown>> {
+  /**
+   * A token's verified entry: the cached one (the clock and revocation checked again), or a fresh
+   * verification. The cache holds the token's answer only: a proof of possession (DPoP, the client
+   * certificate) is checked per request by the sender stage, after this.
+   */
+  function verifyEntry(token: string): MaybePromise<Verified> {
     checkTokenSize(token, maxLength)
     const hit = cache?.get(token)
     if (hit !== undefined) {
       checkLifetime(hit.cfg, hit.exp, hit.iat, nowSeconds())
-      return chain(checkRevocation(hit.cfg.revocation, hit.payload), contextOf, hit)
+      return chain(checkRevocation(hit.cfg.revocation, hit.payload), passOn, hit)
     }
     return chain(verifyFresh(token), admit)
   }
 
-  function admit(verified: Verified): AuthContext<unknown> {
+  function admit(verified: Verified): Verified {
     // an entry never outlives its token, nor the key source's freshness window
     cache?.admit(verified.token, verified, (verified.exp + verified.cfg.clockTolerance) * 1000, verified.cfg.jwks.cacheMaxAge * 1000)
-    return verified.ctx
+    return verified
   }
 
-  function verifyAccessToken(token: string): Promise<AuthContext<ClaimsOf<S>>> {
+  const sender = createSenderStage(normalized.dpop, normalized.mtls, verifyEntry, cache)
+
+  /** Runs a stage; answers with a promise that rejects only with an `AuthError`. */
+  function settle(run: () => MaybePromise<AuthContext<unknown>>): Promise<AuthContext<ClaimsOf<S>>> {
     let answer: MaybePromise<AuthContext<unknown>>
     try {
-      answer = verifyToken(token)
+      answer = run()
     } catch (error) {
       return Promise.reject(asAuthError(error))
     }
@@ -104,15 +113,14 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   }
 
   const verifier: Verifier<ClaimsOf<S>> = {
-    verifyAccessToken,
+    verifyAccessToken(token) {
+      return settle(() => sender.bearer(token))
+    },
     authenticate(authorization) {
-      let token: string
-      try {
-        token = bearerToken(authorization, cache)
-      } catch (error) {
-        return Promise.reject(error)
-      }
-      return verifyAccessToken(token)
+      return settle(() => sender.authenticate({ method: 'GET', url: '', headers: { authorization, dpop: undefined } }))
+    },
+    authenticateRequest(request) {
+      return settle(() => sender.authenticate(request))
     },
     async warmUp() {
       await Promise.all(runtimes.map((rt) => rt.warmUp()))
@@ -128,10 +136,6 @@ function afterSignature(signed: VerifyKey | boolean, token: string, rt: IssuerRu
   const verified = checkClaims(token, header, payload, cfg, signer(signed))
   // revocation reads the raw payload's jti even when a schema transformed the claims
   return chain(checkRevocation(cfg.revocation, payload), passOn, verified)
-}
-
-function contextOf(_done: void, verified: Verified): AuthContext<unknown> {
-  return verified.ctx
 }
 
 function rethrowAsAuthError(error: unknown): never {

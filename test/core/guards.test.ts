@@ -26,6 +26,7 @@ function auth(overrides: Partial<AuthContext<Record<string, unknown>>> = {}): Au
     scopes: ['read:data', 'write:data'],
     roles: ['user', 'editor'],
     expiresAt: new Date(Date.now() + 60_000),
+    scheme: 'Bearer',
     ...overrides,
   }
 }

@@ -57,9 +57,22 @@ export function checkClaims(token: string, header: JWSHeaderParameters, payload:
     scopes: Object.freeze(readList(payload, cfg.scopesClaim)) as string[],
     roles: Object.freeze(readList(payload, cfg.rolesClaim)) as string[],
     expiresAt: new FrozenDate(exp * 1000),
+    scheme: 'Bearer',
   }
+  const confirmation = confirmationOf(payload)
+  if (confirmation !== undefined) ctx.confirmation = confirmation
   if (iat !== undefined) ctx.issuedAt = new FrozenDate(iat * 1000)
   return { token, ctx: Object.freeze(ctx), payload, cfg, exp, iat, key, until: 0 }
+}
+
+/** `cnf`'s `jkt` and `x5t#S256` (RFC 9449 §6, RFC 8705 §3) when it has them, frozen. */
+function confirmationOf(payload: JWTPayload): AuthContext['confirmation'] {
+  const cnf = payload.cnf as Record<string, unknown> | undefined
+  if (typeof cnf !== 'object' || cnf === null) return undefined
+  const out: { jkt?: string; 'x5t#S256'?: string } = {}
+  if (typeof cnf.jkt === 'string') out.jkt = cnf.jkt
+  if (typeof cnf['x5t#S256'] === 'string') out['x5t#S256'] = cnf['x5t#S256']
+  return out.jkt === undefined && out['x5t#S256'] === undefined ? undefined : Object.freeze(out)
 }
 
 function checkIssuer(cfg: NormalizedIssuer, payload: JWTPayload): void {

@@ -8,7 +8,7 @@
 import { z } from 'zod'
 import { parseDuration } from '../duration.js'
 import { ALGORITHMS, ASYMMETRIC_ALGORITHMS, MAX_DURATIONS, MIN_SECRET_BYTES, SYMMETRIC_ALGORITHMS, TOKEN_LENGTH_BOUNDS } from '../limits.js'
-import type { AsymmetricAlgorithm, AudiencePredicate, IssuerPredicate, KeyInput, Logger, RevocationStore, SymmetricAlgorithm } from '../types.js'
+import type { AsymmetricAlgorithm, AudiencePredicate, IssuerPredicate, KeyInput, Logger, ReplayStore, RevocationStore, SymmetricAlgorithm } from '../types.js'
 
 /** The algorithm lists of limits.ts (a leaf) and the public types say the same: checked when compiling. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
@@ -139,9 +139,43 @@ export type EntryInput = z.infer<typeof entrySchema>
 
 /**
  * Options of the whole verifier: read before a token's issuer is known (`maxTokenLength`), or
- * shared by every issuer (`cache`, `logger`). With `issuers`, they sit at the top level only.
+ * shared by every issuer (`cache`, `logger`, `dpop`, `mtls`). With `issuers`, they sit at the top level only.
  */
+const nonceSecret = z.union([z.string(), z.instanceof(Uint8Array)]).refine(
+  (v) => (typeof v === 'string' ? new TextEncoder().encode(v).length : v.length) >= 32,
+  'must be at least 32 bytes',
+)
+const modeSchema = z.union([z.literal('allowed'), z.literal('required'), z.literal(false)], {
+  error: 'expected "allowed", "required" or false',
+})
+/** `mtls.certificate`'s argument: the request (typed where the options are). */
+type CertificateOf = (request: never) => unknown
+export const dpopSchema = z.strictObject({
+  mode: modeSchema.optional(),
+  algorithms: z.array(z.enum(ASYMMETRIC_ALGORITHMS, { error: 'expected an asymmetric JWS algorithm (DPoP proofs are signed with a private key)' })).min(1).optional(),
+  maxAge: durationUpTo(MAX_DURATIONS.dpopMaxAge).optional(),
+  replay: z
+    .custom<ReplayStore>((v) => typeof (v as ReplayStore | null)?.mark === 'function', 'expected a ReplayStore ({ mark(id, expiresAt) })')
+    .optional(),
+  nonce: z.preprocess(
+    (v) => (v === false ? undefined : v),
+    z
+      .strictObject({
+        secret: z.union([nonceSecret, z.array(nonceSecret).min(1)], { error: 'expected a secret of at least 32 bytes, or a list of them' }),
+        lifetime: durationUpTo(MAX_DURATIONS.nonceLifetime).optional(),
+      })
+      .optional(),
+  ),
+})
+export const mtlsSchema = z.strictObject({
+  mode: modeSchema.optional(),
+  certificate: z.custom<CertificateOf>((v) => typeof v === 'function', 'expected a function (request) => certificate').optional(),
+})
+
 const wideShape = {
+  // `false` reads as `{ mode: false }`, so a wrong member is reported by its own name
+  dpop: z.preprocess((v) => (v === false ? { mode: false } : v), dpopSchema.optional()),
+  mtls: z.preprocess((v) => (v === false ? { mode: false } : v), mtlsSchema.optional()),
   maxTokenLength: z.number().int().min(TOKEN_LENGTH_BOUNDS.min).max(TOKEN_LENGTH_BOUNDS.max).optional(),
   cache: z.union([z.literal(false), z.strictObject({ max: z.number().int().min(1).optional() })]).optional(),
   logger: z
