@@ -43,6 +43,8 @@ async function startApi(as: RunningOidcProvider, dpop: VerifierOptions['dpop']):
   }
 }
 
+const client = (as: RunningOidcProvider): oauth.Client => ({ client_id: as.clients.service.clientId })
+
 async function send(url: string, headers: Record<string, string>) {
   const res = await fetch(url, { headers })
   return { status: res.status, headers: res.headers, body: (await res.json().catch(() => ({}))) as Record<string, unknown> }
@@ -53,8 +55,10 @@ describe('DPoP-bound tokens of oidc-provider, verified by bearer-guard over HTTP
   let api: Api
 
   beforeAll(async () => {
-    as = await startOidcProvider({ dpopAlgorithms: ['ES256', 'EdDSA', 'PS256', 'RS256'] })
-    api = await startApi(as, { mode: 'allowed' })
+    as = await startOidcProvider({ dpopAlgorithms: ['ES256', 'Ed25519', 'EdDSA', 'PS256', 'RS256'] })
+    // oauth4webapi signs with an Ed25519 key as alg "Ed25519" (RFC 9864's fully-specified name), as
+    // oidc-provider's default list allows; bearer-guard's default list names only "EdDSA"
+    api = await startApi(as, { mode: 'allowed', algorithms: ['ES256', 'EdDSA', 'Ed25519', 'PS256', 'RS256'] })
   })
   afterAll(async () => {
     await api?.close()
@@ -70,7 +74,7 @@ describe('DPoP-bound tokens of oidc-provider, verified by bearer-guard over HTTP
       // oauth4webapi's own resource request, over a real socket, its DPoP handle signing the proof
       const res = await oauth.protectedResourceRequest(token.accessToken, 'GET', new URL(`${api.url}?page=2`), new Headers(), null, {
         ...insecure,
-        DPoP: oauth.DPoP({ client_id: as.clients.service.clientId }, key),
+        DPoP: oauth.DPoP(client(as), key),
       })
       expect(res.status).toBe(200)
       expect(await res.json()).toEqual({ subject: as.clients.service.clientId, scheme: 'DPoP', jkt: await thumbprintOf(key) })
@@ -127,7 +131,7 @@ describe('DPoP-bound tokens of oidc-provider, verified by bearer-guard over HTTP
     try {
       const key = await oauth.generateKeyPair('ES256', { extractable: true })
       const { accessToken } = await as.tokenFor({ dpopKey: key })
-      const DPoP = oauth.DPoP({ client_id: as.clients.service.clientId }, key)
+      const DPoP = oauth.DPoP(client(as), key)
       const request = () => oauth.protectedResourceRequest(accessToken, 'GET', new URL(nonced.url), new Headers(), null, { ...insecure, DPoP })
       const first = await request().then(
         (res) => res,
