@@ -47,6 +47,8 @@ export {
   recordAuthOptions,
   guardFailureOptions,
   FORWARDED_IDENTITY_HEADERS,
+  successHeaders,
+  withSuccessHeaders,
 } from './core/adapter.js'
 export { nodeRequest, webRequest, nodeHeaders, nodeAuthorization, socketCertificate } from './core/request.js'
 

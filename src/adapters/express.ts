@@ -4,7 +4,7 @@
  * @module bearer-guard/express
  */
 import type { Request, RequestHandler, Response } from 'express'
-import { admitRequest, guardMiddleware, refuse, runGuard, toVerifier } from '../core/adapter.js'
+import { admitRequest, guardMiddleware, refuse, runGuard, successHeaders, toVerifier } from '../core/adapter.js'
 import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js'
 import type { Guard } from '../core/guards.js'
 import { nodeRequest, type AuthRequest } from '../core/request.js'
@@ -52,6 +52,7 @@ export function requireAuth(
     } catch (error) {
       return refuse(express, error, options, req, res).catch(next)
     }
+    for (const [name, value] of successHeaders(req.auth, (name) => res.get(name))) res.set(name, value)
     next()
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { admitRequest, guardMiddleware, refuse, runGuard, toVerifier } from '../core/adapter.js'
+import { admitRequest, guardMiddleware, refuse, runGuard, successHeaders, toVerifier } from '../core/adapter.js'
 import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js'
 import type { Guard } from '../core/guards.js'
 import { nodeRequest, type AuthRequest } from '../core/request.js'
@@ -82,6 +82,7 @@ export function requireAuth(
     } catch (error) {
       return refuse(fastify, error, options, request, reply)
     }
+    for (const [name, value] of successHeaders(request.auth, (name) => reply.getHeader(name))) reply.header(name, value)
   }
 }
 

@@ -7,7 +7,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { admitRequest, guardMiddleware, refuse, runGuard, toVerifier } from '../core/adapter.js'
+import { admitRequest, guardMiddleware, refuse, runGuard, successHeaders, toVerifier } from '../core/adapter.js'
 import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js'
 import type { Guard } from '../core/guards.js'
 import { webResponse } from '../core/http.js'
@@ -66,6 +66,8 @@ export function requireAuth<C>(
       }
       c.set('auth', auth)
       await next()
+      // after the handler: its response exists, whichever way it was made
+      for (const [name, value] of successHeaders(auth, (name) => c.res.headers.get(name) ?? undefined)) c.header(name, value)
     },
   )
 }

@@ -4,7 +4,7 @@
  * @module bearer-guard/koa
  */
 import type { DefaultState, Middleware, ParameterizedContext } from 'koa'
-import { admitRequest, guardMiddleware, refuse, runGuard, toVerifier } from '../core/adapter.js'
+import { admitRequest, guardMiddleware, refuse, runGuard, successHeaders, toVerifier } from '../core/adapter.js'
 import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js'
 import type { Guard } from '../core/guards.js'
 import { nodeRequest, type AuthRequest } from '../core/request.js'
@@ -52,6 +52,7 @@ export function requireAuth<C = RegisteredClaims>(
     } catch (error) {
       return refuse(koa, error, options, ctx)
     }
+    for (const [name, value] of successHeaders(ctx.state.auth, (name) => ctx.response.get(name))) ctx.set(name, value)
     await next()
   }
 }

@@ -8,6 +8,7 @@ import {
   authenticateRequest,
   FORWARDED_IDENTITY_HEADERS,
   resolveWebFailure,
+  withSuccessHeaders,
   toVerifier,
   type AdapterOptions,
 } from '../core/adapter.js'
@@ -67,7 +68,8 @@ export function withAuth<C, X extends object>(
   const guards = toGuards(options)
   return async function bearerGuardRoute(request: NextRequest, context: X): Promise<Response> {
     const result = await authorize(request, verifier, guards, options)
-    return result instanceof Response ? result : handler(request, { ...context, auth: result.auth })
+    if (result instanceof Response) return result
+    return withSuccessHeaders(await handler(request, { ...context, auth: result.auth }), result.auth)
   }
 }
 
@@ -125,6 +127,7 @@ export function authProxy<C = RegisteredClaims>(options: AuthProxyOptions<C>) {
         headers.set('x-auth-roles', result.auth.roles.map(encodeURIComponent).join(' '))
         headers.set('x-auth-scopes', result.auth.scopes.map(encodeURIComponent).join(' '))
       }
+      return withSuccessHeaders(NextResponse.next({ request: { headers } }), result.auth)
     }
     return NextResponse.next({ request: { headers } })
   }

@@ -71,6 +71,51 @@ export function authenticateRequest<C>(
   return optional ? auth.catch(skipMissingToken) : auth
 }
 
+/**
+ * The headers a successful request adds to its response: `auth.responseHeaders` (a fresh
+ * `DPoP-Nonce` when DPoP nonces are on), with `Access-Control-Expose-Headers` merged into the value
+ * the response already has (`current`), so a CORS middleware's list is kept. Empty for most requests.
+ *
+ * @param auth The request's `AuthContext` (or `undefined`: optional auth without a token).
+ * @param current Reads a header the response already has (Express `res.get`, Koa `ctx.response.get`).
+ */
+export function successHeaders(auth: AuthContext<any> | null | undefined, current: (name: string) => unknown): [name: string, value: string][] {
+  const headers = auth?.responseHeaders
+  if (headers === undefined) return []
+  const out: [string, string][] = []
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() !== 'access-control-expose-headers') {
+      out.push([name, value])
+      continue
+    }
+    const had = current(name)
+    const before = (Array.isArray(had) ? had.join(', ') : typeof had === 'string' ? had : '').trim()
+    if (before === '*') continue
+    const names = before === '' ? [] : before.split(',').map((n) => n.trim())
+    const lower = new Set(names.map((n) => n.toLowerCase()))
+    for (const n of value.split(',').map((v) => v.trim())) if (!lower.has(n.toLowerCase())) names.push(n)
+    out.push([name, names.join(', ')])
+  }
+  return out
+}
+
+/**
+ * A Web `Response` with `successHeaders(auth)` added (a copy when its headers are immutable, as a
+ * `fetch` answer's or `Response.redirect`'s are). The same response when there is nothing to add.
+ */
+export function withSuccessHeaders(response: Response, auth: AuthContext<any> | null | undefined): Response {
+  const headers = successHeaders(auth, (name) => response.headers.get(name) ?? undefined)
+  if (headers.length === 0) return response
+  let out = response
+  try {
+    for (const [name, value] of headers) out.headers.set(name, value)
+  } catch {
+    out = new Response(response.body, response)
+    for (const [name, value] of headers) out.headers.set(name, value)
+  }
+  return out
+}
+
 function isRequest(value: AuthRequest | HeaderValue): value is AuthRequest {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

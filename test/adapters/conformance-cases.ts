@@ -20,6 +20,7 @@
  * | /inherit-own  | requireAuth(verifier, { realm: 'orders', onFailure }), requireRole('admin', { realm: 'admin' }) |
  * | /optional-role | requireAuth(verifier, { optional: true, realm: 'orders' }), requireRole('admin') |
  * | /foreign-optional | requireAuth(foreignVerifier, { optional: true })  (a verifier of another build) |
+ * | /dpop-nonce   | requireAuth(nonceVerifier)   (DPoP with server nonces)             |
  *
  * `onFailure` is `(error) => fixture.failed(error.code)`. Next.js has one options object per route
  * (`withAuth(handler, { realm, onError, onFailure, roles, scopes })`), which its requirements use:
@@ -29,11 +30,13 @@
  *
  * Requests go over real sockets with `node:http` (the Next.js harness builds `NextRequest`s instead):
  * an `authorization` given as an array is sent as that many header lines, each value as Latin-1
- * bytes (so `\u00a0` is the byte 0xA0, which Node's parser reads back as U+00A0).
+ * bytes (so `\u00a0` is the byte 0xA0, which Node's parser reads back as U+00A0). A `dpop` is sent
+ * the same way as `DPoP` lines; proofs are built with jose for the URL the app sees (`App.url`).
  */
 import { http, HttpResponse, type RequestHandler } from 'msw'
 import { createVerifier, type AuthError, type IssuerOptions, type Verifier } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
+import { ath, dpopClient, unsignedProof, type DpopClient, type ProofOptions } from '../helpers/dpop.js'
 import { buildSecondCopy } from './second-copy.js'
 
 export const DOWN_JWKS = 'https://keys-down.test/jwks.json'
@@ -50,6 +53,8 @@ export interface Fixture {
   downVerifier: Verifier
   /** A verifier of another build of bearer-guard (CJS bundle): its errors are other classes. */
   foreignVerifier: Verifier
+  /** DPoP with server nonces (the default verifier takes DPoP without them). */
+  nonceVerifier: Verifier
   ran(route: string): void
   /** What the harnesses' `onFailure` hooks call, with the error's code. */
   failed(code: string): void
@@ -60,7 +65,9 @@ export interface Fixture {
  * array, that many Authorization lines.
  */
 export interface App {
-  fetch(path: string, authorization?: string | readonly string[]): Promise<Response>
+  fetch(path: string, authorization?: string | readonly string[], dpop?: string | readonly string[]): Promise<Response>
+  /** The absolute URL of `path` as the app sees it (a DPoP proof's `htu`). */
+  url(path: string): string
   close(): Promise<void>
 }
 
@@ -87,6 +94,24 @@ export interface Tokens {
   expired: string
   badSignature: string
   wrongAudience: string
+  /** Bound to the DPoP key of `client` (`cnf.jkt`). */
+  bound: string
+  boundExpired: string
+}
+
+/** What a row's `dpop` builds its proof with. */
+export interface DpopContext {
+  tokens: Tokens
+  /** The URL of the row's path, as the app sees it. */
+  url: string
+  /** The client key the bound tokens name. */
+  client: DpopClient
+  /** Another client's key. */
+  other: DpopClient
+  /** Sends a request to the row's app first (a proof's first use, for a replay). */
+  send(authorization: string, dpop: string): Promise<Response>
+  /** The nonce the app's 401 `use_dpop_nonce` hands out for the row's path. */
+  nonce(): Promise<string>
 }
 
 export interface Case {
@@ -94,7 +119,11 @@ export interface Case {
   path: string
   /** One header value, or several Authorization lines. */
   authorization?: (t: Tokens) => string | string[]
+  /** The `DPoP` header line(s). */
+  dpop?: (ctx: DpopContext) => Promise<string | string[]>
   status: number
+  /** Whether the answer carries a `DPoP-Nonce` header (and exposes it on CORS). Default: `false`. */
+  dpopNonce?: boolean
   /** Exact `WWW-Authenticate`, or `null` for none. */
   wwwAuthenticate: string | null
   body: unknown
@@ -108,6 +137,131 @@ const malformed = { error: 'invalid_request', error_description: 'malformed auth
 const challenge = (code: string, description: string, extra = '', realm = 'api') =>
   `Bearer realm="${realm}", error="${code}", error_description="${description}"${extra}`
 const custom = (error: string) => ({ custom: true, error })
+const ALGS = 'algs="ES256 EdDSA PS256 RS256"'
+/** A refusal of a DPoP request: the DPoP challenge with the error, then the Bearer challenge. */
+const dpopChallenge = (code: string, description: string) =>
+  `DPoP realm="api", error="${code}", error_description="${description}", ${ALGS}, Bearer realm="api"`
+const badProof = { error: 'invalid_dpop_proof', error_description: 'invalid DPoP proof' }
+const proofOf = (ctx: DpopContext, o: Partial<ProofOptions> = {}) => ctx.client.proof({ url: ctx.url, token: ctx.tokens.bound, ...o })
+const now = () => Math.floor(Date.now() / 1000)
+
+/** RFC 9449 rows: a bound token with its proof, and each check of §4.3 / §7.1 failing once. */
+const dpopCases: Case[] = [
+  {
+    name: 'DPoP: a bound token with its proof',
+    path: '/user',
+    authorization: (t) => `DPoP ${t.bound}`,
+    dpop: (ctx) => proofOf(ctx),
+    status: 200,
+    wwwAuthenticate: null,
+    body: { route: 'user', sub: 'user-1' },
+    handlerRan: true,
+  },
+  {
+    name: 'DPoP: a bound token presented as a bearer token',
+    path: '/user',
+    authorization: (t) => `Bearer ${t.bound}`,
+    status: 401,
+    wwwAuthenticate: `${challenge('invalid_token', 'DPoP proof required')}, DPoP realm="api", ${ALGS}`,
+    body: { error: 'invalid_token', error_description: 'DPoP proof required' },
+    handlerRan: false,
+  },
+  {
+    name: 'DPoP: a bound token as a bearer token on an optional route is still refused',
+    path: '/optional',
+    authorization: (t) => `Bearer ${t.bound}`,
+    dpop: (ctx) => proofOf(ctx),
+    status: 401,
+    wwwAuthenticate: `${challenge('invalid_token', 'DPoP proof required')}, DPoP realm="api", ${ALGS}`,
+    body: { error: 'invalid_token', error_description: 'DPoP proof required' },
+    handlerRan: false,
+  },
+  {
+    name: 'DPoP: an unbound token with the DPoP scheme',
+    path: '/user',
+    authorization: (t) => `DPoP ${t.user}`,
+    dpop: (ctx) => proofOf(ctx, { token: ctx.tokens.user }),
+    status: 401,
+    wwwAuthenticate: dpopChallenge('invalid_token', 'invalid token'),
+    body: { error: 'invalid_token', error_description: 'invalid token' },
+    handlerRan: false,
+  },
+  {
+    name: 'DPoP: an expired bound token with a valid proof',
+    path: '/user',
+    authorization: (t) => `DPoP ${t.boundExpired}`,
+    dpop: (ctx) => proofOf(ctx, { token: ctx.tokens.boundExpired }),
+    status: 401,
+    wwwAuthenticate: dpopChallenge('invalid_token', 'token expired'),
+    body: { error: 'invalid_token', error_description: 'token expired' },
+    handlerRan: false,
+  },
+  ...(
+    [
+      ['no DPoP header', undefined],
+      ['two DPoP headers', async (ctx) => [await proofOf(ctx), await proofOf(ctx)]],
+      ['a huge proof', (ctx) => proofOf(ctx, { claims: { pad: 'x'.repeat(9000) } })],
+      ['wrong htm', (ctx) => proofOf(ctx, { method: 'POST' })],
+      ['wrong htu', (ctx) => proofOf(ctx, { url: ctx.url.replace('/user', '/admin') })],
+      ['a replayed proof', async (ctx) => {
+        const proof = await proofOf(ctx)
+        const first = await ctx.send(`DPoP ${ctx.tokens.bound}`, proof)
+        if (first.status !== 200) throw new Error(`the first use of the proof answered ${first.status}`)
+        return proof
+      }],
+      ['a stale iat', (ctx) => proofOf(ctx, { iat: now() - 120 })],
+      ['an iat in the future', (ctx) => proofOf(ctx, { iat: now() + 120 })],
+      ['an ath of another token', (ctx) => proofOf(ctx, { token: ctx.tokens.user })],
+      ['the key of another client (jkt mismatch)', (ctx) => ctx.other.proof({ url: ctx.url, token: ctx.tokens.bound })],
+      ['a private key in the proof jwk', (ctx) => proofOf(ctx, { header: { jwk: { ...ctx.client.jwk, d: 'AAAA' } } })],
+      ['an HS256 proof', async (ctx) =>
+        unsignedProof({ typ: 'dpop+jwt', alg: 'HS256', jwk: ctx.client.jwk }, { htm: 'GET', htu: ctx.url, iat: now(), jti: 'hs', ath: ath(ctx.tokens.bound) })],
+      ['an alg none proof', async (ctx) =>
+        unsignedProof({ typ: 'dpop+jwt', alg: 'none', jwk: ctx.client.jwk }, { htm: 'GET', htu: ctx.url, iat: now(), jti: 'none', ath: ath(ctx.tokens.bound) })],
+      ['a proof of typ JWT', (ctx) => proofOf(ctx, { header: { typ: 'JWT' } })],
+    ] as [string, Case['dpop']][]
+  ).map(([what, dpop]): Case => ({
+    name: `DPoP: ${what}`,
+    path: '/user',
+    authorization: (t) => `DPoP ${t.bound}`,
+    ...(dpop ? { dpop } : {}),
+    status: 401,
+    wwwAuthenticate: dpopChallenge('invalid_dpop_proof', 'invalid DPoP proof'),
+    body: badProof,
+    handlerRan: false,
+  })),
+  {
+    name: 'DPoP nonces: a proof without the server nonce',
+    path: '/dpop-nonce',
+    authorization: (t) => `DPoP ${t.bound}`,
+    dpop: (ctx) => proofOf(ctx),
+    status: 401,
+    wwwAuthenticate: dpopChallenge('use_dpop_nonce', 'DPoP nonce required'),
+    body: { error: 'use_dpop_nonce', error_description: 'DPoP nonce required' },
+    handlerRan: false,
+    dpopNonce: true,
+  },
+  {
+    name: 'DPoP nonces: a proof with the server nonce passes and gets a fresh nonce',
+    path: '/dpop-nonce',
+    authorization: (t) => `DPoP ${t.bound}`,
+    dpop: async (ctx) => proofOf(ctx, { nonce: await ctx.nonce() }),
+    status: 200,
+    wwwAuthenticate: null,
+    body: { route: 'dpop-nonce', sub: 'user-1' },
+    handlerRan: true,
+    dpopNonce: true,
+  },
+  {
+    name: 'DPoP nonces: a bearer token still passes, without a nonce',
+    path: '/dpop-nonce',
+    authorization: (t) => `Bearer ${t.user}`,
+    status: 200,
+    wwwAuthenticate: null,
+    body: { route: 'dpop-nonce', sub: 'user-1' },
+    handlerRan: true,
+  },
+]
 
 export const cases: Case[] = [
   {
@@ -543,12 +697,15 @@ export const cases: Case[] = [
     },
     handlerRan: false,
   },
+  ...dpopCases,
 ]
 
 /** The issuer, tokens and msw handlers shared by the conformance runs. */
 export async function createConformanceSetup(): Promise<{
   issuer: TestIssuer
   tokens: Tokens
+  client: DpopClient
+  other: DpopClient
   handlers: RequestHandler[]
   fixture(ran: (route: string) => void, failed: (code: string) => void): Fixture
   dispose(): Promise<void>
@@ -561,6 +718,8 @@ export async function createConformanceSetup(): Promise<{
     issuer: issuer.issuer,
     kid: issuer.kid,
   })
+  const client = await dpopClient('ES256')
+  const other = await dpopClient('ES256')
   const tokens: Tokens = {
     user: await issuer.sign({
       sub: 'user-1',
@@ -577,6 +736,8 @@ export async function createConformanceSetup(): Promise<{
     expired: await issuer.expired({ sub: 'user-1' }),
     badSignature: await impostor.sign({ sub: 'user-1', roles: ['admin'] }),
     wrongAudience: await issuer.sign({ sub: 'user-1' }, { audience: 'https://other-api.test' }),
+    bound: await issuer.sign({ sub: 'user-1', roles: ['user'], cnf: { jkt: client.jkt } }),
+    boundExpired: await issuer.expired({ sub: 'user-1', cnf: { jkt: client.jkt } }),
   }
   const handlers = [
     ...(await issuer.mswHandlers()),
@@ -585,6 +746,8 @@ export async function createConformanceSetup(): Promise<{
   return {
     issuer,
     tokens,
+    client,
+    other,
     handlers,
     // fresh verifiers per app: no cache or back-off state crosses from one adapter's run to the next
     fixture: (ran, failed) => ({
@@ -593,6 +756,10 @@ export async function createConformanceSetup(): Promise<{
       downVerifier: createVerifier({
         ...(issuer.verifierOptions('jwks', { jwksUri: DOWN_JWKS }) as IssuerOptions<undefined>),
         logger: false,
+      }),
+      nonceVerifier: createVerifier({
+        ...(issuer.verifierOptions('jwks') as IssuerOptions<undefined>),
+        dpop: { nonce: { secret: 'the conformance table nonce secret!' } },
       }),
       // static keys: the second copy fetches nothing
       foreignVerifier: foreign.createVerifier(
@@ -615,6 +782,8 @@ export async function observe(res: Response) {
     cacheControl: res.headers.get('cache-control'),
     retryAfter: res.headers.get('retry-after'),
     custom: res.headers.get(CUSTOM.header[0]),
+    dpopNonce: /^[A-Za-z0-9_-]{43}$/.test(res.headers.get('dpop-nonce') ?? ''),
+    exposes: res.headers.get('access-control-expose-headers'),
     body: JSON.parse(text) as unknown,
   }
 }

@@ -65,7 +65,25 @@ async function start(harness: Harness): Promise<Running> {
 async function run(running: Running, row: Case) {
   running.ran.length = 0
   running.failures.length = 0
-  const res = await running.app.fetch(row.path, row.authorization?.(setup.tokens))
+  const app = running.app
+  const url = app.url(row.path)
+  const authorization = row.authorization?.(setup.tokens)
+  const dpop = await row.dpop?.({
+    tokens: setup.tokens,
+    url,
+    client: setup.client,
+    other: setup.other,
+    send: (auth, proof) => app.fetch(row.path, auth, proof),
+    async nonce() {
+      const res = await app.fetch(row.path, `DPoP ${setup.tokens.bound}`, await setup.client.proof({ url, token: setup.tokens.bound }))
+      const nonce = res.headers.get('dpop-nonce')
+      if (!nonce) throw new Error(`no DPoP-Nonce in the ${res.status} answer`)
+      return nonce
+    },
+  })
+  running.ran.length = 0
+  running.failures.length = 0
+  const res = await app.fetch(row.path, authorization, dpop)
   const seen = await observe(res)
   return { ...seen, ran: [...running.ran], failures: [...running.failures] }
 }
@@ -108,6 +126,8 @@ describe.each(harnesses)('$name adapter ($transport)', (harness) => {
     expect(seen.body).toEqual(row.body)
     expect(seen.ran).toEqual(row.handlerRan ? [row.path.slice(1)] : [])
     expect(seen.failures).toEqual(row.failures ?? [])
+    expect(seen.dpopNonce).toBe(row.dpopNonce ?? false)
+    expect(seen.exposes).toBe(row.dpopNonce || row.wwwAuthenticate?.includes('algs=') ? 'WWW-Authenticate, DPoP-Nonce' : null)
     expect(seen.contentType).toMatch(/^application\/json(; ?charset=utf-8)?$/i)
     if (row.status === CUSTOM.status) {
       expect(seen.custom).toBe(CUSTOM.header[1])

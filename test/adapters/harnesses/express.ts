@@ -11,7 +11,7 @@ function expressHarnessOf(name: Harness['name'], create: () => express.Express):
   return {
   name,
   transport: 'http.Server on 127.0.0.1:0',
-  async start({ verifier, downVerifier, foreignVerifier, ran, failed }) {
+  async start({ verifier, downVerifier, foreignVerifier, nonceVerifier, ran, failed }) {
     const onError = (error: AuthError, _req: Request, res: Response) =>
       res
         .status(CUSTOM.status)
@@ -58,6 +58,7 @@ function expressHarnessOf(name: Harness['name'], create: () => express.Express):
       handler('optional-role'),
     )
     app.get('/foreign-optional', requireAuth(foreignVerifier, { optional: true }), handler('foreign-optional'))
+    app.get('/dpop-nonce', requireAuth(nonceVerifier), handler('dpop-nonce'))
     return listen(app)
   },
   }

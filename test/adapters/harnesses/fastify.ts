@@ -12,7 +12,7 @@ import { client } from './listen.js'
 export const fastifyHarness: Harness = {
   name: 'fastify',
   transport: 'app.listen on 127.0.0.1:0',
-  async start({ verifier, downVerifier, foreignVerifier, ran, failed }) {
+  async start({ verifier, downVerifier, foreignVerifier, nonceVerifier, ran, failed }) {
     const onError = (error: AuthError, _req: FastifyRequest, reply: FastifyReply) =>
       reply
         .code(CUSTOM.status)
@@ -73,6 +73,7 @@ export const fastifyHarness: Harness = {
       { preHandler: requireAuth(foreignVerifier, { optional: true }) },
       handler('foreign-optional'),
     )
+    app.get('/dpop-nonce', { preHandler: requireAuth(nonceVerifier) }, handler('dpop-nonce'))
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
     return client(base, () => app.close())
   },

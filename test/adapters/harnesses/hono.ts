@@ -8,7 +8,7 @@ import { client } from './listen.js'
 export const honoHarness: Harness = {
   name: 'hono',
   transport: '@hono/node-server on 127.0.0.1:0',
-  async start({ verifier, downVerifier, foreignVerifier, ran, failed }) {
+  async start({ verifier, downVerifier, foreignVerifier, nonceVerifier, ran, failed }) {
     const onError = (error: AuthError, c: Context) =>
       c.json(CUSTOM.body(error), 418, { [CUSTOM.header[0]]: CUSTOM.header[1] })
     const onFailure = (error: AuthError) => failed(error.code)
@@ -53,6 +53,7 @@ export const honoHarness: Harness = {
       handler('optional-role'),
     )
     app.get('/foreign-optional', requireAuth(foreignVerifier, { optional: true }), handler('foreign-optional'))
+    app.get('/dpop-nonce', requireAuth(nonceVerifier), handler('dpop-nonce'))
     const { base, close } = await new Promise<{ base: string; close: () => Promise<void> }>(
       (resolve) => {
         const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>

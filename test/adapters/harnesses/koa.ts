@@ -8,7 +8,7 @@ import { listen } from './listen.js'
 export const koaHarness: Harness = {
   name: 'koa',
   transport: 'http.Server on 127.0.0.1:0',
-  async start({ verifier, downVerifier, foreignVerifier, ran, failed }) {
+  async start({ verifier, downVerifier, foreignVerifier, nonceVerifier, ran, failed }) {
     const onError = (error: AuthError, ctx: ParameterizedContext) => {
       ctx.status = CUSTOM.status
       ctx.set(...CUSTOM.header)
@@ -40,6 +40,7 @@ export const koaHarness: Harness = {
       ],
       '/optional-role': [requireAuth(verifier, { optional: true, realm: 'orders' }), requireRole('admin')],
       '/foreign-optional': [requireAuth(foreignVerifier, { optional: true })],
+      '/dpop-nonce': [requireAuth(nonceVerifier)],
     }
     const app = new Koa()
     // a minimal router: the path's chain, then its handler (koa-compose, as @koa/router does)

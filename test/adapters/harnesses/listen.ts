@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net'
 import type { App } from '../conformance-cases.js'
 
 /**
- * A GET over a real socket with `node:http`: an array `authorization` goes out as that many header
+ * A GET over a real socket with `node:http`: an array `authorization` (or `dpop`) goes out as that many header
  * lines (`fetch` would join them into one), each value as Latin-1 bytes. The answer as a `Response`.
  */
-export function get(url: string, authorization?: string | readonly string[]): Promise<Response> {
+export function get(url: string, authorization?: string | readonly string[], dpop?: string | readonly string[]): Promise<Response> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'GET', agent: false })
     if (authorization !== undefined) {
@@ -15,6 +15,7 @@ export function get(url: string, authorization?: string | readonly string[]): Pr
         req.appendHeader('authorization', value)
       }
     }
+    for (const value of dpop === undefined ? [] : typeof dpop === 'string' ? [dpop] : dpop) req.appendHeader('dpop', value)
     req.on('error', reject)
     req.on('response', (res) => {
       const chunks: Buffer[] = []
@@ -34,7 +35,7 @@ export function get(url: string, authorization?: string | readonly string[]): Pr
 
 /** A client for an app listening at `base`. */
 export function client(base: string, close: () => Promise<void>): App {
-  return { fetch: (path, authorization) => get(base + path, authorization), close }
+  return { url: (path) => base + path, fetch: (path, authorization, dpop) => get(base + path, authorization, dpop), close }
 }
 
 /** Listens on 127.0.0.1, port 0. */

@@ -59,7 +59,7 @@ const sendCustom: Record<Platform, (error: AuthError, response: any) => void> = 
 
 /** The table's routes as one controller (decorators need the fixture, so the class is made per app). */
 export function conformanceController(
-  { verifier: _verifier, downVerifier, foreignVerifier, ran, failed }: Fixture,
+  { verifier: _verifier, downVerifier, foreignVerifier, nonceVerifier, ran, failed }: Fixture,
   platform: Platform,
 ) {
   const onError = (error: AuthError, context: ExecutionContext) => {
@@ -128,6 +128,11 @@ export function conformanceController(
     @AuthOptions({ verifier: foreignVerifier, optional: true })
     foreignOptional(@Auth() auth?: AuthContext) {
       return answer('foreign-optional', auth)
+    }
+    @Get('dpop-nonce')
+    @AuthOptions({ verifier: nonceVerifier })
+    dpopNonce(@Auth() auth: AuthContext) {
+      return answer('dpop-nonce', auth)
     }
   }
   return ConformanceController

@@ -3,10 +3,13 @@ import type { AuthError } from 'bearer-guard'
 import { withAuth, type WithAuthOptions } from 'bearer-guard/next'
 import { CUSTOM, type Harness } from '../conformance-cases.js'
 
+/** The origin of the requests the Next.js harness builds. */
+const ORIGIN = 'http://localhost:3000'
+
 export const nextHarness: Harness = {
   name: 'next',
   transport: 'route handlers called with real NextRequest objects (in process)',
-  async start({ verifier, downVerifier, foreignVerifier, ran, failed }) {
+  async start({ verifier, downVerifier, foreignVerifier, nonceVerifier, ran, failed }) {
     const onError = (error: AuthError) =>
       Response.json(CUSTOM.body(error), { status: CUSTOM.status, headers: [[...CUSTOM.header]] })
     const onFailure = (error: AuthError) => failed(error.code)
@@ -36,16 +39,19 @@ export const nextHarness: Harness = {
       '/inherit-own': route('inherit-own', { realm: 'admin', onFailure, roles: 'admin' }),
       '/optional-role': route('optional-role', { optional: true, realm: 'orders', roles: 'admin' }),
       '/foreign-optional': route('foreign-optional', { verifier: foreignVerifier, optional: true }),
+      '/dpop-nonce': route('dpop-nonce', { verifier: nonceVerifier }),
     }
     return {
-      async fetch(path, authorization) {
+      url: (path) => `${ORIGIN}${path}`,
+      async fetch(path, authorization, dpop) {
         // several lines joined by Headers (", "), as a Web runtime gives them; Next's own Node
         // server keeps only the first line (see next-server.test.ts). Values are ByteStrings.
         const headers = new Headers()
         for (const value of authorization === undefined ? [] : [authorization].flat()) {
           headers.append('authorization', value)
         }
-        const request = new NextRequest(`http://localhost:3000${path}`, { headers })
+        for (const value of dpop === undefined ? [] : [dpop].flat()) headers.append('dpop', value)
+        const request = new NextRequest(`${ORIGIN}${path}`, { headers })
         return (routes[path] as (typeof routes)[string])(request, { params: Promise.resolve({}) })
       },
       close: async () => {},
