@@ -73,11 +73,11 @@ export function createRedisReplayStore(options: RedisReplayStoreOptions): RedisR
   }
 }
 
+/** The store's failure; the verifier answers it 503 (its `reason` names the replay store). */
 function unavailable(detail: string, cause?: unknown): KeySourceUnavailableError {
   return new KeySourceUnavailableError({
-    reason: `DPoP replay store failed: ${detail}`,
+    reason: `Redis SET NX failed: ${detail}`,
     description: 'replay check unavailable, retry later',
-    retryAfter: 1,
     cause,
   })
 }

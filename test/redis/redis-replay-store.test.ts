@@ -182,7 +182,7 @@ describe.skipIf(!hasRedis)('createRedisReplayStore against a real redis-server',
     expect(await store.mark('before', inOneMinute())).toBe(true)
     await faulty.kill()
     const during = await Promise.all([settle(store, 'before'), settle(store, 'new')])
-    for (const outcome of during) expectUnavailable(outcome, /DPoP replay store failed/)
+    for (const outcome of during) expectUnavailable(outcome, /^Redis SET NX failed: /)
     await faulty.restart()
     const deadline = Date.now() + 5000
     let after: unknown = await settle(store, 'after')

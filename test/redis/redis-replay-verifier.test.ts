@@ -114,7 +114,11 @@ describe.skipIf(!hasRedis)('two instances behind a load balancer, one Redis repl
     try {
       for (let i = 0; i < 2; i++) {
         const down = await get(url, { authorization: `DPoP ${token}`, dpop: await proof({ method: 'GET', url }) })
-        expect(down).toMatchObject({ status: 503, body: { error: 'temporarily_unavailable' } })
+        expect(down).toMatchObject({
+          status: 503,
+          retryAfter: expect.stringMatching(/^\d+$/),
+          body: { error: 'temporarily_unavailable', error_description: 'replay check unavailable, retry later' },
+        })
         expect((await get(url, { authorization: `Bearer ${bearer}` })).status).toBe(200)
       }
     } finally {
