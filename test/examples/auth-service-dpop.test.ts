@@ -98,9 +98,17 @@ describe('auth service: DPoP-bound tokens (RFC 9449)', () => {
     expect(tokens.token_type).toBe('dpop') // oauth4webapi lowercases
     expect(decode(tokens.access_token).cnf).toEqual({ jkt: await DPoP.calculateThumbprint() })
     expect(await DPoP.calculateThumbprint()).toBe(key.jkt)
-    // still an RFC 9068 token that today's verifier accepts; checking the binding is issue 14's
+    // bearer-guard's verifier takes it with a proof of the key (`ath` bound), never as a bearer token
     const verifier = createVerifier({ issuer: service.issuer, audience: 'demo-api' })
-    expect((await verifier.verifyAccessToken(tokens.access_token)).claims.cnf).toEqual({ jkt: key.jkt })
+    const url = 'https://api.example.test/orders'
+    const proof = await dpopProof(key, 'GET', url, { claims: { ath: accessTokenHash(tokens.access_token) } })
+    const auth = await verifier.authenticateRequest({
+      method: 'GET',
+      url,
+      headers: { authorization: `DPoP ${tokens.access_token}`, dpop: proof },
+    })
+    expect(auth).toMatchObject({ scheme: 'DPoP', confirmation: { jkt: key.jkt }, subject: 'alice' })
+    await expect(verifier.verifyAccessToken(tokens.access_token)).rejects.toMatchObject({ status: 401, code: 'invalid_token' })
   })
 
   it('issues plain bearer tokens without a DPoP header, as before', async () => {

@@ -113,10 +113,18 @@ describe('oidc-provider as an independent authorization server', () => {
     expect(decodeProtectedHeader(token.accessToken)).toMatchObject({ typ: 'at+jwt' })
     const claims = decodeJwt(token.accessToken)
     expect(claims.cnf).toEqual({ jkt: await thumbprintOf(key) })
-    // the signature and claims still check out (the binding itself is issue 14's to verify)
+    // bearer-guard verifies it with a proof of that key (built by oauth4webapi), never as a bearer token
     const verifier = createVerifier({ issuer: as.issuer, audience: as.resource })
-    const auth = await verifier.verifyAccessToken(token.accessToken)
+    const url = 'https://api.example.test/orders'
+    const proof = await as.dpopProof({ key, method: 'GET', url, accessToken: token.accessToken })
+    const auth = await verifier.authenticateRequest({
+      method: 'GET',
+      url,
+      headers: { authorization: `DPoP ${token.accessToken}`, dpop: proof },
+    })
+    expect(auth).toMatchObject({ scheme: 'DPoP', confirmation: { jkt: await thumbprintOf(key) } })
     expect(auth.claims.cnf).toEqual({ jkt: await thumbprintOf(key) })
+    await expect(verifier.verifyAccessToken(token.accessToken)).rejects.toMatchObject({ status: 401, code: 'invalid_token' })
   })
 
   it('accepts only its default proof algorithms unless told: an RS256 proof is refused, then accepted', async () => {
