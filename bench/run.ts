@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the micro benchmark, the HTTP benchmark and (when present) the revocation bench,
+ * `npm run bench`: the micro benchmark, the HTTP benchmark, (when present) the revocation bench and the DPoP bench,
  * in one run; writes docs/performance.md.
  *
  * Environment: `BENCH_TARGET=dist` measures the built package (after `npm run build`); `BENCH_QUICK=1`
@@ -12,7 +12,7 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { runHttpBench, type HttpResult } from './http.js'
 import { runMicroBench, type MicroResult } from './micro.js'
-import { renderReport, type RevocationRow } from './report.js'
+import { renderReport, type DpopRow, type RevocationRow } from './report.js'
 import { target } from './lib/target.js'
 
 const quick = process.env.BENCH_QUICK === '1'
@@ -26,6 +26,7 @@ const loadAtStart = loadAvg()
 let micro: MicroResult | undefined
 let http: HttpResult | undefined
 let revocation: RevocationRow[] | undefined
+let dpop: DpopRow[] | undefined
 
 if (only !== 'http') {
   log(`micro benchmark (${target})`)
@@ -57,11 +58,22 @@ if (!only && existsSync(fileURLToPath(new URL('./revocation.ts', import.meta.url
   }
 }
 
+if (!only) {
+  try {
+    const mod = (await import('./dpop.js')) as { runDpopBench: () => Promise<DpopRow[]> }
+    log('DPoP bench')
+    dpop = await mod.runDpopBench()
+  } catch (error) {
+    log(`DPoP bench failed: ${(error as Error).message}`)
+  }
+}
+
 const seconds = (performance.now() - t0) / 1000
 const report = renderReport({
   micro,
   http,
   revocation,
+  dpop,
   seconds,
   target,
   quick,

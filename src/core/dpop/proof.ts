@@ -88,6 +88,13 @@ export class ProofChecker {
   readonly #reader = new JwsReader()
   readonly #keys = new WeakMap<JWSHeaderParameters, ProofKey>()
   readonly #challenge: Challenge
+  /** The last URL normalised, and its form: a client sends to one URL many times (one entry, no growth). */
+  #lastUrl = ''
+  #lastUrlForm: string | undefined
+  #lastHtu = ''
+  #lastHtuForm: string | undefined
+  /** `ath` per access token (base64url SHA-256), while the token's entry lives. */
+  readonly #aths = new Map<string, MaybePromise<string>>()
 
   /** `challenge`: what a `use_dpop_nonce` refusal challenges with (its nonce added). */
   constructor(settings: DpopSettings, replay: ReplayStore, nonces: NonceIssuer | undefined, challenge: Challenge) {
@@ -119,8 +126,16 @@ export class ProofChecker {
     // the claims, before any crypto
     if (claims.htm !== target.method) throw badProof(`htm ${JSON.stringify(claims.htm ?? null).slice(0, 20)} is not the request method ${target.method}`)
     if (typeof claims.htu !== 'string' || claims.htu.length > 8192) throw badProof('htu missing')
-    const htu = normalizeHtu(claims.htu)
-    const url = normalizeHtu(target.url)
+    if (claims.htu !== this.#lastHtu) {
+      this.#lastHtu = claims.htu
+      this.#lastHtuForm = normalizeHtu(claims.htu)
+    }
+    if (target.url !== this.#lastUrl) {
+      this.#lastUrl = target.url
+      this.#lastUrlForm = normalizeHtu(target.url)
+    }
+    const htu = this.#lastHtuForm
+    const url = this.#lastUrlForm
     if (htu === undefined || htu !== url) throw badProof(`htu ${JSON.stringify(claims.htu).slice(0, 200)} is not the request URL ${url ?? target.url}`)
     const iat = claims.iat
     if (typeof iat !== 'number' || !Number.isFinite(iat)) throw badProof('iat missing or not a number')
@@ -160,7 +175,18 @@ export class ProofChecker {
   static afterSignature(ok: boolean, self: ProofChecker, key: ProofKey, rest: Pending): MaybePromise<void> {
     if (!ok) throw badProof('proof signature verification failed')
     if (key.jkt !== rest.target.jkt) throw badProof(`proof key thumbprint ${key.jkt} is not the token's cnf.jkt ${rest.target.jkt.slice(0, 64)}`)
-    return chain(chain(sha256(rest.target.token), encodeBase64url), afterAth, self, key, rest)
+    return chain(self.#athOf(rest.target.token), afterAth, self, key, rest)
+  }
+
+  /** base64url(SHA-256(token)), kept for the few tokens seen last (a client reuses its token). */
+  #athOf(token: string): MaybePromise<string> {
+    let hash = this.#aths.get(token)
+    if (hash === undefined) {
+      if (this.#aths.size >= 256) this.#aths.clear()
+      hash = chain(sha256(token), encodeBase64url)
+      this.#aths.set(token, hash)
+    }
+    return hash
   }
 
   #nonce(rest: Pending): MaybePromise<void> {

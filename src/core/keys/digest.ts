@@ -5,8 +5,10 @@
  *
  * @module bearer-guard
  */
-import type { MaybePromise } from '../engine/maybe-promise.js'
 import { nodeCrypto } from './backend.js'
+
+/** A value, or a promise of it (engine/maybe-promise.ts' type; keys/ is the bottom layer). */
+type MaybePromise<T> = T | Promise<T>
 
 /** SHA-256 of `data`. */
 export function sha256(data: Uint8Array | string): MaybePromise<Uint8Array> {
@@ -26,8 +28,14 @@ export function hmacSha256(key: Uint8Array, data: string): MaybePromise<Uint8Arr
     .then((d) => new Uint8Array(d))
 }
 
+interface NodeBufferLike {
+  from(bytes: Uint8Array): { toString(encoding: 'base64url'): string }
+}
+const BufferCtor = (globalThis as { Buffer?: NodeBufferLike }).Buffer
+
 /** Unpadded base64url of `bytes` (short values: digests and MACs). */
 export function encodeBase64url(bytes: Uint8Array): string {
+  if (BufferCtor) return BufferCtor.from(bytes).toString('base64url')
   let binary = ''
   for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i] as number)
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
