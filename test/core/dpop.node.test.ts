@@ -5,8 +5,7 @@
  * Web Crypto backend is exercised here with `setCryptoBackend('web')`.
  */
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { generateKeyPair, SignJWT } from 'jose'
-import { createMemoryReplayStore, createVerifier, isAuthError, type AuthRequest, type ReplayStore, type VerifierOptions } from 'bearer-guard'
+import { createMemoryReplayStore, createVerifier, successHeaders, withSuccessHeaders, type AuthRequest, type ReplayStore, type VerifierOptions } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
 import { setCryptoBackend } from '../../src/core/keys/backend.js'
 import { ath, dpopClient, unsignedProof, type DpopClient } from '../helpers/dpop.js'
@@ -381,6 +380,29 @@ function now(): number {
   return Math.floor(Date.now() / 1000)
 }
 
-void isAuthError
-void generateKeyPair
-void SignJWT
+
+describe('the success headers the adapters add', () => {
+  const auth = { responseHeaders: { 'DPoP-Nonce': 'n1', 'Access-Control-Expose-Headers': 'WWW-Authenticate, DPoP-Nonce' } } as never
+
+  it('merges Access-Control-Expose-Headers into what a CORS middleware set, keeps "*", and adds nothing for a plain request', () => {
+    expect(successHeaders(auth, () => 'X-Total-Count, www-authenticate')).toEqual([
+      ['DPoP-Nonce', 'n1'],
+      ['Access-Control-Expose-Headers', 'X-Total-Count, www-authenticate, DPoP-Nonce'],
+    ])
+    expect(successHeaders(auth, () => undefined)).toEqual([
+      ['DPoP-Nonce', 'n1'],
+      ['Access-Control-Expose-Headers', 'WWW-Authenticate, DPoP-Nonce'],
+    ])
+    expect(successHeaders(auth, () => '*')).toEqual([['DPoP-Nonce', 'n1']])
+    expect(successHeaders(undefined, () => undefined)).toEqual([])
+  })
+
+  it('adds them to a Web Response, also one whose headers are immutable', async () => {
+    const fetched = Response.redirect('https://api.test/next', 302) // immutable headers
+    const out = withSuccessHeaders(fetched, auth)
+    expect(out.status).toBe(302)
+    expect(out.headers.get('dpop-nonce')).toBe('n1')
+    const plain = new Response('x')
+    expect(withSuccessHeaders(plain, undefined)).toBe(plain)
+  })
+})

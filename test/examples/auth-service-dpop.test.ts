@@ -108,7 +108,8 @@ describe('auth service: DPoP-bound tokens (RFC 9449)', () => {
       headers: { authorization: `DPoP ${tokens.access_token}`, dpop: proof },
     })
     expect(auth).toMatchObject({ scheme: 'DPoP', confirmation: { jkt: key.jkt }, subject: 'alice' })
-    await expect(verifier.verifyAccessToken(tokens.access_token)).rejects.toMatchObject({ status: 401, code: 'invalid_token' })
+    // without its proof (verifyAccessToken has none) the bound token is refused
+    await expect(verifier.verifyAccessToken(tokens.access_token)).rejects.toMatchObject({ status: 401, code: 'invalid_token', claim: 'cnf' })
   })
 
   it('issues plain bearer tokens without a DPoP header, as before', async () => {
