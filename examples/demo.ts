@@ -35,6 +35,7 @@ import {
   type Framework,
 } from './shared/system.js'
 import { runOpaqueWalk } from './shared/opaque-walk.js'
+import { dpopWalk } from './shared/dpop-walk.js'
 import { findChromium, runWalk, startBrowserSystem, startWalker } from './web/walk.js'
 
 const { values: args } = parseArgs({
@@ -214,6 +215,9 @@ const S = {
   rotatedOld: step('after key rotation: token signed before', 200),
   rotatedNew: step('after key rotation: token signed after', 200),
 }
+
+/** DPoP (RFC 9449): a bound token with its proof; stolen as Bearer, or with a replayed proof (shared/dpop-walk.ts). */
+const walkDpop = dpopWalk({ step, expect, call })
 
 async function scenario(
   framework: Framework,
@@ -398,6 +402,7 @@ async function main(): Promise<number> {
     )
 
     const phase1 = await Promise.all(frameworks.map((f) => scenario(f, apis.get(f)!.url, auth.url)))
+    await Promise.all(frameworks.map((f) => walkDpop(f, apis.get(f)!.url, auth.url)))
 
     const skipped = new Set<string>()
     if (args.hs256) {

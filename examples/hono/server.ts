@@ -24,6 +24,7 @@ const verifier = createVerifier({
   tokenType: 'at+jwt', // …and only access tokens (RFC 9068), never refresh or ID tokens
   ...env.keySource, // the seed's HS256 secret, when AUTH_SECRET_KEY is set
   revocation: env.revocation, // jtis revoked at the auth service
+  dpop: env.dpop, // DPoP-bound tokens only with a proof of their key (RFC 9449)
 })
 
 const app = new Hono()

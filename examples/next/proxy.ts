@@ -9,10 +9,11 @@
  */
 import { authProxy } from 'bearer-guard/next'
 import type { NextRequest } from 'next/server'
-import { cors, verifier } from './lib/auth'
+import { cors, proxyVerifier, trustProxy } from './lib/auth'
 
 const auth = authProxy({
-  verifier,
+  verifier: proxyVerifier, // its own DPoP replay memory (lib/auth.ts)
+  trustProxy,
   rules: [{ path: '/admin/*', roles: 'admin' }, { path: '/users/*' }],
 })
 

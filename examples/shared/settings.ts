@@ -6,7 +6,8 @@
  *   --auth-url / AUTH_URL    the auth service (= the token issuer), default http://127.0.0.1:8001
  *   API_AUDIENCE             the `aud` this API accepts, default `demo-api`
  *   AUTH_SECRET_KEY          the seed's HS256 mode: verify with the shared secret instead of JWKS
- *   REDIS_URL                read revoked jtis from Redis instead of polling the auth service
+ *   REDIS_URL                read revoked jtis from Redis instead of polling the auth service, and
+ *                            share seen DPoP proofs there (one instance's proof is refused by all)
  *   REVOCATION_POLL_MS       poll interval without Redis, default 1000
  *   CORS_ORIGIN              the browser app's origin (examples/web, served by the auth service):
  *                            the one origin allowed to call this API from a page; unset: no CORS
@@ -16,7 +17,7 @@
  *                            is introspected: a revocation shows at once)
  */
 import { parseArgs } from 'node:util'
-import type { IntrospectionOptions, RevocationStore } from 'bearer-guard'
+import type { IntrospectionOptions, ReplayStore, RevocationStore } from 'bearer-guard'
 import { createPolledRevocationStore } from './polled-revocations' // no extension: shared with the Next.js app (Turbopack)
 
 export interface ResourceSettings {
@@ -30,6 +31,12 @@ export interface ResourceSettings {
    */
   keySource: { secret?: string; introspection?: IntrospectionOptions }
   revocation: RevocationStore
+  /**
+   * DPoP (RFC 9449), `'allowed'`: a DPoP-bound token works only with a proof of its key (and never
+   * as a Bearer token), unbound tokens still work as Bearer. Seen proofs are kept in Redis with
+   * `REDIS_URL` (shared by every instance), else in the verifier's memory.
+   */
+  dpop: { mode: 'allowed'; replay?: ReplayStore }
   /** CORS for the browser app, or undefined (no CORS headers at all). */
   cors?: CorsSettings
 }
@@ -86,6 +93,7 @@ export function resourceSettings(
   })
   const url = String(values['auth-url'] ?? env.AUTH_URL ?? 'http://127.0.0.1:8001')
   const authUrl = url.replace(/\/+$/, '') // the issuer has no trailing slash
+  const redis = env.REDIS_URL ? redisStores(env.REDIS_URL) : undefined
   return {
     port: Number(values.port ?? env.PORT ?? defaultPort),
     authUrl,
@@ -94,12 +102,13 @@ export function resourceSettings(
       ...(env.AUTH_SECRET_KEY ? { secret: env.AUTH_SECRET_KEY } : {}),
       ...(env.INTROSPECTION_CLIENT ? { introspection: introspectionSettings(env.INTROSPECTION_CLIENT, env.INTROSPECTION_USE) } : {}),
     },
-    revocation: env.REDIS_URL
-      ? redisRevocations(env.REDIS_URL)
+    revocation: redis
+      ? redis.revocation
       : createPolledRevocationStore({
           url: `${authUrl}/revocations`,
           interval: Number(env.REVOCATION_POLL_MS || 1000),
         }),
+    dpop: redis ? { mode: 'allowed', replay: redis.replay } : { mode: 'allowed' },
     cors: corsSettings(env.CORS_ORIGIN),
   }
 }
@@ -112,14 +121,24 @@ function introspectionSettings(client: string, use: string | undefined): Introsp
   return { clientId: client.slice(0, colon), clientSecret: client.slice(colon + 1), use: use ?? 'opaque' }
 }
 
-/** bearer-guard/redis, loaded only when REDIS_URL is set (ioredis is an optional dependency). */
-function redisRevocations(url: string): RevocationStore {
+/**
+ * bearer-guard/redis, loaded only when REDIS_URL is set (ioredis is an optional dependency): the
+ * revocation store and the DPoP replay store, on one client.
+ */
+function redisStores(url: string): { revocation: RevocationStore; replay: ReplayStore } {
   const ready = Promise.all([import('ioredis'), import('bearer-guard/redis')]).then(
-    ([{ Redis }, { createRedisRevocationStore }]) => {
+    ([{ Redis }, { createRedisRevocationStore, createRedisReplayStore }]) => {
       const client = new Redis(url)
-      return { client, store: createRedisRevocationStore({ client }) }
+      return { client, store: createRedisRevocationStore({ client }), replay: createRedisReplayStore({ client }) }
     },
   )
+  const replay: ReplayStore = { mark: async (id, expiresAt) => (await ready).replay.mark(id, expiresAt) }
+  return { revocation: redisRevocations(ready), replay }
+}
+
+function redisRevocations(
+  ready: Promise<{ client: { quit(): Promise<unknown> }; store: RevocationStore }>,
+): RevocationStore {
   return {
     isRevoked: async (jti, claims) => (await ready).store.isRevoked(jti, claims),
     revoke: async (jti, expiresAt) => (await ready).store.revoke(jti, expiresAt),

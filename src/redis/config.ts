@@ -32,7 +32,8 @@ const CLIENT_METHODS = ['set', 'publish', 'scan', 'pttl', 'exists'] as const
 const SUBSCRIBER_METHODS = ['subscribe', 'on', 'removeAllListeners'] as const
 const CONSOLE: RevocationLogger = { warn: (m) => console.warn(m), error: (m) => console.error(m) }
 
-type Rule<T> = (value: unknown, name: string) => T
+/** Checks one option's value (`undefined` when absent) and returns it converted; throws a `TypeError` naming it. */
+export type Rule<T> = (value: unknown, name: string) => T
 
 /** One rule per option: the table is the whole validation, and the type keeps it complete. */
 const RULES = {
@@ -48,15 +49,26 @@ const RULES = {
   logger: optional(logger, CONSOLE),
 } satisfies { [K in keyof RedisRevocationStoreOptions]-?: Rule<unknown> }
 
-/** Checks `options` and returns the store's config; throws a `TypeError` naming the first bad option. */
-export function parseOptions(options: RedisRevocationStoreOptions): StoreConfig {
+/**
+ * A reader of `options` by `rules`: refuses a non-object (as a missing `client`) and any option the
+ * table does not name, then reads each option through its rule.
+ */
+export function optionReader<R extends Record<string, Rule<unknown>>>(
+  rules: R,
+  options: unknown,
+): <K extends keyof R & string>(key: K) => ReturnType<R[K]> {
   if (typeof options !== 'object' || options === null) throw invalid('client', 'is required: an ioredis client')
-  const unknown = Object.keys(options).filter((key) => !Object.hasOwn(RULES, key))
+  const unknown = Object.keys(options).filter((key) => !Object.hasOwn(rules, key))
   if (unknown.length > 0) {
     throw new TypeError(`bearer-guard: ${unknown.map((key) => `unknown option "${key}"`).join('; ')}`)
   }
-  const input = options as unknown as Record<string, unknown>
-  const read = <K extends keyof typeof RULES>(key: K) => RULES[key](input[key], key) as ReturnType<(typeof RULES)[K]>
+  const input = options as Record<string, unknown>
+  return (key) => rules[key]!(input[key], key) as ReturnType<R[typeof key]>
+}
+
+/** Checks `options` and returns the store's config; throws a `TypeError` naming the first bad option. */
+export function parseOptions(options: RedisRevocationStoreOptions): StoreConfig {
+  const read = optionReader(RULES, options)
   const client = read('client')
   const subscriber = read('subscriber')
   if (subscriber === undefined && typeof client.duplicate !== 'function') {
@@ -90,24 +102,24 @@ export function durationMs(value: unknown, name: string): number {
   return Math.round(seconds * 1000)
 }
 
-function invalid(name: string, problem: string): TypeError {
+export function invalid(name: string, problem: string): TypeError {
   return new TypeError(`bearer-guard: invalid option "${name}": ${problem}`)
 }
 
-function optional<T>(rule: Rule<T>): Rule<T | undefined>
-function optional<T>(rule: Rule<T>, fallback: T): Rule<T>
-function optional<T>(rule: Rule<T>, fallback?: T): Rule<T | undefined> {
+export function optional<T>(rule: Rule<T>): Rule<T | undefined>
+export function optional<T>(rule: Rule<T>, fallback: T): Rule<T>
+export function optional<T>(rule: Rule<T>, fallback?: T): Rule<T | undefined> {
   return (value, name) => (value === undefined ? fallback : rule(value, name))
 }
 
-function required<T>(rule: Rule<T>): Rule<T> {
+export function required<T>(rule: Rule<T>): Rule<T> {
   return (value, name) => {
     if (value === undefined) throw invalid(name, 'is required: an ioredis client')
     return rule(value, name)
   }
 }
 
-function methods<T>(names: readonly string[], what: string): Rule<T> {
+export function methods<T>(names: readonly string[], what: string): Rule<T> {
   return (value, name) => {
     for (const method of names) {
       if (typeof (value as Record<string, unknown> | null)?.[method] !== 'function') {
@@ -118,7 +130,7 @@ function methods<T>(names: readonly string[], what: string): Rule<T> {
   }
 }
 
-function nonEmptyString(value: unknown, name: string): string {
+export function nonEmptyString(value: unknown, name: string): string {
   if (typeof value !== 'string' || value.length === 0) throw invalid(name, 'expected a non-empty string')
   return value
 }

@@ -112,3 +112,38 @@ export interface RedisRevocationStore extends RevocationStore {
   /** Stops timers and the subscriber connection. The `client` stays open (it is yours). */
   close(): Promise<void>
 }
+
+/**
+ * The part of a Redis client the replay store uses: one `SET key value PX ms NX`. An ioredis `Redis`
+ * or `Cluster` fits (structural: ioredis is never imported); its `keyPrefix` applies as usual.
+ */
+export interface RedisReplayClientLike {
+  set(key: string, value: string, millisecondsToken: 'PX', milliseconds: number, nx: 'NX'): Promise<unknown>
+}
+
+/** Options of {@link createRedisReplayStore}. Unknown options are refused. */
+export interface RedisReplayStoreOptions {
+  /** An ioredis client (`new Redis(url)`, with or without `keyPrefix`), shared by every instance. Required. */
+  client: RedisReplayClientLike
+  /** Key prefix of seen proof ids (after the client's own `keyPrefix`). Default: `'bearer-guard:dpop:'`. */
+  prefix?: string
+  /**
+   * Timeout of each `SET`; past it the request is answered 503 (the proof is not accepted).
+   * Default: `'1s'`, at most one day.
+   */
+  commandTimeout?: Duration
+}
+
+/**
+ * A DPoP proof replay store shared through Redis: the same shape as the core's `ReplayStore`
+ * (`mark(id, expiresAt)` → `true` the first time an id is seen).
+ */
+export interface RedisReplayStore {
+  /**
+   * Records `id` until `expiresAt` (a NumericDate in seconds) with one `SET … PX … NX`: `true` when
+   * this call stored it (first time seen, on any instance), `false` when it was already there (a
+   * replay). Rejects with a `KeySourceUnavailableError` (503) when Redis fails or does not answer
+   * within `commandTimeout`: an unknown answer never accepts a proof.
+   */
+  mark(id: string, expiresAt: number): Promise<boolean>
+}

@@ -10,11 +10,15 @@
 export { createTestIssuer } from './test-issuer.js'
 
 export type {
+  DpopBoundToken,
+  DpopKeyOptions,
+  DpopProofRequest,
   Fault,
   IssuerRequestCounts,
   OpaqueTokenOptions,
   SignOptions,
   TestAlgorithm,
+  TestDpopAlgorithm,
   TestIssuer,
   TestIssuerOptions,
   VerifierMode,

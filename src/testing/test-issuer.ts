@@ -15,6 +15,7 @@ import { createFaults } from './faults.js'
 import { createOpaqueTokens } from './introspection.js'
 import { createKeyRing } from './key-ring.js'
 import type { LoopbackServer } from './node-server.js'
+import { signToken } from './dpop.js'
 import { createSigner, expiredOptions } from './tokens.js'
 import type { TestIssuer, TestIssuerOptions, VerifierMode } from './types.js'
 
@@ -43,6 +44,12 @@ const DEFAULT_AUDIENCE = 'https://api.test'
  * const issuer = await createTestIssuer({ algorithm: 'ES256' })
  * server.use(...(await issuer.mswHandlers()))
  * const verifier = createVerifier(issuer.verifierOptions('discovery'))
+ * ```
+ *
+ * @example A DPoP-bound token and the proof of one request.
+ * ```ts
+ * const { token, proof } = await issuer.sign({}, { dpop: true })
+ * const headers = { authorization: `DPoP ${token}`, dpop: await proof({ method: 'GET', url }) }
  * ```
  *
  * @example A real HTTP issuer on 127.0.0.1.
@@ -117,8 +124,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       return ready.introspections()
     },
     server: mainServer,
-    sign,
-    expired: (claims = {}, opts = {}) => sign(claims, { ...expiredOptions(), ...opts }),
+    sign: ((claims, opts) => signToken(sign, claims, opts)) as TestIssuer['sign'],
+    expired: (claims = {}, opts = {}) => signToken(sign, claims, { ...expiredOptions(), ...opts }) as Promise<string>,
     opaque: (claims = {}, opts = {}) => opaque.issue(claims, opts),
     revoke: (token) => opaque.revoke(token),
     introspectionOptions: (overrides = {}) => ({ endpoint: ready.urls().introspection, ...client, fetch: ready.fetch, ...overrides }),

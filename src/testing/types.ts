@@ -4,6 +4,7 @@
  * @module bearer-guard/testing
  */
 import type { ZodType } from 'zod'
+import type { ClientCertificate } from '../core/request.js'
 import type { Algorithm, IssuerOptions, JWK } from '../core/types.js'
 import type { LoopbackServer } from './node-server.js'
 
@@ -62,6 +63,58 @@ export interface SignOptions {
   algorithm?: TestAlgorithm | 'none'
   /** Extra or overriding protected header parameters (`{ jku: '…' }`, `{ kid: undefined }`). */
   header?: Record<string, unknown>
+  /**
+   * Binds the token to this client certificate (RFC 8705): `cnf["x5t#S256"]` is its SHA-256
+   * thumbprint. PEM text, the DER bytes, or an `X509Certificate` of `node:crypto`. Absent by default.
+   */
+  certificate?: ClientCertificate
+}
+
+/** Algorithms a test DPoP key signs its proofs with. */
+export type TestDpopAlgorithm = 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'PS256' | 'RS256'
+
+/** The `dpop` option of {@link TestIssuer.sign} as an object. */
+export interface DpopKeyOptions {
+  /** Algorithm of the fresh key pair the token is bound to. Default: `'ES256'`. */
+  algorithm?: TestDpopAlgorithm
+}
+
+/** The request a DPoP proof is made for (RFC 9449 §4.2). */
+export interface DpopProofRequest {
+  /** `htm`: the request method, such as `'GET'`. */
+  method: string
+  /** The absolute request URL; `htu` is it without query and fragment. */
+  url: string | URL
+  /** `nonce`: the server nonce from a `DPoP-Nonce` header. Absent by default. */
+  nonce?: string
+  /**
+   * The access token `ath` hashes. Default: the bound token. `false` leaves `ath` out (a proof for a
+   * token request); another token gives a proof a verifier must refuse.
+   */
+  accessToken?: string | false
+  /** Claims over the proof's own (`{ iat: … }`, `{ htm: 'POST' }`, `{ jti: undefined }`), for proofs a verifier must refuse. */
+  claims?: Record<string, unknown>
+  /** Header parameters over the proof's own (`{ typ: 'JWT' }`, `{ jwk: otherKey }`). */
+  header?: Record<string, unknown>
+}
+
+/**
+ * A DPoP-bound access token (RFC 9449 §6) and the key pair it is bound to, from
+ * `issuer.sign(claims, { dpop: true })`.
+ */
+export interface DpopBoundToken {
+  /** The access token: `cnf.jkt` is the thumbprint of this key pair. */
+  readonly token: string
+  /** The RFC 7638 SHA-256 thumbprint of the public key (the token's `cnf.jkt`). */
+  readonly jkt: string
+  /** The public key proofs carry in their `jwk` header. */
+  readonly publicJwk: JWK
+  /** The algorithm of the key pair. */
+  readonly algorithm: TestDpopAlgorithm
+  /** A fresh proof (new `jti`, `iat` now, `ath` of the token) for one request: the `DPoP` header value. */
+  proof(request: DpopProofRequest): Promise<string>
+  /** The request's headers: `authorization: 'DPoP <token>'` and `dpop: <a fresh proof>`. */
+  headers(request: DpopProofRequest): Promise<{ authorization: string; dpop: string }>
 }
 
 /** Options of {@link TestIssuer.opaque}. Everything here can be overridden by `claims`. */
@@ -120,8 +173,13 @@ export interface TestIssuer {
   /** The loopback server of a `listen: true` issuer. */
   readonly server: LoopbackServer | undefined
 
+  /**
+   * Signs a DPoP-bound access token: a fresh key pair (`dpop.algorithm`, default ES256) whose
+   * thumbprint is `cnf.jkt`, returned with a proof signer for the requests that present it.
+   */
+  sign(claims: Record<string, unknown> | undefined, options: SignOptions & { dpop: true | DpopKeyOptions }): Promise<DpopBoundToken>
   /** Signs an access token. `claims` override the defaults; `{ exp: undefined }` removes `exp`. */
-  sign(claims?: Record<string, unknown>, options?: SignOptions): Promise<string>
+  sign(claims?: Record<string, unknown>, options?: SignOptions & { dpop?: false }): Promise<string>
   /** A token that expired ten minutes ago (issued an hour ago). */
   expired(claims?: Record<string, unknown>, options?: SignOptions): Promise<string>
   /**

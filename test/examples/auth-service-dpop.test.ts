@@ -98,9 +98,18 @@ describe('auth service: DPoP-bound tokens (RFC 9449)', () => {
     expect(tokens.token_type).toBe('dpop') // oauth4webapi lowercases
     expect(decode(tokens.access_token).cnf).toEqual({ jkt: await DPoP.calculateThumbprint() })
     expect(await DPoP.calculateThumbprint()).toBe(key.jkt)
-    // a bound token: the verifier refuses it without its proof (verifyAccessToken has none)
+    // bearer-guard's verifier takes it with a proof of the key (`ath` bound), never as a bearer token
     const verifier = createVerifier({ issuer: service.issuer, audience: 'demo-api' })
-    await expect(verifier.verifyAccessToken(tokens.access_token)).rejects.toMatchObject({ code: 'invalid_token', claim: 'cnf' })
+    const url = 'https://api.example.test/orders'
+    const proof = await dpopProof(key, 'GET', url, { claims: { ath: accessTokenHash(tokens.access_token) } })
+    const auth = await verifier.authenticateRequest({
+      method: 'GET',
+      url,
+      headers: { authorization: `DPoP ${tokens.access_token}`, dpop: proof },
+    })
+    expect(auth).toMatchObject({ scheme: 'DPoP', confirmation: { jkt: key.jkt }, subject: 'alice' })
+    // without its proof (verifyAccessToken has none) the bound token is refused
+    await expect(verifier.verifyAccessToken(tokens.access_token)).rejects.toMatchObject({ status: 401, code: 'invalid_token', claim: 'cnf' })
   })
 
   it('issues plain bearer tokens without a DPoP header, as before', async () => {

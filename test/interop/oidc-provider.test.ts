@@ -113,8 +113,18 @@ describe('oidc-provider as an independent authorization server', () => {
     expect(decodeProtectedHeader(token.accessToken)).toMatchObject({ typ: 'at+jwt' })
     const claims = decodeJwt(token.accessToken)
     expect(claims.cnf).toEqual({ jkt: await thumbprintOf(key) })
-    // bound: without its proof (verifyAccessToken has none) the token is refused, not accepted as a bearer token
+    // bearer-guard verifies it with a proof of that key (built by oauth4webapi), never as a bearer token
     const verifier = createVerifier({ issuer: as.issuer, audience: as.resource })
+    const url = 'https://api.example.test/orders'
+    const proof = await as.dpopProof({ key, method: 'GET', url, accessToken: token.accessToken })
+    const auth = await verifier.authenticateRequest({
+      method: 'GET',
+      url,
+      headers: { authorization: `DPoP ${token.accessToken}`, dpop: proof },
+    })
+    expect(auth).toMatchObject({ scheme: 'DPoP', confirmation: { jkt: await thumbprintOf(key) } })
+    expect(auth.claims.cnf).toEqual({ jkt: await thumbprintOf(key) })
+    // without its proof (verifyAccessToken has none) the token is refused, not accepted as a bearer token
     await expect(verifier.verifyAccessToken(token.accessToken)).rejects.toMatchObject({
       code: 'invalid_token',
       reason: expect.stringMatching(/DPoP-bound token \(cnf\.jkt\) presented as a bearer token/),

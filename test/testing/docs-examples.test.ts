@@ -62,6 +62,46 @@ describe('Express route (docs/testing.md)', () => {
   })
 })
 
+// --- docs/testing.md: a DPoP route ------------------------------------------------------------
+
+describe('DPoP route (docs/testing.md)', () => {
+  let issuer: TestIssuer
+  let server: Server
+  let base: string
+
+  beforeAll(async () => {
+    issuer = await createTestIssuer()
+    const app = express()
+    app.get('/api/orders', requireAuth(createVerifier({ ...issuer.verifierOptions(), dpop: { mode: 'required' } })), (req, res) =>
+      res.json({ scheme: req.auth?.scheme, jkt: req.auth?.confirmation?.jkt }),
+    )
+    server = createServer(app)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  })
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  it('answers 200 to the bound token with its proof, in three lines', async () => {
+    const { token, proof, jkt } = await issuer.sign({ scope: 'orders:read' }, { dpop: true })
+    const url = `${base}/api/orders`
+    const res = await fetch(url, { headers: { authorization: `DPoP ${token}`, dpop: await proof({ method: 'GET', url }) } })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ scheme: 'DPoP', jkt })
+  })
+
+  it('answers 401 to a proof sent twice, and to the token as Bearer', async () => {
+    const bound = await issuer.sign({}, { dpop: true })
+    const url = `${base}/api/orders`
+    const headers = await bound.headers({ method: 'GET', url })
+    expect((await fetch(url, { headers })).status).toBe(200)
+    const replayed = await fetch(url, { headers })
+    expect(replayed.status).toBe(401)
+    expect(await replayed.json()).toMatchObject({ error: 'invalid_dpop_proof' })
+    const bearer = await fetch(url, { headers: { authorization: `Bearer ${bound.token}` } })
+    expect(bearer.status).toBe(401)
+  })
+})
+
 // --- docs/testing.md: Fastify with msw ---------------------------------------------------------
 
 describe('Fastify route with discovery served by msw (docs/testing.md)', () => {

@@ -6,7 +6,7 @@ import type { SetupServer } from 'msw/node'
 import { describe, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
 import { createVerifier, type IssuerOptions, type JWTPayload } from 'bearer-guard'
-import { createTestIssuer, type TestAlgorithm, type TestIssuer } from 'bearer-guard/testing'
+import { createTestIssuer, type DpopBoundToken, type TestAlgorithm, type TestIssuer } from 'bearer-guard/testing'
 
 declare const issuer: TestIssuer
 declare const server: SetupServer
@@ -17,6 +17,21 @@ describe('createTestIssuer', () => {
     // @ts-expect-error an issuer never signs with 'none' (only a single token can be unsigned)
     void createTestIssuer({ algorithm: 'none' })
     expectTypeOf(issuer.sign).toBeCallableWith({}, { algorithm: 'none' })
+  })
+})
+
+describe('sign with dpop', () => {
+  it('gives a bound token with dpop, a string without', () => {
+    expectTypeOf(issuer.sign({}, { dpop: true })).resolves.toEqualTypeOf<DpopBoundToken>()
+    expectTypeOf(issuer.sign({}, { dpop: { algorithm: 'EdDSA' } })).resolves.toEqualTypeOf<DpopBoundToken>()
+    expectTypeOf(issuer.sign({}, { dpop: false })).resolves.toBeString()
+    expectTypeOf(issuer.sign({}, { certificate: '-----BEGIN CERTIFICATE-----' })).resolves.toBeString()
+    expectTypeOf(issuer.sign()).resolves.toBeString()
+    expectTypeOf<DpopBoundToken['headers']>().returns.resolves.toEqualTypeOf<{ authorization: string; dpop: string }>()
+    // @ts-expect-error a DPoP key is asymmetric
+    void issuer.sign({}, { dpop: { algorithm: 'HS256' } })
+    // @ts-expect-error a proof needs the method and URL it is for
+    void ({} as DpopBoundToken).proof({ url: 'https://api.test/' })
   })
 })
 
