@@ -22,7 +22,7 @@ export const DEFAULTS = {
   subjectClaim: 'sub',
   cacheMax: 10_000,
   jwks: { cacheMaxAge: 600, cooldown: 30, timeout: 5, staleMaxAge: 3600, maxResponseBytes: 512 * 1024 },
-  dpop: { algorithms: ['ES256', 'EdDSA', 'PS256', 'RS256'] as readonly AsymmetricAlgorithm[], maxAge: 60, nonceLifetime: 300 },
+  dpop: { algorithms: ['ES256', 'EdDSA', 'Ed25519', 'PS256', 'RS256'] as readonly AsymmetricAlgorithm[], maxAge: 60, nonceLifetime: 300 },
   introspection: { cacheMaxAge: 60, negativeCacheMaxAge: 5, timeout: 5, maxResponseBytes: 64 * 1024 },
 } as const
 

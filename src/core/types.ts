@@ -213,7 +213,7 @@ export interface DpopOptions {
    * is refused as a bearer token all the same). Default: `'allowed'`.
    */
   mode?: 'allowed' | 'required' | false
-  /** Accepted proof algorithms (asymmetric only). Default: `['ES256', 'EdDSA', 'PS256', 'RS256']`. */
+  /** Accepted proof algorithms (asymmetric only). Default: `['ES256', 'EdDSA', 'Ed25519', 'PS256', 'RS256']`. */
   algorithms?: readonly AsymmetricAlgorithm[]
   /** How old a proof's `iat` may be (plus the issuer's `clockTolerance`). Default: `'60s'`. */
   maxAge?: Duration

@@ -142,7 +142,7 @@ const malformed = { error: 'invalid_request', error_description: 'malformed auth
 const challenge = (code: string, description: string, extra = '', realm = 'api') =>
   `Bearer realm="${realm}", error="${code}", error_description="${description}"${extra}`
 const custom = (error: string) => ({ custom: true, error })
-const ALGS = 'algs="ES256 EdDSA PS256 RS256"'
+const ALGS = 'algs="ES256 EdDSA Ed25519 PS256 RS256"'
 /** A refusal of a DPoP request: the DPoP challenge with the error, then the Bearer challenge. */
 const dpopChallenge = (code: string, description: string) =>
   `DPoP realm="api", error="${code}", error_description="${description}", ${ALGS}, Bearer realm="api"`

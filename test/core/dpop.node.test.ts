@@ -99,7 +99,7 @@ describe('a DPoP-bound token presented as a bearer token', () => {
     expect(error.code).toBe('invalid_token')
     expect(error.reason).toMatch(/presented as a bearer token/)
     expect(error.wwwAuthenticate()).toBe(
-      'Bearer realm="api", error="invalid_token", error_description="DPoP proof required", DPoP realm="api", algs="ES256 EdDSA PS256 RS256"',
+      'Bearer realm="api", error="invalid_token", error_description="DPoP proof required", DPoP realm="api", algs="ES256 EdDSA Ed25519 PS256 RS256"',
     )
   })
 })
@@ -115,13 +115,13 @@ describe('modes', () => {
     const verifier = verifierWith({ dpop: { mode: 'required' } })
     const asBearer = await rejection(verifier.authenticateRequest(request(`Bearer ${unbound}`, undefined)))
     expect(asBearer).toMatchObject({ status: 401, code: 'invalid_token' })
-    expect(asBearer.wwwAuthenticate()).toBe('DPoP realm="api", error="invalid_token", error_description="invalid token", algs="ES256 EdDSA PS256 RS256"')
+    expect(asBearer.wwwAuthenticate()).toBe('DPoP realm="api", error="invalid_token", error_description="invalid token", algs="ES256 EdDSA Ed25519 PS256 RS256"')
     const asDpop = await rejection(verifier.authenticateRequest(request(`DPoP ${unbound}`, await client.proof({ url: URL_, token: unbound }))))
     expect(asDpop).toMatchObject({ status: 401, code: 'invalid_token' })
     expect(asDpop.reason).toMatch(/not bound/)
     const none = await rejection(verifier.authenticateRequest(request(undefined, undefined)))
     expect(none.code).toBe('missing_token')
-    expect(none.wwwAuthenticate()).toBe('DPoP realm="api", algs="ES256 EdDSA PS256 RS256"')
+    expect(none.wwwAuthenticate()).toBe('DPoP realm="api", algs="ES256 EdDSA Ed25519 PS256 RS256"')
     // and the bound token with its proof passes
     expect((await verifier.authenticateRequest(request(`DPoP ${bound}`, await client.proof({ url: URL_, token: bound })))).scheme).toBe('DPoP')
   })
@@ -130,7 +130,7 @@ describe('modes', () => {
     const error = await rejection(verifierWith().authenticateRequest(request(`DPoP ${unbound}`, await client.proof({ url: URL_, token: unbound }))))
     expect(error.code).toBe('invalid_token')
     expect(error.wwwAuthenticate()).toBe(
-      'DPoP realm="api", error="invalid_token", error_description="invalid token", algs="ES256 EdDSA PS256 RS256", Bearer realm="api"',
+      'DPoP realm="api", error="invalid_token", error_description="invalid token", algs="ES256 EdDSA Ed25519 PS256 RS256", Bearer realm="api"',
     )
   })
 
@@ -183,7 +183,7 @@ describe('attack cases: each refused with 401 invalid_dpop_proof', () => {
     expect(error).toMatchObject({ status: 401, code: 'invalid_dpop_proof', description: 'invalid DPoP proof' })
     expect(error.reason).toMatch(reason)
     expect(error.wwwAuthenticate('orders')).toBe(
-      'DPoP realm="orders", error="invalid_dpop_proof", error_description="invalid DPoP proof", algs="ES256 EdDSA PS256 RS256", Bearer realm="orders"',
+      'DPoP realm="orders", error="invalid_dpop_proof", error_description="invalid DPoP proof", algs="ES256 EdDSA Ed25519 PS256 RS256", Bearer realm="orders"',
     )
   })
 
@@ -289,7 +289,7 @@ describe('server nonces', () => {
   it('a proof without a nonce gets 401 use_dpop_nonce and a nonce; with it, the request passes and gets a fresh one', async () => {
     const verifier = verifierWith({ dpop: { nonce: { secret } } })
     const error = await rejection(verifier.authenticateRequest(request(`DPoP ${bound}`, await client.proof({ url: URL_, token: bound }))))
-    expect(error.wwwAuthenticate()).toBe('DPoP realm="api", error="use_dpop_nonce", error_description="DPoP nonce required", algs="ES256 EdDSA PS256 RS256", Bearer realm="api"')
+    expect(error.wwwAuthenticate()).toBe('DPoP realm="api", error="use_dpop_nonce", error_description="DPoP nonce required", algs="ES256 EdDSA Ed25519 PS256 RS256", Bearer realm="api"')
     const nonce = error.challenge!.nonce!
     expect(nonce).toMatch(/^[A-Za-z0-9_-]{43}$/)
     const auth = await verifier.authenticateRequest(request(`DPoP ${bound}`, await client.proof({ url: URL_, token: bound, nonce })))
