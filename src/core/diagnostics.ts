@@ -20,7 +20,7 @@ import { isAuthError, type AuthErrorCode } from './errors.js'
 import type { AuthContext } from './types.js'
 
 /** The channel names, as `diagnostics_channel.tracingChannel(name)` takes them. */
-export const CHANNELS = Object.freeze({
+export const DIAGNOSTICS_CHANNELS = Object.freeze({
   verify: 'bearer-guard:verify',
   jwks: 'bearer-guard:jwks',
   introspect: 'bearer-guard:introspect',
@@ -113,8 +113,22 @@ export interface Tracing {
   readonly error: Channel
 }
 
+/** Handlers of a `TracingChannel`'s five channels (any subset). */
+export interface TracingHandlers<M> {
+  start?(message: M): void
+  end?(message: M): void
+  asyncStart?(message: M): void
+  asyncEnd?(message: M): void
+  error?(message: M): void
+}
+
+interface TracingChannel extends Tracing {
+  subscribe(handlers: TracingHandlers<never>): void
+  unsubscribe(handlers: TracingHandlers<never>): boolean
+}
+
 interface DiagnosticsChannelModule {
-  tracingChannel?: (name: string) => Tracing
+  tracingChannel?: (name: string) => TracingChannel
 }
 
 interface ProcessLike {
@@ -122,15 +136,17 @@ interface ProcessLike {
   versions?: { node?: string }
 }
 
-let verifyTracing: Tracing | undefined
-let jwksTracing: Tracing | undefined
-let introspectTracing: Tracing | undefined
+let verifyTracing: TracingChannel | undefined
+let jwksTracing: TracingChannel | undefined
+let introspectTracing: TracingChannel | undefined
+/** Set while the module is being imported (Node 20.0–20.15). */
+let loading: Promise<void> | undefined
 
 function bind(dc: DiagnosticsChannelModule | undefined): void {
   if (typeof dc?.tracingChannel !== 'function') return
-  verifyTracing = dc.tracingChannel(CHANNELS.verify)
-  jwksTracing = dc.tracingChannel(CHANNELS.jwks)
-  introspectTracing = dc.tracingChannel(CHANNELS.introspect)
+  verifyTracing = dc.tracingChannel(DIAGNOSTICS_CHANNELS.verify)
+  jwksTracing = dc.tracingChannel(DIAGNOSTICS_CHANNELS.jwks)
+  introspectTracing = dc.tracingChannel(DIAGNOSTICS_CHANNELS.introspect)
 }
 
 /**
@@ -161,8 +177,41 @@ function dynamicImport(id: string): Promise<unknown> {
 
 {
   const found = loadDiagnosticsChannel((globalThis as { process?: ProcessLike }).process)
-  if (found instanceof Promise) void found.then(bind)
-  else bind(found)
+  if (found instanceof Promise) {
+    loading = found.then((dc) => {
+      loading = undefined
+      bind(dc)
+    })
+  } else bind(found)
+}
+
+/** Messages by channel, for `subscribeChannel`. */
+export interface ChannelMessages {
+  verify: VerifyMessage
+  jwks: JwksMessage
+  introspect: IntrospectMessage
+}
+
+/**
+ * Subscribes `handlers` to one of the channels (what `bearer-guard/otel` uses; any code may use
+ * `diagnostics_channel.tracingChannel('bearer-guard:verify')` directly instead). Returns the
+ * unsubscribe function; where the runtime has no `diagnostics_channel`, both are no-ops.
+ */
+export function subscribeChannel<K extends keyof ChannelMessages>(name: K, handlers: TracingHandlers<ChannelMessages[K]>): () => void {
+  let subscribed: TracingChannel | undefined
+  let cancelled = false
+  const attach = () => {
+    if (cancelled) return
+    subscribed = name === 'verify' ? verifyTracing : name === 'jwks' ? jwksTracing : introspectTracing
+    subscribed?.subscribe(handlers as TracingHandlers<never>)
+  }
+  if (loading) void loading.then(attach)
+  else attach()
+  return () => {
+    cancelled = true
+    subscribed?.unsubscribe(handlers as TracingHandlers<never>)
+    subscribed = undefined
+  }
 }
 
 /** Internal, for tests: bind the channels of this module (or none). */

@@ -1,0 +1,167 @@
+/**
+ * The diagnostics channels (src/core/diagnostics.ts), subscribed to as a user would, with
+ * `node:diagnostics_channel`: one message per verification and per JWKS fetch, with its outcome, and
+ * nothing built while nobody subscribes.
+ */
+import diagnosticsChannel from 'node:diagnostics_channel'
+import { createServer, type Server } from 'node:http'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { createVerifier, DIAGNOSTICS_CHANNELS, type JwksMessage, type VerifyMessage } from 'bearer-guard'
+import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
+import { build, loadDiagnosticsChannel } from '../../src/core/diagnostics.js'
+import { rejection } from '../helpers/rejection.js'
+
+type Event = 'start' | 'end' | 'asyncStart' | 'asyncEnd' | 'error'
+
+/** Subscribes to a channel for one test: the events in order, each with a snapshot of the message. */
+function listen<M>(name: string) {
+  const channel = diagnosticsChannel.tracingChannel(name)
+  const events: { event: Event; message: M; snapshot: M }[] = []
+  const on = (event: Event) => (message: unknown) => events.push({ event, message: message as M, snapshot: { ...(message as M) } })
+  const handlers = { start: on('start'), end: on('end'), asyncStart: on('asyncStart'), asyncEnd: on('asyncEnd'), error: on('error') }
+  channel.subscribe(handlers as never)
+  subscriptions.push(() => channel.unsubscribe(handlers as never))
+  return {
+    events,
+    /** The message of each operation, as complete at `asyncEnd`. */
+    done: () => events.filter((e) => e.event === 'asyncEnd').map((e) => e.snapshot),
+    sequence: () => events.map((e) => e.event),
+  }
+}
+
+const subscriptions: (() => void)[] = []
+afterEach(() => {
+  for (const stop of subscriptions.splice(0)) stop()
+  vi.restoreAllMocks()
+})
+
+let issuer: TestIssuer
+beforeAll(async () => {
+  issuer = await createTestIssuer({ algorithm: 'ES256', kid: 'k1' })
+})
+
+/** A verifier of the issuer's tokens through its own `fetch` (no network). */
+function verifier(extra: Record<string, unknown> = {}) {
+  return createVerifier(issuer.verifierOptions('jwks', { jwks: { fetch: issuer.fetch }, logger: false, ...extra }))
+}
+
+describe('bearer-guard:verify', () => {
+  it('publishes a valid verification: start, end, asyncStart, asyncEnd on one message, with issuer, kid, alg and fresh', async () => {
+    const verify = listen<VerifyMessage>(DIAGNOSTICS_CHANNELS.verify)
+    const v = verifier()
+    const auth = await v.verifyAccessToken(await issuer.sign())
+    expect(verify.sequence()).toEqual(['start', 'end', 'asyncStart', 'asyncEnd'])
+    expect(new Set(verify.events.map((e) => e.message)).size).toBe(1)
+    const [done] = verify.done()
+    expect(done).toMatchObject({ outcome: 'valid', code: undefined, reason: undefined, issuer: issuer.issuer, kid: 'k1', alg: 'ES256', cached: false })
+    expect(done?.result).toBe(auth)
+    expect(done?.durationMs).toBeGreaterThanOrEqual(0)
+  })
+
+  it('marks a cache hit: the same token verified again is cached', async () => {
+    const v = verifier()
+    const token = await issuer.sign()
+    await v.verifyAccessToken(token)
+    const verify = listen<VerifyMessage>(DIAGNOSTICS_CHANNELS.verify)
+    await v.verifyAccessToken(token)
+    await v.authenticate(`Bearer ${token}`)
+    expect(verify.done().map((m) => [m.outcome, m.cached])).toEqual([
+      ['valid', true],
+      ['valid', true],
+    ])
+  })
+
+  it('publishes a refusal with its code, detailed reason, kid and alg, on the error channel too', async () => {
+    const v = verifier()
+    await v.warmUp()
+    const verify = listen<VerifyMessage>(DIAGNOSTICS_CHANNELS.verify)
+    const error = await rejection(v.verifyAccessToken(await issuer.sign({ aud: 'https://other.test' })))
+    expect(verify.sequence()).toEqual(['start', 'end', 'error', 'asyncStart', 'asyncEnd'])
+    const [done] = verify.done()
+    expect(done).toMatchObject({ outcome: 'refused', code: 'invalid_token', status: 401, issuer: issuer.issuer, kid: 'k1', alg: 'ES256', cached: false })
+    expect(done?.reason).toMatch(/^aud mismatch/)
+    expect(done?.error).toBe(error)
+    expect(done?.result).toBeUndefined()
+  })
+
+  it('names an issuer only when it is configured: a token claiming another iss is reported without one', async () => {
+    const v = verifier()
+    await v.warmUp()
+    const verify = listen<VerifyMessage>(DIAGNOSTICS_CHANNELS.verify)
+    await rejection(v.verifyAccessToken(await issuer.sign({ iss: 'https://attacker.test/' + 'x'.repeat(50) })))
+    const [done] = verify.done()
+    expect(done).toMatchObject({ outcome: 'refused', code: 'invalid_token', issuer: undefined, kid: 'k1' })
+    expect(done?.reason).toMatch(/iss/)
+  })
+
+  it('publishes a request without a token (authenticate) as refused with missing_token', async () => {
+    const verify = listen<VerifyMessage>(DIAGNOSTICS_CHANNELS.verify)
+    await rejection(verifier().authenticate(undefined))
+    expect(verify.done()).toEqual([expect.objectContaining({ outcome: 'refused', code: 'missing_token', status: 401, kid: undefined, cached: false })])
+  })
+
+  it('publishes a garbage token as refused without kid or alg, and never throws while describing it', async () => {
+    const verify = listen<VerifyMessage>(DIAGNOSTICS_CHANNELS.verify)
+    await rejection(verifier().verifyAccessToken('not.a.jwt'))
+    await rejection(verifier().verifyAccessToken('%%%.%%%.%%%'))
+    expect(verify.done().map((m) => [m.outcome, m.code, m.kid, m.alg])).toEqual([
+      ['refused', 'invalid_token', undefined, undefined],
+      ['refused', 'invalid_token', undefined, undefined],
+    ])
+  })
+
+  it('publishes a key source that is down as unavailable (503)', async () => {
+    const down = await createTestIssuer({ algorithm: 'ES256' })
+    down.simulate('jwks', 503)
+    const v = createVerifier(down.verifierOptions('jwks', { jwks: { fetch: down.fetch }, logger: false }))
+    const verify = listen<VerifyMessage>(DIAGNOSTICS_CHANNELS.verify)
+    await rejection(v.verifyAccessToken(await down.sign()))
+    const [done] = verify.done()
+    expect(done).toMatchObject({ outcome: 'unavailable', code: 'temporarily_unavailable', status: 503 })
+    expect(done?.reason).toMatch(/JWKS unavailable: .*answered 503/)
+    await down.close()
+  })
+
+  it('builds nothing while nobody subscribes', async () => {
+    const v = verifier()
+    const token = await issuer.sign()
+    const expired = await issuer.expired()
+    const builder = vi.spyOn(build, 'verify')
+    await v.verifyAccessToken(token)
+    await v.verifyAccessToken(token)
+    await rejection(v.verifyAccessToken(expired))
+    await rejection(v.authenticate(undefined))
+    expect(builder).not.toHaveBeenCalled()
+    // and a subscriber turns it on, for verifiers made before it subscribed
+    listen<VerifyMessage>(DIAGNOSTICS_CHANNELS.verify)
+    await v.verifyAccessToken(token)
+    expect(builder).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('loading node:diagnostics_channel', () => {
+  it('takes it from process.getBuiltinModule when the runtime has it', () => {
+    const dc = { tracingChannel: () => undefined }
+    const importer = vi.fn()
+    expect(loadDiagnosticsChannel({ getBuiltinModule: (id) => (id === 'node:diagnostics_channel' ? dc : undefined) }, importer)).toBe(dc)
+    expect(importer).not.toHaveBeenCalled()
+  })
+
+  it('imports it on a Node without getBuiltinModule (20.0–20.15)', async () => {
+    const importer = vi.fn(async (id: string) => (id === 'node:diagnostics_channel' ? diagnosticsChannel : undefined))
+    const loaded = loadDiagnosticsChannel({ versions: { node: '20.10.0' } }, importer)
+    expect(loaded).toBeInstanceOf(Promise)
+    expect(await loaded).toBe(diagnosticsChannel)
+    expect(importer).toHaveBeenCalledWith('node:diagnostics_channel')
+  })
+
+  it('is a no-op where there is no Node-like process (edge runtimes), or the import fails', async () => {
+    const importer = vi.fn(async () => {
+      throw new Error('no such module')
+    })
+    expect(loadDiagnosticsChannel(undefined, importer)).toBeUndefined()
+    expect(loadDiagnosticsChannel({}, importer)).toBeUndefined()
+    expect(importer).not.toHaveBeenCalled()
+    expect(await loadDiagnosticsChannel({ versions: { node: '20.1.0' } }, importer)).toBeUndefined()
+  })
+})
