@@ -33,6 +33,7 @@ import {
   type Framework,
 } from './shared/system.js'
 import { findChromium, runWalk, startBrowserSystem, startWalker } from './web/walk.js'
+import { printMetricsSummary } from './shared/metrics-summary.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -409,6 +410,7 @@ async function main(): Promise<number> {
     }
 
     const ok = printTable(skipped)
+    await printMetricsSummary(apis)
     if (!ok) {
       console.log('\nDeviations:')
       printProblems()
