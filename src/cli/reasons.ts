@@ -5,7 +5,6 @@
  * Part of the `bearer-guard` bin, not of an export.
  */
 
-
 /** The reason texts hints must read, by name. Each has a test in test/cli/hints.test.ts. */
 export const REASON_PATTERNS = {
   /** `alg "HS256" is not allowed (allowed: RS256)`: $1 alg, $2 the allowlist. */

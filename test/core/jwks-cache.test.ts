@@ -277,6 +277,21 @@ describe('JWKS cache', () => {
     expect(auth.header.kid).toBeUndefined()
   })
 
+  it('verifies a token naming an unknown kid with a published key without kid, after one refetch (the rule of static keys)', async () => {
+    const issuer = await serve()
+    issuer.simulate('jwks', () => json({ keys: issuer.jwks().keys.map(({ kid: _, ...k }) => k) }))
+    const verifier = verifierFor(issuer, { jwks: { cooldown: '30s' } })
+    await verifier.warmUp()
+    clock.advance(31)
+    const auth = await verifier.verifyAccessToken(await issuer.sign({ sub: 'unnamed' }, { kid: 'not-published' }))
+    expect(auth).toMatchObject({ subject: 'unnamed', header: { kid: 'not-published' } })
+    // the unknown kid refetched once (a rotation may have brought it), then fell back
+    expect(issuer.requests.jwks).toBe(2)
+    // inside the cooldown the fallback answers without a refetch
+    await expect(verifier.verifyAccessToken(await issuer.sign({ sub: 'again' }, { kid: 'also-unknown' }))).resolves.toMatchObject({ subject: 'again' })
+    expect(issuer.requests.jwks).toBe(2)
+  })
+
   it('rejects a token without kid when no key fits its alg', async () => {
     const issuer = await serve()
     const other = await createTestIssuer({ algorithm: 'EdDSA' })
