@@ -139,8 +139,6 @@ interface ProcessLike {
 let verifyTracing: TracingChannel | undefined
 let jwksTracing: TracingChannel | undefined
 let introspectTracing: TracingChannel | undefined
-/** Set while the module is being imported (Node 20.0–20.15). */
-let loading: Promise<void> | undefined
 
 function bind(dc: DiagnosticsChannelModule | undefined): void {
   if (typeof dc?.tracingChannel !== 'function') return
@@ -175,15 +173,21 @@ function dynamicImport(id: string): Promise<unknown> {
   return import(/* webpackIgnore: true */ /* @vite-ignore */ id)
 }
 
-{
+/** Binds the channels now, or once the import settles (Node 20.0–20.15): pending until then. */
+function initialize(): Promise<void> | undefined {
   const found = loadDiagnosticsChannel((globalThis as { process?: ProcessLike }).process)
-  if (found instanceof Promise) {
-    loading = found.then((dc) => {
-      loading = undefined
-      bind(dc)
-    })
-  } else bind(found)
+  if (!(found instanceof Promise)) {
+    bind(found)
+    return undefined
+  }
+  return found.then((dc) => {
+    loading = undefined
+    bind(dc)
+  })
 }
+
+// a referenced initializer, not a bare statement: kept by every bundler (the package has "sideEffects": false)
+let loading: Promise<void> | undefined = initialize()
 
 /** Messages by channel, for `subscribeChannel`. */
 export interface ChannelMessages {

@@ -139,6 +139,95 @@ describe('bearer-guard:verify', () => {
   })
 })
 
+const servers: Server[] = []
+afterAll(async () => {
+  for (const server of servers) {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+})
+
+/** A loopback JWKS server: `behave` answers request number `n` (1-based), or drops it (`'drop'`). */
+async function jwksServer(behave: (n: number) => 'drop' | { status: number; body: string }): Promise<string> {
+  let n = 0
+  const server = createServer((req, res) => {
+    const answer = behave(++n)
+    if (answer === 'drop') req.socket.destroy()
+    else res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body)
+  })
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}/jwks.json`
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+const ok = () => ({ status: 200, body: JSON.stringify(issuer.jwks()) })
+
+describe('bearer-guard:jwks', () => {
+  it('publishes a fetch: the JWKS URL, the keys usable and skipped, not retried', async () => {
+    const withExtra = { keys: [...(issuer.jwks().keys as object[]), { kty: 'oct', k: 'c2VjcmV0', kid: 'hmac' }] }
+    const uri = await jwksServer(() => ({ status: 200, body: JSON.stringify(withExtra) }))
+    const jwks = listen<JwksMessage>(DIAGNOSTICS_CHANNELS.jwks)
+    await verifier({ jwksUri: uri, jwks: {} }).verifyAccessToken(await issuer.sign())
+    expect(jwks.sequence()).toEqual(['start', 'end', 'asyncStart', 'asyncEnd'])
+    expect(jwks.done()).toEqual([
+      expect.objectContaining({ uri, outcome: 'fetched', keys: 1, skipped: 1, retried: false, cause: undefined, stale: false }),
+    ])
+  })
+
+  it('publishes a fetch retried after a dropped connection', async () => {
+    const uri = await jwksServer((n) => (n === 1 ? 'drop' : ok()))
+    const jwks = listen<JwksMessage>(DIAGNOSTICS_CHANNELS.jwks)
+    await verifier({ jwksUri: uri, jwks: {} }).verifyAccessToken(await issuer.sign())
+    expect(jwks.done()).toEqual([expect.objectContaining({ outcome: 'fetched', keys: 1, retried: true })])
+  })
+
+  it('publishes a key source that is down: failed, with the cause and the detailed reason, on the error channel', async () => {
+    const uri = `http://127.0.0.1:${await closedPort()}/jwks.json`
+    const jwks = listen<JwksMessage>(DIAGNOSTICS_CHANNELS.jwks)
+    const verify = listen<VerifyMessage>(DIAGNOSTICS_CHANNELS.verify)
+    await rejection(verifier({ jwksUri: uri, jwks: {} }).verifyAccessToken(await issuer.sign()))
+    expect(jwks.sequence()).toEqual(['start', 'end', 'error', 'asyncStart', 'asyncEnd'])
+    const [done] = jwks.done()
+    expect(done).toMatchObject({ uri, outcome: 'failed', cause: 'network:ECONNREFUSED', stale: false, keys: undefined })
+    expect(done?.reason).toMatch(/connection refused/)
+    expect(done?.error).toBeDefined()
+    expect(verify.done()).toEqual([expect.objectContaining({ outcome: 'unavailable', code: 'temporarily_unavailable' })])
+  })
+
+  it('publishes a failed refresh while stale keys still serve (stale: true), and the verification as valid', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const uri = await jwksServer((n) => (n === 1 ? ok() : { status: 503, body: '{}' }))
+      const v = verifier({ jwksUri: uri, jwks: { cacheMaxAge: 60, staleMaxAge: 3600 } })
+      await v.warmUp()
+      vi.setSystemTime(Date.now() + 120_000)
+      const jwks = listen<JwksMessage>(DIAGNOSTICS_CHANNELS.jwks)
+      const verify = listen<VerifyMessage>(DIAGNOSTICS_CHANNELS.verify)
+      await v.verifyAccessToken(await issuer.sign())
+      expect(jwks.done()).toEqual([expect.objectContaining({ outcome: 'failed', cause: 'status:503', stale: true })])
+      expect(verify.done()).toEqual([expect.objectContaining({ outcome: 'valid', cached: false })])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('builds nothing while nobody subscribes', async () => {
+    const uri = await jwksServer(ok)
+    const builder = vi.spyOn(build, 'jwks')
+    await verifier({ jwksUri: uri, jwks: {} }).verifyAccessToken(await issuer.sign())
+    expect(builder).not.toHaveBeenCalled()
+  })
+})
+
 describe('loading node:diagnostics_channel', () => {
   it('takes it from process.getBuiltinModule when the runtime has it', () => {
     const dc = { tracingChannel: () => undefined }
