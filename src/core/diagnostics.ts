@@ -59,7 +59,7 @@ export interface VerifyMessage {
 
 /** The message of `bearer-guard:jwks`: one fetch of a JWKS (with discovery first when the issuer is discovered). */
 export interface JwksMessage {
-  /** The JWKS URL, once known (discovery finds it inside the first fetch), else the issuer being discovered. */
+  /** The JWKS URL; `''` when discovery failed before finding it (discovery finds it inside the first fetch). */
   uri: string
   /** `fetched`, or `failed` (the verifier answers 503 unless `stale` keys still serve). */
   outcome: 'fetched' | 'failed' | undefined
