@@ -17,6 +17,8 @@
  */
 import { decodeJsonPart } from './base64url.js'
 import { isAuthError, type AuthErrorCode } from './errors.js'
+import { extractBearer } from './extract.js'
+import type { NormalizedIssuer } from './options.js'
 import type { AuthContext } from './types.js'
 
 /** The channel names, as `diagnostics_channel.tracingChannel(name)` takes them. */
@@ -297,15 +299,46 @@ export interface VerifyProbe {
   issuers: ReadonlySet<string>
 }
 
+/** The probe of a verifier: the `iss` strings its entries are configured with (not predicates). */
+export function createVerifyProbe(entries: readonly NormalizedIssuer[]): VerifyProbe {
+  const issuers = new Set<string>()
+  for (const e of entries) if (Array.isArray(e.issuers)) for (const iss of e.issuers as readonly string[]) issuers.add(iss)
+  return { hit: false, issuers }
+}
+
 /**
- * Wraps a verifier's entry points: when nobody subscribes, the call goes straight through (nothing
- * is built); otherwise one `VerifyMessage` is published around it.
+ * Wraps `verifyAccessToken`: when nobody subscribes, the call goes straight through (nothing is
+ * built); otherwise one `VerifyMessage` is published around it.
  */
-export function traceVerify<A, R extends AuthContext<unknown>>(run: (arg: A) => Promise<R>, probe: VerifyProbe, tokenOf: (arg: A) => string | undefined): (arg: A) => Promise<R> {
-  return (arg) => {
+export function traceVerify<R extends AuthContext<unknown>>(run: (token: string) => Promise<R>, probe: VerifyProbe): (token: string) => Promise<R> {
+  return (token) => {
     const t = verifyTracing
-    if (!active(t)) return run(arg)
-    return traced(t, run, arg, probe, tokenOf)
+    if (!active(t)) return run(token)
+    return traced(t, run, token, probe, tokenOfToken)
+  }
+}
+
+/** Wraps `authenticate` as `traceVerify` does `verifyAccessToken`. */
+export function traceAuthenticate<R extends AuthContext<unknown>>(run: (authorization: Authorization) => Promise<R>, probe: VerifyProbe): (authorization: Authorization) => Promise<R> {
+  return (authorization) => {
+    const t = verifyTracing
+    if (!active(t)) return run(authorization)
+    return traced(t, run, authorization, probe, tokenOfAuthorization)
+  }
+}
+
+type Authorization = string | readonly string[] | null | undefined
+
+function tokenOfToken(token: string): string | undefined {
+  return token
+}
+
+/** The bearer token of a refused request, for its `kid` and `alg` (none when it has none). */
+function tokenOfAuthorization(authorization: Authorization): string | undefined {
+  try {
+    return extractBearer(authorization)
+  } catch {
+    return undefined
   }
 }
 

@@ -21,7 +21,7 @@ import { checkRevocation } from './engine/revocation-check.js'
 import { signer, verifySignature } from './engine/signature.js'
 import { checkLifetime, nowSeconds } from './engine/times.js'
 import { TokenCache } from './engine/token-cache.js'
-import { traceVerify, type VerifyProbe } from './diagnostics.js'
+import { createVerifyProbe, traceAuthenticate, traceVerify } from './diagnostics.js'
 import type { NormalizedIssuer } from './options.js'
 import { normalizeOptions } from './options.js'
 import { VERIFIER_BRAND, type AuthContext, type JWSHeaderParameters, type JWTPayload, type RegisteredClaims, type Verifier, type VerifierOptions } from './types.js'
@@ -59,7 +59,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   const cache = normalized.cache ? new TokenCache<Verified>(normalized.cache.max) : undefined
   const maxLength = normalized.maxTokenLength
   // diagnostics.ts reads whether the cache answered, right after the synchronous lookup
-  const probe: VerifyProbe = { hit: false, issuers: configuredIssuers(normalized.entries) }
+  const probe = createVerifyProbe(normalized.entries)
 
   /** A token the cache does not hold: synchronous when keys are warm and crypto is node:crypto. */
   function verifyFresh(token: string): MaybePromise<Verified> {
@@ -119,8 +119,8 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
 
   const verifier: Verifier<ClaimsOf<S>> = {
     // published on the bearer-guard:verify channel when someone subscribes (straight through otherwise)
-    verifyAccessToken: traceVerify(verifyAccessToken, probe, tokenOfToken),
-    authenticate: traceVerify(authenticate, probe, tokenOfAuthorization),
+    verifyAccessToken: traceVerify(verifyAccessToken, probe),
+    authenticate: traceAuthenticate(authenticate, probe),
     async warmUp() {
       await Promise.all(runtimes.map((rt) => rt.warmUp()))
     },
@@ -135,25 +135,6 @@ function afterSignature(signed: VerifyKey | boolean, token: string, rt: IssuerRu
   const verified = checkClaims(token, header, payload, cfg, signer(signed))
   // revocation reads the raw payload's jti even when a schema transformed the claims
   return chain(checkRevocation(cfg.revocation, payload), passOn, verified)
-}
-
-/** The `iss` strings the verifier is configured with (a refused token's `iss` is reported only when it is one). */
-function configuredIssuers(entries: readonly NormalizedIssuer[]): ReadonlySet<string> {
-  const all = new Set<string>()
-  for (const e of entries) if (Array.isArray(e.issuers)) for (const iss of e.issuers as readonly string[]) all.add(iss)
-  return all
-}
-
-function tokenOfToken(token: string): string | undefined {
-  return token
-}
-
-function tokenOfAuthorization(authorization: string | readonly string[] | null | undefined): string | undefined {
-  try {
-    return bearerToken(authorization)
-  } catch {
-    return undefined
-  }
 }
 
 function contextOf(_done: void, verified: Verified): AuthContext<unknown> {
