@@ -9,9 +9,14 @@
  * Workloads: the same token again (a cache hit) and never-seen RS256 tokens (a fresh signature
  * check), one verifier each, static keys (no network). Medians over rounds, µs per verification.
  * The numbers print with the load average: the machine is shared.
+ *
+ * `BENCH_BASE=<checkout>` adds a row for another checkout's sources (e.g. a worktree of the commit
+ * before the channels: `git worktree add /tmp/base <commit>`), measured in the same rounds.
  */
 import diagnosticsChannel from 'node:diagnostics_channel'
 import os from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { InMemoryMetricExporter, AggregationTemporality, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics'
 import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { AUDIENCE, createFixture, ISSUER, signToken, signTokens } from './lib/fixtures.js'
@@ -28,11 +33,17 @@ const { instrument } = (await import(target === 'dist' ? '../dist/otel.js' : '..
 
 const rs = createFixture('RS256')
 const options = { issuer: ISSUER, audience: AUDIENCE, keys: [rs.publicJwk!], algorithms: ['RS256' as const], logger: false as const }
-const same = createVerifier(options)
+const baseDir = process.env.BENCH_BASE
+const createBase = baseDir
+  ? ((await import(pathToFileURL(join(baseDir, 'src/index.ts')).href)) as typeof import('../src/index.js')).createVerifier
+  : undefined
 const token = signToken(rs)
+const same = createVerifier(options)
 await same.verifyAccessToken(token)
+const sameBase = createBase?.(options)
+await sameBase?.verifyAccessToken(token)
 
-const states = ['no subscriber', 'one subscriber', 'OTel on'] as const
+const states = [...(createBase ? (['before (BENCH_BASE)'] as const) : []), 'no subscriber', 'one subscriber', 'OTel on'] as const
 type State = (typeof states)[number]
 
 const noop = () => {}
@@ -64,9 +75,11 @@ for (let round = 0; round < rounds; round++) {
   for (const state of order) {
     const leave = enter(state)
     try {
-      sameUs.get(state)!.push(await perOpRepeated((t: string) => same.verifyAccessToken(t), token, sameMs, 2000))
+      const before = state === 'before (BENCH_BASE)'
+      const sameVerifier = before ? sameBase! : same
+      sameUs.get(state)!.push(await perOpRepeated((t: string) => sameVerifier.verifyAccessToken(t), token, sameMs, 2000))
       // a new verifier per sample: none of its tokens was seen by it before
-      const fresh = createVerifier({ ...options, cache: false })
+      const fresh = (before ? createBase! : createVerifier)({ ...options, cache: false })
       const tokens = signTokens(rs, distinctPerRound)
       await fresh.verifyAccessToken(tokens[0] as string)
       freshUs.get(state)!.push(await perOp((t: string) => fresh.verifyAccessToken(t), tokens.slice(1)))
