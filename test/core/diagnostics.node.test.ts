@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createVerifier, DIAGNOSTICS_CHANNELS, type JwksMessage, type VerifyMessage } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
-import { build, loadDiagnosticsChannel } from '../../src/core/diagnostics.js'
+import { build, introspectEnd, introspectStart, loadDiagnosticsChannel, type IntrospectMessage } from '../../src/core/diagnostics.js'
 import { rejection } from '../helpers/rejection.js'
 
 type Event = 'start' | 'end' | 'asyncStart' | 'asyncEnd' | 'error'
@@ -224,6 +224,35 @@ describe('bearer-guard:jwks', () => {
     const uri = await jwksServer(ok)
     const builder = vi.spyOn(build, 'jwks')
     await verifier({ jwksUri: uri, jwks: {} }).verifyAccessToken(await issuer.sign())
+    expect(builder).not.toHaveBeenCalled()
+  })
+})
+
+describe('bearer-guard:introspect (the calls the introspection stage makes)', () => {
+  it('publishes an answer and a failure, each on one message complete at asyncEnd', () => {
+    const introspect = listen<IntrospectMessage>(DIAGNOSTICS_CHANNELS.introspect)
+    const endpoint = 'https://as.test/introspect'
+    introspectEnd(introspectStart(endpoint, 'https://as.test/'), { outcome: 'active', cached: false, httpStatus: 200 })
+    introspectEnd(introspectStart(endpoint, 'https://as.test/'), { outcome: 'inactive', cached: true })
+    const error = new Error('connection refused')
+    introspectEnd(introspectStart(endpoint, undefined), { outcome: 'failed', cause: 'network:ECONNREFUSED', reason: 'POST … failed: connection refused', retried: true, error })
+    expect(introspect.sequence()).toEqual([
+      ...['start', 'end', 'asyncStart', 'asyncEnd'],
+      ...['start', 'end', 'asyncStart', 'asyncEnd'],
+      ...['start', 'end', 'error', 'asyncStart', 'asyncEnd'],
+    ])
+    expect(introspect.done()).toEqual([
+      expect.objectContaining({ endpoint, issuer: 'https://as.test/', outcome: 'active', cached: false, httpStatus: 200, retried: false }),
+      expect.objectContaining({ outcome: 'inactive', cached: true, httpStatus: undefined }),
+      expect.objectContaining({ issuer: undefined, outcome: 'failed', cause: 'network:ECONNREFUSED', retried: true, error }),
+    ])
+  })
+
+  it('builds nothing while nobody subscribes (start answers undefined, end ignores it)', () => {
+    const builder = vi.spyOn(build, 'introspect')
+    const message = introspectStart('https://as.test/introspect', undefined)
+    expect(message).toBeUndefined()
+    introspectEnd(message, { outcome: 'active', cached: false })
     expect(builder).not.toHaveBeenCalled()
   })
 })

@@ -8,6 +8,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createVerifier } from 'bearer-guard'
 import { DURATION_BUCKETS_US, instrument, type Uninstrument } from 'bearer-guard/otel'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
+import { introspectEnd, introspectStart } from '../../src/core/diagnostics.js'
 import { rejection } from '../helpers/rejection.js'
 
 let issuer: TestIssuer
@@ -122,6 +123,22 @@ describe('instrument(): metrics', () => {
     expect(m.get('bearer_guard.jwks.fetches')).toEqual([{ attributes: { result: 'failed', cause: 'status' }, value: 1 }])
     expect(sum(m.get('bearer_guard.verifications'), { outcome: 'unavailable', code: 'temporarily_unavailable' })).toBe(1)
     await down.close()
+  })
+
+  it('counts introspection answers by outcome, and records a span for calls (not cache answers)', async () => {
+    uninstrument = instrument({ meterProvider, tracerProvider })
+    introspectEnd(introspectStart('https://as.test/introspect', 'https://as.test/'), { outcome: 'active', cached: false, httpStatus: 200 })
+    introspectEnd(introspectStart('https://as.test/introspect', 'https://as.test/'), { outcome: 'active', cached: true })
+    introspectEnd(introspectStart('https://as.test/introspect', 'https://as.test/'), { outcome: 'failed', cause: 'status:500', reason: 'answered 500', httpStatus: 500, error: new Error('x') })
+    const points = (await collect()).get('bearer_guard.introspections')
+    expect(sum(points, { outcome: 'active', cached: false })).toBe(1)
+    expect(sum(points, { outcome: 'active', cached: true })).toBe(1)
+    expect(sum(points, { outcome: 'failed', issuer: 'https://as.test/' })).toBe(1)
+    const spans = spanExporter.getFinishedSpans().filter((s) => s.name === 'bearer_guard.introspect')
+    expect(spans.map((s) => [s.attributes['bearer_guard.outcome'], s.attributes['http.response.status_code'], s.attributes['error.type'], s.status.code])).toEqual([
+      ['active', 200, undefined, 0],
+      ['failed', 500, 'status', 2],
+    ])
   })
 
   it('stops recording after uninstrument()', async () => {
