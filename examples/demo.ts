@@ -37,6 +37,7 @@ import {
 import { runOpaqueWalk } from './shared/opaque-walk.js'
 import { dpopWalk } from './shared/dpop-walk.js'
 import { findChromium, runWalk, startBrowserSystem, startWalker } from './web/walk.js'
+import { printMetricsSummary } from './shared/metrics-summary.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -419,6 +420,7 @@ async function main(): Promise<number> {
     }
 
     const ok = printTable(skipped)
+    await printMetricsSummary(apis)
     if (!ok) {
       console.log('\nDeviations:')
       printProblems()

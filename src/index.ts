@@ -33,6 +33,7 @@ export {
   claimsGuard,
 } from './core/guards.js'
 export { readClaim } from './core/claim-path.js'
+export { DIAGNOSTICS_CHANNELS } from './core/diagnostics.js'
 export { createMemoryRevocationStore } from './core/stores/memory-revocation.js'
 export { createMemoryReplayStore } from './core/stores/memory-replay.js'
 export {
@@ -54,6 +55,7 @@ export { nodeRequest, webRequest, nodeHeaders, nodeAuthorization, socketCertific
 
 export type { AuthErrorCode, AuthErrorStatus, AuthErrorInit, Challenge } from './core/errors.js'
 export type { ClaimsOf } from './core/verifier.js'
+export type { VerifyMessage, JwksMessage, IntrospectMessage } from './core/diagnostics.js'
 export type { ErrorResponse } from './core/http.js'
 export type { MatchOptions, ClaimRequirement, Guard } from './core/guards.js'
 export type { AdapterOptions, GuardOptions, FailureOptions, Framework, Refusal, InheritedOptions } from './core/adapter.js'

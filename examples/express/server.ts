@@ -4,6 +4,7 @@
  *   GET /            public
  *   GET /users/me    any valid access token
  *   GET /admin/data  role `admin`
+ *   GET /metrics     bearer-guard's metrics, Prometheus text (examples/shared/metrics.ts)
  *
  * Run: `node --import tsx examples/express/server.ts --port 3001 --auth-url http://127.0.0.1:8001`
  */
@@ -11,9 +12,11 @@ import cors from 'cors'
 import express from 'express'
 import { createVerifier } from 'bearer-guard'
 import { requireAuth, requireRole } from 'bearer-guard/express'
+import { bearerGuardMetrics } from '../shared/metrics.js'
 import { resourceSettings } from '../shared/settings.js'
 
 const env = resourceSettings(3001)
+const metrics = bearerGuardMetrics() // before the verifier's first request
 
 // One verifier per process: it finds the auth service's keys (discovery → JWKS) and caches them.
 const verifier = createVerifier({
@@ -40,6 +43,10 @@ if (env.cors) {
     }),
   )
 }
+
+app.get('/metrics', async (_req, res) => {
+  res.type(metrics.contentType).send(await metrics.render())
+})
 
 app.get('/', (_req, res) => {
   res.json({ message: 'Welcome to the Express resource service!' })

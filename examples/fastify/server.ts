@@ -4,6 +4,7 @@
  *   GET /            public
  *   GET /users/me    any valid access token
  *   GET /admin/data  role `admin`
+ *   GET /metrics     bearer-guard's metrics, Prometheus text (examples/shared/metrics.ts)
  *
  * Run: `node --import tsx examples/fastify/server.ts --port 3002 --auth-url http://127.0.0.1:8001`
  */
@@ -11,9 +12,11 @@ import cors from '@fastify/cors'
 import Fastify from 'fastify'
 import { createVerifier } from 'bearer-guard'
 import bearerGuard, { requireRole } from 'bearer-guard/fastify'
+import { bearerGuardMetrics } from '../shared/metrics.js'
 import { resourceSettings } from '../shared/settings.js'
 
 const env = resourceSettings(3002)
+const metrics = bearerGuardMetrics() // before the verifier's first request
 
 // One verifier per process: it finds the auth service's keys (discovery → JWKS) and caches them.
 const verifier = createVerifier({
@@ -39,6 +42,8 @@ if (env.cors) {
 }
 // The plugin declares `request.auth` and adds `app.requireAuth()`, a preHandler hook.
 await app.register(bearerGuard, { verifier })
+
+app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()))
 
 app.get('/', async () => ({ message: 'Welcome to the Fastify resource service!' }))
 

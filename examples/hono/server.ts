@@ -5,6 +5,7 @@
  *   GET /            public
  *   GET /users/me    any valid access token
  *   GET /admin/data  role `admin`
+ *   GET /metrics     bearer-guard's metrics, Prometheus text (examples/shared/metrics.ts)
  *
  * Run: `node --import tsx examples/hono/server.ts --port 3004 --auth-url http://127.0.0.1:8001`
  */
@@ -13,9 +14,11 @@ import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import { createVerifier } from 'bearer-guard'
 import { requireAuth, requireRole } from 'bearer-guard/hono'
+import { bearerGuardMetrics } from '../shared/metrics.js'
 import { resourceSettings } from '../shared/settings.js'
 
 const env = resourceSettings(3004)
+const metrics = bearerGuardMetrics() // before the verifier's first request
 
 // One verifier per process: it finds the auth service's keys (discovery → JWKS) and caches them.
 const verifier = createVerifier({
@@ -42,6 +45,8 @@ if (env.cors) {
     }),
   )
 }
+
+app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }))
 
 app.get('/', (c) => c.json({ message: 'Welcome to the Hono resource service!' }))
 

@@ -4,6 +4,7 @@
  *   GET /            public
  *   GET /users/me    any valid access token
  *   GET /admin/data  role `admin`
+ *   GET /metrics     bearer-guard's metrics, Prometheus text (examples/shared/metrics.ts)
  *
  * Run: `node --import tsx examples/koa/server.ts --port 3003 --auth-url http://127.0.0.1:8001`
  *
@@ -14,9 +15,11 @@ import cors from '@koa/cors'
 import Koa, { type Middleware } from 'koa'
 import { createVerifier } from 'bearer-guard'
 import { requireAuth, requireRole } from 'bearer-guard/koa'
+import { bearerGuardMetrics } from '../shared/metrics.js'
 import { resourceSettings } from '../shared/settings.js'
 
 const env = resourceSettings(3003)
+const metrics = bearerGuardMetrics() // before the verifier's first request
 
 // One verifier per process: it finds the auth service's keys (discovery → JWKS) and caches them.
 const verifier = createVerifier({
@@ -53,6 +56,13 @@ function route(path: string, ...middleware: Middleware[]): Middleware {
     await run(0)
   }
 }
+
+app.use(
+  route('/metrics', async (ctx) => {
+    ctx.type = metrics.contentType
+    ctx.body = await metrics.render()
+  }),
+)
 
 app.use(
   route('/', (ctx) => {

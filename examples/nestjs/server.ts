@@ -4,18 +4,21 @@
  *   GET /            public
  *   GET /users/me    any valid access token
  *   GET /admin/data  role `admin`
+ *   GET /metrics     bearer-guard's metrics, Prometheus text (examples/shared/metrics.ts)
  *
  * Run (the tsconfig beside this file gives tsx the decorators):
  *   TSX_TSCONFIG_PATH=examples/nestjs/tsconfig.json \
  *     node --import tsx examples/nestjs/server.ts --port 3006 --auth-url http://127.0.0.1:8001
  */
-import { Controller, Get, Module } from '@nestjs/common'
+import { Controller, Get, Header, Module } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { createVerifier } from 'bearer-guard'
 import { Auth, BearerGuardModule, Public, Roles, type AuthContext } from 'bearer-guard/nestjs'
+import { bearerGuardMetrics } from '../shared/metrics.js'
 import { resourceSettings } from '../shared/settings.js'
 
 const env = resourceSettings(3006)
+const metrics = bearerGuardMetrics() // before the verifier's first request
 
 // One verifier per process: it finds the auth service's keys (discovery → JWKS) and caches them.
 const verifier = createVerifier({
@@ -33,6 +36,13 @@ class ResourceController {
   @Get()
   root() {
     return { message: 'Welcome to the NestJS resource service!' }
+  }
+
+  @Public()
+  @Get('metrics')
+  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+  metrics() {
+    return metrics.render()
   }
 
   @Get('users/me')

@@ -27,7 +27,9 @@ import { createSenderStage } from './engine/sender.js'
 import { signer, verifySignature } from './engine/signature.js'
 import { checkLifetime, nowSeconds } from './engine/times.js'
 import { TokenCache } from './engine/token-cache.js'
+import { createVerifyProbe, traceAuthenticate, traceRequest, traceVerify } from './diagnostics.js'
 import type { NormalizedIssuer } from './options.js'
+import type { AuthRequest } from './request.js'
 import { normalizeOptions } from './options.js'
 import { VERIFIER_BRAND, type AuthContext, type JWSHeaderParameters, type JWTPayload, type RegisteredClaims, type Verifier, type VerifierOptions } from './types.js'
 import type { VerifyKey } from './keys/verify-key.js'
@@ -64,6 +66,8 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   const cache = normalized.cache ? new TokenCache<Verified>(normalized.cache.max) : undefined
   const maxLength = normalized.maxTokenLength
   const introspection = createIntrospection(runtimes, normalized.multi, normalized.cache && normalized.cache.max, warn)
+  // diagnostics.ts reads whether the cache answered, right after the synchronous lookup
+  const probe = createVerifyProbe(normalized.entries)
 
   /** A token the cache does not hold: synchronous when keys are warm and crypto is node:crypto. */
   function verifyFresh(token: string): MaybePromise<Verified> {
@@ -93,6 +97,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     const introspected = introspection?.route(token)
     if (introspected !== undefined) return (introspection as NonNullable<typeof introspection>).verify(token, introspected)
     const hit = cache?.get(token)
+    probe.hit = hit !== undefined
     if (hit !== undefined) {
       checkLifetime(hit.cfg, hit.exp, hit.iat, nowSeconds())
       return chain(checkRevocation(hit.cfg.revocation, hit.payload), passOn, hit)
@@ -120,15 +125,10 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   }
 
   const verifier: Verifier<ClaimsOf<S>> = {
-    verifyAccessToken(token) {
-      return settle(() => sender.bearer(token))
-    },
-    authenticate(authorization) {
-      return settle(() => sender.authenticate({ method: 'GET', url: '', headers: { authorization, dpop: undefined } }))
-    },
-    authenticateRequest(request) {
-      return settle(() => sender.authenticate(request))
-    },
+    // published on the bearer-guard:verify channel when someone subscribes (straight through otherwise)
+    verifyAccessToken: traceVerify((token: string) => settle(() => sender.bearer(token)), probe),
+    authenticate: traceAuthenticate((authorization) => settle(() => sender.authenticate({ method: 'GET', url: '', headers: { authorization, dpop: undefined } })), probe),
+    authenticateRequest: traceRequest((request: AuthRequest) => settle(() => sender.authenticate(request)), probe),
     async warmUp() {
       await Promise.all(runtimes.map((rt) => rt.warmUp()))
     },

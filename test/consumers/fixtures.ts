@@ -51,7 +51,7 @@ export const TYPE_CELLS: readonly TypeCell[] = [
   { name: 'bundler project, moduleResolution bundler', fixture: 'node', tsconfig: 'tsconfig.bundler.json' },
   { name: 'NestJS 12 project (ESM, nodenext, decorators)', fixture: 'node', tsconfig: 'tsconfig.nest.json' },
   { name: 'Node project without the DOM lib (lib ES2023, types node)', fixture: 'lean', tsconfig: 'tsconfig.nodom.json' },
-  { name: 'project without msw importing bearer-guard/testing', fixture: 'lean', tsconfig: 'tsconfig.nomsw.json' },
+  { name: 'project without msw importing bearer-guard/testing, and without @opentelemetry/api importing bearer-guard/otel', fixture: 'lean', tsconfig: 'tsconfig.nomsw.json' },
   { name: 'edge project without @types/node (types [], lib ES2022 + DOM)', fixture: 'edge', tsconfig: 'tsconfig.json' },
 ]
 
@@ -165,6 +165,25 @@ export async function mocked() {
 }
 `
 
+/** bearer-guard/otel with the SDK's providers (the node fixture has @opentelemetry/api and the SDK). */
+const OTEL_SDK = `import { MeterProvider } from '@opentelemetry/sdk-metrics'
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base'
+import { instrument, type InstrumentOptions, type Uninstrument } from 'bearer-guard/otel'
+
+export const otelOptions: InstrumentOptions = { meterProvider: new MeterProvider(), tracerProvider: new BasicTracerProvider(), includeClaims: false }
+export const uninstrument: Uninstrument = instrument(otelOptions)
+`
+
+/** bearer-guard/otel in a project without @opentelemetry/api: its types compile all the same. */
+const OTEL_NO_API = `import { instrument, type InstrumentOptions, type VerifyMessage } from 'bearer-guard/otel'
+import { DIAGNOSTICS_CHANNELS, type JwksMessage } from 'bearer-guard'
+
+const noProviders: InstrumentOptions = { meterProvider: false, tracerProvider: false }
+export const stop: () => void = instrument(noProviders)
+export const channel: 'bearer-guard:verify' = DIAGNOSTICS_CHANNELS.verify
+export const outcome = (m: VerifyMessage, j: JwksMessage): string | undefined => m.outcome ?? j.cause
+`
+
 /** Joins parts into one module: every part's leading import statements first, then the code. */
 function module(...parts: string[]): string {
   const imports: string[] = []
@@ -177,7 +196,7 @@ function module(...parts: string[]): string {
   return `${imports.filter(Boolean).join('\n')}\n\n${body.filter(Boolean).join('\n\n')}\n`
 }
 
-const FULL = module(CORE, NODE_KEYS, NODE_FRAMEWORKS, HONO, NEXT, MSW)
+const FULL = module(CORE, NODE_KEYS, NODE_FRAMEWORKS, HONO, NEXT, MSW, OTEL_SDK)
 
 // ---- runtime probes: import every subpath and use the core, as plain Node does ----
 
@@ -298,6 +317,34 @@ await app.close()
 process.stdout.write(JSON.stringify({ statuses }))
 `
 
+/**
+ * bearer-guard/otel from node_modules with the OpenTelemetry SDK, loaded with \`import\` or \`require\`:
+ * a verification and a refusal become metrics (the diagnostics channels work in this Node).
+ */
+function otelRuntime(load: 'import' | 'require'): string {
+  const get = (s: string) => (load === 'import' ? `await import('${s}')` : `require('${s}')`)
+  return [
+    load === 'import' ? '' : ';(async () => {',
+    `const { createVerifier } = ${get('bearer-guard')}`,
+    `const { createTestIssuer } = ${get('bearer-guard/testing')}`,
+    `const { instrument } = ${get('bearer-guard/otel')}`,
+    `const { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } = ${get('@opentelemetry/sdk-metrics')}`,
+    'const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)',
+    'const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3600000 })',
+    'const meterProvider = new MeterProvider({ readers: [reader] })',
+    'const stop = instrument({ meterProvider, tracerProvider: false })',
+    'const issuer = await createTestIssuer()',
+    "const verifier = createVerifier({ ...issuer.verifierOptions('keys'), logger: false })",
+    'await verifier.verifyAccessToken(await issuer.sign())',
+    'await verifier.authenticate(undefined).catch(() => {})',
+    'await reader.forceFlush()',
+    'const points = exporter.getMetrics().at(-1).scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === "bearer_guard.verifications").dataPoints',
+    'stop()',
+    'process.stdout.write(JSON.stringify(points.map((p) => [p.attributes.outcome, p.attributes.code ?? null, p.value]).sort()))',
+    load === 'import' ? '' : '})()',
+  ].filter((l) => l !== '').join('\n') + '\n'
+}
+
 /** Without msw installed, bearer-guard/testing still signs tokens the core accepts. */
 const NO_MSW_RUNTIME = `import { createVerifier } from 'bearer-guard'
 import { createTestIssuer } from 'bearer-guard/testing'
@@ -315,10 +362,13 @@ export const FIXTURES: Record<'node' | 'lean' | 'edge', Fixture> = {
     dependencies: versions(
       'express', 'fastify', 'koa', 'hono', 'next', 'react', 'react-dom', 'ioredis',
       '@nestjs/common', '@nestjs/core', '@nestjs/platform-express', 'reflect-metadata', 'rxjs',
+      '@opentelemetry/api', '@opentelemetry/sdk-metrics', '@opentelemetry/sdk-trace-base',
     ),
     devDependencies: versions('@types/express', '@types/koa', '@types/node', 'msw', 'typescript', 'vitest'),
     files: {
       'probe.mjs': probe('import'),
+      'otel.mjs': otelRuntime('import'),
+      'otel.cjs': otelRuntime('require'),
       'nest.mjs': NEST_RUNTIME,
       'src/nest.mts': NEST,
       // Nest 12 is ESM-only: its users compile as ESM; decorators as Nest's own starter sets them
@@ -346,7 +396,7 @@ export const FIXTURES: Record<'node' | 'lean' | 'edge', Fixture> = {
     files: {
       'no-msw.mjs': NO_MSW_RUNTIME,
       'src/nodom.mts': module(CORE, NODE_KEYS, NODE_FRAMEWORKS),
-      'src/nomsw.mts': CORE,
+      'src/nomsw.mts': module(CORE, OTEL_NO_API),
       // TypeScript's own \`tsc --init\` Node setup and @tsconfig/node20: no DOM lib
       'tsconfig.nodom.json': tsconfig(['src/nodom.mts'], { module: 'nodenext', moduleResolution: 'nodenext', lib: ['ES2023'], types: ['node'] }),
       'tsconfig.nomsw.json': tsconfig(['src/nomsw.mts'], { module: 'nodenext', moduleResolution: 'nodenext' }),
@@ -357,7 +407,7 @@ export const FIXTURES: Record<'node' | 'lean' | 'edge', Fixture> = {
     dependencies: versions('hono'),
     devDependencies: versions('typescript'),
     files: {
-      'src/worker.ts': module(CORE, WEB_KEYS, HONO, 'export default { fetch: hono.fetch }\n'),
+      'src/worker.ts': module(CORE, WEB_KEYS, HONO, OTEL_NO_API, 'export default { fetch: hono.fetch }\n'),
       'tsconfig.json': tsconfig(['src/worker.ts'], { module: 'esnext', moduleResolution: 'bundler', lib: ['ES2022', 'DOM'], types: [] }),
     },
   },

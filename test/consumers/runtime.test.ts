@@ -64,6 +64,15 @@ describe.each(versions)('Node %s', (version) => {
     expect(JSON.parse(r.stdout)).toEqual({ statuses: [401, 403, 200] })
   })
 
+  it.each(['otel.mjs', 'otel.cjs'])('bearer-guard/otel records verifications through the OpenTelemetry SDK (%s)', async (file) => {
+    const r = await run(nodes[version] as string, [file], { cwd: dirs.node })
+    expect(r.stderr).toBe('')
+    expect(JSON.parse(r.stdout)).toEqual([
+      ['refused', 'missing_token', 1],
+      ['valid', null, 1],
+    ])
+  })
+
   it("require('bearer-guard/fastify') is the plugin function itself, carrying the named exports", () => {
     const cjs = (results.get(`${version} probe.cjs`) as Probe)['bearer-guard/fastify']
     expect(cjs?.type).toBe('function')

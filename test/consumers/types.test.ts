@@ -70,6 +70,8 @@ it('type-checks with TypeScript 5.9', async () => {
 it('gives each fixture only the packages it should have', () => {
   expect(existsSync(join(dirs.edge, 'node_modules', '@types', 'node'))).toBe(false)
   expect(existsSync(join(dirs.lean, 'node_modules', 'msw'))).toBe(false)
+  expect(existsSync(join(dirs.lean, 'node_modules', '@opentelemetry', 'api'))).toBe(false)
+  expect(existsSync(join(dirs.edge, 'node_modules', '@opentelemetry', 'api'))).toBe(false)
   expect(existsSync(join(dirs.lean, 'node_modules', 'next'))).toBe(false)
   expect(existsSync(join(dirs.node, 'node_modules', 'msw'))).toBe(true)
 })

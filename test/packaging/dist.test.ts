@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { builtinModules, createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -22,7 +22,7 @@ const subpaths = Object.entries(pkg.exports).filter(([k]) => k !== './package.js
   { import: { default: string }; require: { default: string } },
 ][]
 
-const FRAMEWORKS = ['express', 'fastify', 'fastify-plugin', 'koa', 'hono', 'next', '@nestjs/common', '@nestjs/core', 'msw', 'ioredis', 'redis']
+const FRAMEWORKS = ['express', 'fastify', 'fastify-plugin', 'koa', 'hono', 'next', '@nestjs/common', '@nestjs/core', 'msw', 'ioredis', 'redis', '@opentelemetry/api']
 const ALLOWED: Record<string, string[]> = {
   '.': [],
   './express': ['express'],
@@ -34,6 +34,7 @@ const ALLOWED: Record<string, string[]> = {
   './testing': ['msw'],
   './redis': ['ioredis', 'redis'],
   './presets': [],
+  './otel': ['@opentelemetry/api'],
 }
 
 /** Bare module specifiers a built file loads, following its relative chunks. */
@@ -103,6 +104,28 @@ describe('the built package', () => {
     expect(error instanceof esm.AuthError).toBe(false)
     expect(esm.isAuthError(error)).toBe(true)
     expect(esm.isAuthError(new Error('x'))).toBe(false)
+  })
+})
+
+describe('edge runtimes', () => {
+  // the subpaths an edge bundle (Next.js middleware, Vercel Edge, Workers) may import
+  const EDGE = ['.', './hono', './next', './presets', './otel']
+  const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]))
+
+  it.each(subpaths.filter(([name]) => EDGE.includes(name)))('%s imports no node: module (diagnostics_channel is looked up at run time)', (_name, entry) => {
+    for (const file of [entry.import.default, entry.require.default]) {
+      expect([...externals(join(root, file))].filter((m) => builtins.has(m) || m.startsWith('node:')), file).toEqual([])
+    }
+  })
+
+  it('names node:diagnostics_channel nowhere a bundler would follow it', () => {
+    for (const ext of ['.js', '.cjs']) {
+      const files = (readdirSync(dist, { recursive: true }) as string[]).filter((f) => f.endsWith(ext)).map((f) => join(dist, f))
+      const naming = files.filter((f) => /(?:\brequire|\bimport)\s*\(\s*["'`](?:node:)?diagnostics_channel|\bfrom\s*["'`](?:node:)?diagnostics_channel/.test(readFileSync(f, 'utf8')))
+      expect(naming, ext).toEqual([])
+      // and the channels are wired: the lookup is in the build
+      expect(files.some((f) => readFileSync(f, 'utf8').includes('getBuiltinModule')), ext).toBe(true)
+    }
   })
 })
 

@@ -27,6 +27,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import { InvalidTokenError, isAuthError, KeySourceUnavailableError, type AuthError } from '../errors.js'
+import { introspectEnd, introspectStart, type IntrospectMessage } from '../diagnostics.js'
 import { nodeCrypto } from '../keys/backend.js'
 import type { KeyState } from '../keys/verify-key.js'
 import { normalizeTyp } from '../limits.js'
@@ -70,6 +71,8 @@ export interface IntrospectionTarget {
    */
   readonly pending: Map<string, Promise<Verified>>
   readonly where: string
+  /** The configured issuer the endpoint belongs to (for the `bearer-guard:introspect` channel). */
+  readonly issuer: string | undefined
 }
 
 /** A cached answer: the verified token, or the refusal of an inactive (or unacceptable) one. */
@@ -157,18 +160,38 @@ export function createIntrospection(runtimes: readonly IssuerRuntime[], multi: b
     return flight
   }
 
-  async function introspectFresh(token: string, key: string, t: IntrospectionTarget): Promise<Verified> {
+  /** One call to the endpoint, published on `bearer-guard:introspect` when someone listens. */
+  function introspectFresh(token: string, key: string, t: IntrospectionTarget): Promise<Verified> {
+    const trace = introspectStart(t.where, t.issuer)
+    if (trace === undefined) return askServer(token, key, t, undefined)
+    const seen: Seen = { active: undefined, retried: false }
+    return askServer(token, key, t, seen).then(
+      (verified) => {
+        introspectEnd(trace, { outcome: 'active', cached: false, retried: seen.retried })
+        return verified
+      },
+      (error: unknown) => {
+        endRefused(trace, seen, error)
+        throw error
+      },
+    )
+  }
+
+  async function askServer(token: string, key: string, t: IntrospectionTarget, seen: Seen | undefined): Promise<Verified> {
     let answer: IntrospectionAnswer
     try {
       answer = await t.introspect(token)
     } catch (error) {
+      if (seen && error instanceof FetchJsonError) seen.retried = error.retried
       throw unavailable(t, error)
     }
+    if (seen) seen.retried = answer.retried
     const claims = answer.jwt !== undefined ? await verifySigned(answer.jwt, t) : answer.json
     if (claims === undefined || (t.cfg.signedResponse && answer.jwt === undefined)) {
       throw unavailable(t, new FetchJsonError('the answer is plain JSON, not an RFC 9701 JWT (signedResponse is set)', { kind: 'body' }))
     }
     const active = claims.active
+    if (seen && (active === true || active === false)) seen.active = active
     if (active !== true && active !== false) {
       throw unavailable(t, new FetchJsonError(`the answer's "active" is ${active === undefined ? 'missing' : 'not a boolean'}`, { kind: 'body' }))
     }
@@ -201,6 +224,8 @@ export function createIntrospection(runtimes: readonly IssuerRuntime[], multi: b
 
   /** A cached answer: the clock and the revocation store checked again; a refusal repeated. */
   function served(hit: Entry, t: IntrospectionTarget): MaybePromise<Verified> {
+    const trace = introspectStart(t.where, t.issuer)
+    if (trace !== undefined) introspectEnd(trace, { outcome: hit.verified ? 'active' : 'inactive', cached: true })
     const verified = hit.verified
     if (verified === undefined) {
       const refused = hit.refused as InvalidTokenError
@@ -279,6 +304,23 @@ export function confirmationOf(cnf: unknown): AuthContext['confirmation'] {
   return out.jkt === undefined && out['x5t#S256'] === undefined ? undefined : Object.freeze(out)
 }
 
+/** What a traced call learnt (only built when someone listens). */
+interface Seen {
+  active: boolean | undefined
+  retried: boolean
+}
+
+/** Ends a traced call that did not verify: `failed` (503: no usable answer), else what the server said. */
+function endRefused(trace: IntrospectMessage, seen: Seen, error: unknown): void {
+  if (isAuthError(error) && error.status === 503) {
+    const cause = error.cause instanceof FetchJsonError ? error.cause.causeKey : 'unavailable'
+    introspectEnd(trace, { outcome: 'failed', cause, reason: error.reason, retried: seen.retried, error })
+  } else {
+    // the server answered: inactive, or active but refused by the claim checks (the verify channel has why)
+    introspectEnd(trace, { outcome: seen.active === true ? 'active' : 'inactive', cached: false, retried: seen.retried })
+  }
+}
+
 /** Slots of the front table: a power of two. */
 const FRONT_SIZE = 4096
 
@@ -297,6 +339,7 @@ function createTarget(rt: IssuerRuntime, cacheMax: number | false): Introspectio
     cache: cacheMax === false || cfg.cacheMaxAge === 0 ? undefined : new LRUCache<string, Entry>({ max: cacheMax, dispose }),
     front,
     pending: new Map(),
+    issuer,
     where: cfg.endpoint?.href ?? `${issuer ?? 'the issuer'} (discovered endpoint)`,
   }
 }

@@ -35,6 +35,8 @@ export interface IntrospectionAnswer {
   noStore: boolean
   /** `Cache-Control: max-age`, seconds, when given. */
   maxAge: number | undefined
+  /** The request was sent again after a dropped connection. */
+  retried: boolean
 }
 
 /** Asks the authorization server about a token. Rejects with `FetchJsonError`. */
@@ -80,14 +82,18 @@ export function createIntrospectionClient(cfg: NormalizedIntrospection, issuer: 
       form.set('client_assertion', await (assertions as AssertionSigner)(issuer ?? url.href, url))
     }
     // idempotent: a read (see the module's comment); sent again only after a dropped connection
-    const { text, headers: answered } = await fetchBody(url, { ...fetchOptions, headers: { ...cfg.headers, ...headers } }, { form: form.toString(), accept, idempotent: true })
+    let retried = false
+    const onRetry = () => {
+      retried = true
+    }
+    const { text, headers: answered } = await fetchBody(url, { ...fetchOptions, onRetry, headers: { ...cfg.headers, ...headers } }, { form: form.toString(), accept, idempotent: true })
     const { noStore, maxAge } = cacheDirectives(answered.get('cache-control'))
     const type = (answered.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase()
     if (type === INTROSPECTION_JWT) {
       const jwt = text.trim()
-      return { json: undefined, jwt, noStore, maxAge }
+      return { json: undefined, jwt, noStore, maxAge, retried }
     }
-    return { json: parseJsonObject(text, `POST ${url.href}`), jwt: undefined, noStore, maxAge }
+    return { json: parseJsonObject(text, `POST ${url.href}`), jwt: undefined, noStore, maxAge, retried }
   }
 }
 

@@ -16,6 +16,7 @@ import { InvalidTokenError, KeySourceUnavailableError } from '../errors.js'
 import { keyFromJwk } from '../keys/jwk.js'
 import { createSelector, type KeySource, type Selection } from '../keys/select.js'
 import { describeKey, retire, type VerifyKey } from '../keys/verify-key.js'
+import { jwksFetchStart, jwksFetchEnd } from '../diagnostics.js'
 import { MAX_JWKS_KEYS } from '../limits.js'
 import type { Algorithm } from '../types.js'
 import { fetchJson, FetchJsonError, type FetchJsonOptions } from './fetch-json.js'
@@ -74,6 +75,9 @@ export function createJwksCache(source: URL | ((options: FetchJsonOptions) => Pr
     // whether a GET of this fetch (discovery or JWKS) was sent twice, for the events
     let retried = false
     const fetchOptions: FetchJsonOptions = { ...options, onRetry: () => (retried = true) }
+    // the bearer-guard:jwks channel (diagnostics.ts): undefined, and nothing built, when nobody listens
+    const trace = jwksFetchStart(uri?.href ?? '')
+    let skipped = 0
     try {
       if (!uri) uri = await (source as (options: FetchJsonOptions) => Promise<URL>)(fetchOptions)
       const body = await fetchJson(uri, fetchOptions)
@@ -91,6 +95,7 @@ export function createJwksCache(source: URL | ((options: FetchJsonOptions) => Pr
           next.push(same ?? result.key)
         } else {
           const who = describeKey(jwk)
+          skipped++
           options.onEvent?.({
             type: 'skipped-key',
             detail: `${who} skipped: ${result.skipped}`,
@@ -108,18 +113,22 @@ export function createJwksCache(source: URL | ((options: FetchJsonOptions) => Pr
       fetchedAt = Date.now()
       lastFailure = ''
       options.onEvent?.({ type: 'fetched', detail: `${next.length} keys from ${uri.href}`, uri: uri.href, retried })
+      jwksFetchEnd(trace, { outcome: 'fetched', uri: uri.href, keys: next.length, skipped, retried })
     } catch (error) {
       failedAt = Date.now()
       lastFailure = (error as Error).message
       const staleUntil = fetchedAt + maxAgeMs + staleMs
+      const cause = error instanceof FetchJsonError ? error.causeKey : lastFailure
+      const stale = keys !== undefined && failedAt <= staleUntil
       options.onEvent?.({
         type: 'fetch-failed',
         detail: lastFailure,
         uri: uri?.href,
-        cause: error instanceof FetchJsonError ? error.causeKey : lastFailure,
-        stale: keys && failedAt <= staleUntil ? { fetchedAt, until: staleUntil } : undefined,
+        cause,
+        stale: stale ? { fetchedAt, until: staleUntil } : undefined,
         retried,
       })
+      jwksFetchEnd(trace, { outcome: 'failed', uri: uri?.href, cause, reason: lastFailure, stale, retried, error })
       throw new KeySourceUnavailableError({
         reason: `JWKS unavailable: ${lastFailure}`,
         retryAfter: Math.max(1, Math.ceil(backoffMs / 1000)),
