@@ -7,6 +7,7 @@
 import { z } from 'zod'
 import { parseDuration } from './duration.js'
 import { ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS } from './keys.js'
+import { resourceAudience, resourceUrlProblem } from './resource.js'
 import type {
   Algorithm,
   AudiencePredicate,
@@ -78,6 +79,8 @@ export interface NormalizedOptions {
   cache: false | { max: number }
   /** `undefined`: the default (`console`). */
   logger: Logger | false | undefined
+  /** The resource identifier (RFC 8707) this verifier protects, as given. */
+  resource: string | undefined
 }
 
 const ALGORITHMS = [...ASYMMETRIC_ALGORITHMS, ...SYMMETRIC_ALGORITHMS] as const
@@ -219,6 +222,10 @@ const verifierWideSchema = z.object({
       'expected false or an object with a warn(message) method, such as console',
     )
     .optional(),
+  resource: z.custom<string | URL>().superRefine((v, ctx) => {
+    const problem = resourceUrlProblem(v)
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
+  }).optional(),
 })
 const VERIFIER_WIDE = Object.keys(verifierWideSchema.shape) as readonly string[]
 
@@ -413,6 +420,8 @@ export function normalizeOptions(input: VerifierOptions): NormalizedOptions {
   }
   const { wide: wideRaw, rest } = splitWide(input as Record<string, unknown>)
   const wide = verifierWideSchema.safeParse(wideRaw)
+  // `resource` is the default audience (of every entry of `issuers`); an explicit `audience` wins
+  if (wideRaw.resource !== undefined && rest.audience === undefined) rest.audience = resourceAudience(wideRaw.resource)
   if ('issuers' in rest) {
     const { issuers, ...defaults } = rest
     if (!wide.success) throw toTypeError(wide.error.issues)
@@ -459,10 +468,11 @@ export function normalizeOptions(input: VerifierOptions): NormalizedOptions {
   return Object.freeze({ entries: Object.freeze([normalizeEntry(parsed.data)]), multi: false, ...normalizeWide(wide.data) })
 }
 
-function normalizeWide(w: z.infer<typeof verifierWideSchema>): Pick<NormalizedOptions, 'maxTokenLength' | 'cache' | 'logger'> {
+function normalizeWide(w: z.infer<typeof verifierWideSchema>): Pick<NormalizedOptions, 'maxTokenLength' | 'cache' | 'logger' | 'resource'> {
   return {
     maxTokenLength: w.maxTokenLength ?? DEFAULTS.maxTokenLength,
     cache: w.cache === false ? false : { max: w.cache?.max ?? DEFAULTS.cacheMax },
     logger: w.logger,
+    resource: w.resource === undefined ? undefined : String(w.resource),
   }
 }
