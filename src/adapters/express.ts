@@ -4,10 +4,11 @@
  * @module bearer-guard/express
  */
 import type { Request, RequestHandler, Response } from 'express'
-import { admitRequest, guardMiddleware, refuse, runGuard, toVerifier } from '../core/adapter.js'
+import { admitRequest, checkAuthOptions, guardFailureOptions, guardMiddleware, refuse, runGuard, toVerifier } from '../core/adapter.js'
 import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js'
 import type { Guard } from '../core/guards.js'
 import { nodeRequest, type AuthRequest } from '../core/request.js'
+import { protectedResourceHandler, type ProtectedResourceOptions } from '../core/resource-metadata.js'
 import type { AuthContext, RegisteredClaims, Verifier, VerifierOptions } from '../core/types.js'
 
 declare global {
@@ -46,11 +47,12 @@ export function requireAuth(
   options: ExpressAuthOptions = {},
 ): RequestHandler {
   const v = toVerifier<RegisteredClaims>(verifier)
+  checkAuthOptions(options)
   return async function bearerGuardAuth(req, res, next) {
     try {
       req.auth = await admitRequest(v, requestOf(req), options, req)
     } catch (error) {
-      return refuse(express, error, options, req, res).catch(next)
+      return refuse(express, error, guardFailureOptions(req, options), req, res).catch(next)
     }
     next()
   }
@@ -97,6 +99,31 @@ const express: Framework<Ctx, void> = {
 }
 
 const guards = guardMiddleware<ExpressGuardOptions, RequestHandler, RegisteredClaims>(check)
+
+/**
+ * Serves the protected-resource metadata (RFC 9728) of a resource at
+ * `/.well-known/oauth-protected-resource` + its path (GET, HEAD, OPTIONS; 405 otherwise), and passes
+ * every other request on. Options are validated now (a `TypeError` names the bad one).
+ *
+ * @example The metadata of an MCP server, and challenges that point to it.
+ * ```ts
+ * import { protectedResource, requireAuth } from 'bearer-guard/express'
+ * app.use(protectedResource({ verifier, authorizationServers: ['https://auth.example.com'], scopesSupported: ['tools:read'] }))
+ * app.post('/mcp', requireAuth(verifier, { resourceMetadata: true }), mcpHandler)
+ * ```
+ * @param options The RFC 9728 members in camelCase (`resource`, `authorizationServers`, …), `verifier`, `cacheMaxAge`.
+ */
+export function protectedResource(options: ProtectedResourceOptions): RequestHandler {
+  const metadata = protectedResourceHandler(options)
+  return function bearerGuardProtectedResource(req, res, next) {
+    // the path the client asked for, whatever router this is mounted on
+    const answer = metadata.answer(req.method, req.originalUrl ?? req.url)
+    if (answer === undefined) return next()
+    res.status(answer.status).set(answer.headers)
+    if (answer.body === undefined) res.end()
+    else res.send(answer.body)
+  }
+}
 
 /**
  * 401 without a prior `requireAuth`, 403 `insufficient_scope` unless `req.auth` has the role(s).

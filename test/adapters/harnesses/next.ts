@@ -1,12 +1,12 @@
 import { NextRequest } from 'next/server'
 import type { AuthError } from 'bearer-guard'
-import { withAuth, type WithAuthOptions } from 'bearer-guard/next'
-import { CUSTOM, type Harness } from '../conformance-cases.js'
+import { protectedResource, withAuth, type WithAuthOptions } from 'bearer-guard/next'
+import { CUSTOM, METADATA_URL, PROTECTED_RESOURCE, type Harness } from '../conformance-cases.js'
 
 export const nextHarness: Harness = {
   name: 'next',
   transport: 'route handlers called with real NextRequest objects (in process)',
-  async start({ verifier, downVerifier, foreignVerifier, ran, failed }) {
+  async start({ verifier, downVerifier, foreignVerifier, resourceVerifier, ran, failed }) {
     const onError = (error: AuthError) =>
       Response.json(CUSTOM.body(error), { status: CUSTOM.status, headers: [[...CUSTOM.header]] })
     const onFailure = (error: AuthError) => failed(error.code)
@@ -36,17 +36,30 @@ export const nextHarness: Harness = {
       '/inherit-own': route('inherit-own', { realm: 'admin', onFailure, roles: 'admin' }),
       '/optional-role': route('optional-role', { optional: true, realm: 'orders', roles: 'admin' }),
       '/foreign-optional': route('foreign-optional', { verifier: foreignVerifier, optional: true }),
+      '/metadata': route('metadata', { resourceMetadata: METADATA_URL }),
+      '/metadata-scoped': route('metadata-scoped', { resourceMetadata: METADATA_URL, scopes: 'orders:write' }),
+      '/metadata-resource': route('metadata-resource', { verifier: resourceVerifier, resourceMetadata: true }),
+      '/metadata-request': route('metadata-request', { resourceMetadata: true }),
     }
+    // app/.well-known/oauth-protected-resource/[[...path]]/route.ts
+    const wellKnown = protectedResource(PROTECTED_RESOURCE) as unknown as Record<string, (request: NextRequest) => Response>
     return {
-      async fetch(path, authorization) {
+      async fetch(path, authorization, init = {}) {
         // several lines joined by Headers (", "), as a Web runtime gives them; Next's own Node
         // server keeps only the first line (see next-server.test.ts). Values are ByteStrings.
-        const headers = new Headers()
+        const { host = 'localhost:3000', ...others } = init.headers ?? {}
+        const headers = new Headers(others)
         for (const value of authorization === undefined ? [] : [authorization].flat()) {
           headers.append('authorization', value)
         }
-        const request = new NextRequest(`http://localhost:3000${path}`, { headers })
-        return (routes[path] as (typeof routes)[string])(request, { params: Promise.resolve({}) })
+        const method = init.method ?? 'GET'
+        const request = new NextRequest(`http://${host}${path}`, { headers, method })
+        const pathname = request.nextUrl.pathname
+        if (pathname.startsWith('/.well-known/oauth-protected-resource')) return (wellKnown[method] as (r: NextRequest) => Response)(request)
+        const handle = routes[pathname]
+        // Next answers a path without a route 404, and HEAD for a GET route by itself
+        if (!handle) return new Response(null, { status: 404 })
+        return handle(request, { params: Promise.resolve({}) })
       },
       close: async () => {},
     }
