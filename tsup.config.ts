@@ -12,6 +12,7 @@ const entry = {
   testing: 'src/testing/index.ts',
   redis: 'src/redis/index.ts',
   presets: 'src/presets/index.ts',
+  mcp: 'src/mcp/index.ts',
 }
 
 const shared: Options = {
@@ -25,7 +26,7 @@ const shared: Options = {
   clean: false,
   target: 'node20',
   treeshake: true,
-  external: ['express', 'fastify', 'fastify-plugin', 'koa', 'hono', 'next', 'msw', 'ioredis', 'redis'],
+  external: ['express', 'fastify', 'fastify-plugin', 'koa', 'hono', 'next', 'msw', 'ioredis', 'redis', '@modelcontextprotocol/sdk'],
 }
 
 /** The ESM build, with the `bearer-guard` bin (package.json "bin": npx bearer-guard inspect; ESM only). */

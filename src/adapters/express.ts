@@ -9,17 +9,34 @@ import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js
 import type { Guard } from '../core/guards.js'
 import { nodeRequest, type AuthRequest } from '../core/request.js'
 import { protectedResourceHandler, type ProtectedResourceOptions } from '../core/resource-metadata.js'
-import type { AuthContext, RegisteredClaims, Verifier, VerifierOptions } from '../core/types.js'
+import type { AuthContext, Register, RegisteredClaims, Verifier, VerifierOptions } from '../core/types.js'
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** Set by `requireAuth`; `undefined` before it ran, or with `optional` and no token. */
-      auth?: AuthContext
+      /**
+       * Set by `requireAuth`; `undefined` before it ran, or with `optional` and no token. Typed
+       * `AuthContext`, or `Register['expressAuth']` where declared (see `ExpressAuth`).
+       */
+      auth?: ExpressAuth
     }
   }
 }
+
+/**
+ * The type of `req.auth`: `AuthContext`, unless the project declares `expressAuth` on `Register`.
+ * The MCP SDK's `requireBearerAuth` types `req.auth` as its `AuthInfo`; a project using both
+ * declares the union once (docs/mcp.md), so that both augmentations of Express's request agree.
+ *
+ * @example A project with bearer-guard/express and the MCP SDK's Express middleware.
+ * ```ts
+ * import type { AuthContext } from 'bearer-guard'
+ * import type { AuthInfo } from 'bearer-guard/mcp'
+ * declare module 'bearer-guard' { interface Register { expressAuth: AuthContext | AuthInfo } }
+ * ```
+ */
+export type ExpressAuth = Register extends { expressAuth: infer A } ? A : AuthContext
 
 type Ctx = [req: Request, res: Response]
 /**
@@ -50,7 +67,8 @@ export function requireAuth(
   checkAuthOptions(options)
   return async function bearerGuardAuth(req, res, next) {
     try {
-      req.auth = await admitRequest(v, requestOf(req), options, req)
+      // through `unknown`: `req.auth` may be typed otherwise in the project (see `ExpressAuth`)
+      ;(req as unknown as { auth?: AuthContext }).auth = await admitRequest(v, requestOf(req), options, req)
     } catch (error) {
       return refuse(express, error, guardFailureOptions(req, options), req, res).catch(next)
     }
@@ -83,7 +101,7 @@ function host(req: Request): string | undefined {
 
 function check(guard: Guard, options: ExpressGuardOptions): RequestHandler {
   return function bearerGuardCheck(req, res, next) {
-    const refused = runGuard(express, guard, options, req, req.auth, req, res)
+    const refused = runGuard(express, guard, options, req, req.auth as AuthContext | undefined, req, res)
     if (refused) return void refused.catch(next)
     next()
   }

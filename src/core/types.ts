@@ -260,7 +260,8 @@ export type VerifierOptions<S extends ZodType | undefined = ZodType | undefined>
 
 /**
  * Declaration-merging hook: `declare module 'bearer-guard' { interface Register { claims: MyClaims } }`
- * types `auth.claims` on every framework's request object.
+ * types `auth.claims` on every framework's request object; `expressAuth` types Express's `req.auth`
+ * (see `ExpressAuth` of bearer-guard/express: a project that also uses the MCP SDK's Express middleware).
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface Register {}
