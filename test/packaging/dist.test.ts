@@ -22,7 +22,7 @@ const subpaths = Object.entries(pkg.exports).filter(([k]) => k !== './package.js
   { import: { default: string }; require: { default: string } },
 ][]
 
-const FRAMEWORKS = ['express', 'fastify', 'fastify-plugin', 'koa', 'hono', 'next', '@nestjs/common', '@nestjs/core', 'msw', 'ioredis', 'redis']
+const FRAMEWORKS = ['express', 'fastify', 'fastify-plugin', 'koa', 'hono', 'next', '@nestjs/common', '@nestjs/core', 'msw', 'ioredis', 'redis', '@modelcontextprotocol/sdk']
 const ALLOWED: Record<string, string[]> = {
   '.': [],
   './express': ['express'],
@@ -34,6 +34,7 @@ const ALLOWED: Record<string, string[]> = {
   './testing': ['msw'],
   './redis': ['ioredis', 'redis'],
   './presets': [],
+  './mcp': ['@modelcontextprotocol/sdk'],
 }
 
 /** Bare module specifiers a built file loads, following its relative chunks. */
@@ -139,6 +140,7 @@ describe('what the built files need', () => {
       './next': ['next/server.js'],
       './nestjs': ['@nestjs/common', '@nestjs/core'],
       './redis': ['ioredis'],
+      './mcp': ['@modelcontextprotocol/sdk/server/auth/provider.js', '@modelcontextprotocol/sdk/server/auth/types.js'],
     }
     expect([...specifiers].filter((s) => s !== 'zod' && !(own[name] ?? []).includes(s))).toEqual([])
   })
