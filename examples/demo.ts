@@ -3,7 +3,8 @@
  *
  * Starts the auth service and the six resource services (Express, Fastify, Koa, Hono, Next.js, NestJS) on
  * 127.0.0.1 with free ports, walks the seed's §四.3 scenario against each of them, prints one
- * table (rows = steps, columns = frameworks) and exits non-zero if any cell deviates.
+ * table (rows = steps, columns = frameworks) and exits non-zero if any cell deviates. Then the MCP
+ * server (examples/mcp-server) answers the MCP SDK's client.
  *
  *   node --import tsx examples/demo.ts [--hs256] [--only express,koa] [--rebuild] [--src] [--verbose]
  *                                      [--browser]
@@ -32,6 +33,7 @@ import {
   tail,
   type Framework,
 } from './shared/system.js'
+import { walkMcp } from './mcp-server/walk.js'
 import { findChromium, runWalk, startBrowserSystem, startWalker } from './web/walk.js'
 
 const { values: args } = parseArgs({
@@ -371,8 +373,9 @@ async function main(): Promise<number> {
 
   let code: number
   try {
-    const { auth, apis } = await startSystem(group, {
+    const { auth, apis, mcp } = await startSystem(group, {
       frameworks,
+      mcp: true,
       nodeEnv: srcEnv,
       authEnv: {
         ...secretEnv,
@@ -408,7 +411,8 @@ async function main(): Promise<number> {
       )
     }
 
-    const ok = printTable(skipped)
+    const tableOk = printTable(skipped)
+    const ok = (await mcpStep(auth.url, `${mcp!.url}/mcp`)) && tableOk
     if (!ok) {
       console.log('\nDeviations:')
       printProblems()
@@ -426,6 +430,14 @@ async function main(): Promise<number> {
     await stopAll()
     removeDataDir()
   }
+}
+
+/** The MCP step: the SDK's client against the MCP server example (examples/mcp-server/walk.ts). */
+async function mcpStep(authUrl: string, resource: string): Promise<boolean> {
+  console.log(`\nMCP server ${resource} (the MCP SDK's client):`)
+  const checks = await walkMcp(authUrl, resource)
+  for (const c of checks) console.log(`  ${c.problem ? '✗' : '✓'} ${c.title}${c.problem ? `: ${c.problem}` : ''}`)
+  return checks.every((c) => !c.problem)
 }
 
 // -- the browser walk (--browser) -----------------------------------------------------------
