@@ -28,6 +28,8 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 20_000,
           hookTimeout: 60_000,
+          // type tests (*.test-d.ts): type-checked (the repo's tsconfig, these files only) by every run, never executed
+          typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './test/tsconfig.test-d.json' },
         },
       },
       {

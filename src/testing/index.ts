@@ -17,5 +17,5 @@ export type {
   TestIssuer,
   TestIssuerOptions,
   VerifierMode,
-} from './test-issuer.js'
+} from './types.js'
 export type { LoopbackServer } from './node-server.js'

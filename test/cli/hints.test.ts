@@ -4,11 +4,12 @@
  * hint rule answers its own scenario.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createVerifier, InvalidRequestError, InvalidTokenError, isAuthError, type AuthError, type IssuerOptions } from 'bearer-guard'
+import { createVerifier, InvalidRequestError, InvalidTokenError, type AuthError, type IssuerOptions } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
 import { keycloak } from 'bearer-guard/presets'
 import { factsOf, failedUrls, HINT_IDS, hintFor, readReason, REASON_PATTERNS, type HintId, type ReasonPattern } from '../../src/cli/hints.js'
 import { configOf } from '../../src/cli/plan.js'
+import { rejection } from '../helpers/rejection.js'
 
 let issuer: TestIssuer
 
@@ -22,14 +23,8 @@ afterAll(async () => {
 const quiet = { logger: false as const, cache: false as const }
 
 /** The refusal of `token` by a verifier with these options. */
-async function refusal(options: IssuerOptions<undefined>, token: string): Promise<AuthError> {
-  try {
-    await createVerifier({ ...quiet, ...options }).verifyAccessToken(token)
-  } catch (error) {
-    if (isAuthError(error)) return error
-    throw error
-  }
-  throw new Error('the token was accepted')
+function refusal(options: IssuerOptions<undefined>, token: string): Promise<AuthError> {
+  return rejection(createVerifier({ ...quiet, ...options }).verifyAccessToken(token))
 }
 
 const keys = (overrides: Partial<IssuerOptions<undefined>> = {}) => issuer.verifierOptions('keys', { ...quiet, ...overrides })

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as presets from 'bearer-guard/presets'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
 import { parseCommandLine, suggest } from '../../src/cli/args.js'
@@ -16,6 +16,7 @@ import { buildPlan } from '../../src/cli/plan.js'
 import { flagOf, PRESETS } from '../../src/cli/presets.js'
 import { safe, useColor } from '../../src/cli/render.js'
 import { span } from '../../src/cli/time.js'
+import { freezeClock } from '../helpers/clock.js'
 
 interface Run {
   code: number
@@ -51,9 +52,6 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await issuer.close()
-})
-afterEach(() => {
-  vi.useRealTimers()
 })
 
 describe('the preset table', () => {
@@ -279,9 +277,8 @@ describe('reading the token', () => {
 
 describe('times', () => {
   it('are relative to now, in text and in JSON', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
     const iat = 1_700_000_000
-    vi.setSystemTime((iat + 480) * 1000)
+    freezeClock((iat + 480) * 1000)
     const token = jwt({ alg: 'RS256' }, { iat, nbf: iat + 490, exp: iat + 300, auth_time: iat - 7200 })
     const r = await cli(['inspect', token])
     expect(r.out).toMatch(/^ {2}iat +1700000000 {2}2023-11-14T22:13:20\.000Z {2}issued 8 min ago$/m)

@@ -3,6 +3,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createVerifier, InvalidTokenError, TokenExpiredError } from 'bearer-guard'
 import { ATTACKS, createFixture, keysOptions, secretOptions, type Fixture } from '../helpers/attack-table.js'
 import { BACKENDS, useBackend } from '../helpers/backends.js'
+import { freezeClock } from '../helpers/clock.js'
 import { b64, b64json, expectRefused, forge, validClaims } from '../helpers/forge.js'
 
 let fx: Fixture
@@ -11,7 +12,6 @@ beforeAll(async () => {
 })
 
 afterEach(() => {
-  vi.useRealTimers()
   vi.restoreAllMocks()
 })
 
@@ -85,6 +85,12 @@ describe.each(BACKENDS)('attacks through the %s crypto backend', (backend) => {
     expect(() => createVerifier(keysOptions(fx.rsa1024.publicJwk as JWK))).toThrow(/no usable verification key \(RSA modulus of 1024 bits\)/)
   })
 
+  it('skips an RSA key under 2048 bits next to a usable one, and warns once', () => {
+    const warn = vi.fn()
+    createVerifier(keysOptions([fx.rsa1024.publicJwk as JWK, fx.rsa.publicJwk as JWK], { logger: { warn } }))
+    expect(warn.mock.calls).toEqual([['bearer-guard: option "keys": key "rsa-1024" skipped: RSA modulus of 1024 bits']])
+  })
+
   it('does not let __proto__ or constructor claims pollute prototypes', async () => {
     const now = Math.floor(Date.now() / 1000)
     const payload =
@@ -131,10 +137,7 @@ describe.each(BACKENDS)('attacks through the %s crypto backend', (backend) => {
 describe.each(BACKENDS)('clock tolerance at its edges through the %s crypto backend', (backend) => {
   useBackend(backend)
   const T = 1_800_000_000
-  const at = (seconds: number) => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(seconds * 1000)
-  }
+  const at = (seconds: number) => freezeClock(seconds * 1000)
   const verifier = () => createVerifier(keysOptions(fx.rsa.publicJwk as JWK, { clockTolerance: 30 }))
   const token = (claims: Record<string, unknown>) => forge(fx.rsa, { claims: validClaims({ iat: T - 100, exp: T + 300, ...claims }) })
 

@@ -1,12 +1,10 @@
 /** Node only: the issuer listens on a real 127.0.0.1 socket. */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createVerifier } from 'bearer-guard'
-import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
+import type { TestIssuer } from 'bearer-guard/testing'
+import { useIssuers } from '../helpers/issuers.js'
 
-const open: TestIssuer[] = []
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((i) => i.close()))
-})
+const issuers = useIssuers()
 
 const BURST = 200
 
@@ -16,11 +14,11 @@ async function tokens(issuer: TestIssuer, n: number): Promise<string[]> {
 
 describe('cold start over a real loopback server', () => {
   it(`makes one discovery fetch and one JWKS fetch for ${BURST} concurrent verifications`, async () => {
-    const issuer = await createTestIssuer({ listen: true, algorithm: 'ES256' })
-    open.push(issuer)
+    const issuer = await issuers.issue({ listen: true, algorithm: 'ES256' })
     const verifier = createVerifier(issuer.verifierOptions('discovery'))
     const batch = await tokens(issuer, BURST)
-    await Promise.all(batch.map((t) => verifier.verifyAccessToken(t)))
+    const results = await Promise.all(batch.map((t) => verifier.verifyAccessToken(t)))
+    expect(results.map((r) => r.subject)).toEqual(batch.map((_, i) => `user-${i}`))
     expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 })
   })
 })

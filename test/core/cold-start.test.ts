@@ -1,22 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createVerifier, verifyAccessToken } from 'bearer-guard'
-import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
-import { setupMswServer } from '../helpers/msw-server.js'
+import type { TestIssuer } from 'bearer-guard/testing'
+import { useIssuers } from '../helpers/issuers.js'
 
-// Issue 6: a burst of requests on a cold verifier fetches the keys once, not once per request.
-const msw = setupMswServer()
-const open: TestIssuer[] = []
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((i) => i.close()))
-})
+// A burst of requests on a cold verifier fetches the keys once, not once per request.
+const issuers = useIssuers()
 
 const BURST = 200
 
-async function issuerOnMsw(algorithm: 'RS256' | 'ES256' = 'ES256'): Promise<TestIssuer> {
-  const issuer = await createTestIssuer({ algorithm })
-  open.push(issuer)
-  msw.use(...(await issuer.mswHandlers()))
-  return issuer
+function issuerOnMsw(algorithm: 'RS256' | 'ES256' = 'ES256'): Promise<TestIssuer> {
+  return issuers.serve({ algorithm })
 }
 
 /** Signs `n` distinct tokens (distinct subjects), so no verified-token cache can answer. */

@@ -1,15 +1,11 @@
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createVerifier, KeySourceUnavailableError, type AuthError } from 'bearer-guard'
-import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
+import { describe, expect, it, vi } from 'vitest'
+import { createVerifier, KeySourceUnavailableError } from 'bearer-guard'
 import { discoverJwksUri, discoveryUrls } from '../../src/core/discovery.js'
-import { setupMswServer } from '../helpers/msw-server.js'
+import { FROZEN_AT, freezeClock } from '../helpers/clock.js'
+import { useIssuers } from '../helpers/issuers.js'
+import { rejection } from '../helpers/rejection.js'
 
-const msw = setupMswServer()
-const open: TestIssuer[] = []
-afterEach(async () => {
-  vi.useRealTimers()
-  await Promise.all(open.splice(0).map((i) => i.close()))
-})
+const issuers = useIssuers()
 
 const json = (body: unknown, status = 200) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
@@ -18,8 +14,7 @@ type Route = (url: URL, request: Request) => Response | Promise<Response> | unde
 
 /** An issuer whose endpoints are reached through a recording `fetch`; `route` may answer first. */
 async function setup(issuerUrl = 'https://auth.test', route: Route = () => undefined) {
-  const issuer = await createTestIssuer({ issuer: issuerUrl, algorithm: 'ES256' })
-  open.push(issuer)
+  const issuer = await issuers.issue({ issuer: issuerUrl, algorithm: 'ES256' })
   const urls: string[] = []
   const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = new Request(input, init)
@@ -28,15 +23,6 @@ async function setup(issuerUrl = 'https://auth.test', route: Route = () => undef
   }) as typeof globalThis.fetch
   const verifier = createVerifier(issuer.verifierOptions('discovery', { jwks: { fetch, timeout: '200ms' }, cache: false, logger: false }))
   return { issuer, verifier, urls }
-}
-
-async function failure(promise: Promise<unknown>): Promise<AuthError> {
-  try {
-    await promise
-  } catch (error) {
-    return error as AuthError
-  }
-  throw new Error('verification succeeded')
 }
 
 describe('discoveryUrls', () => {
@@ -89,7 +75,7 @@ describe('discovery', () => {
   it('does not try RFC 8414 after a timeout, and answers 503', async () => {
     const { issuer, verifier, urls } = await setup()
     issuer.simulate('discovery', 'timeout')
-    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
     expect(error.reason).toMatch(/discovery for https:\/\/auth\.test failed: GET .* timed out/)
     expect(urls).toEqual([issuer.discoveryUri])
@@ -103,7 +89,7 @@ describe('discovery', () => {
     const { issuer, verifier, urls } = await setup('https://auth.test', () =>
       Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error(message), { code }) })),
     )
-    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
     expect(error.reason).toMatch(/^JWKS unavailable: discovery for https:\/\/auth\.test failed: /)
     expect(error.reason).toMatch(reason)
@@ -111,15 +97,14 @@ describe('discovery', () => {
   })
 
   it('warns through the logger with the root cause, once per minute', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    const issuer = await createTestIssuer({ issuer: 'https://auth.test', algorithm: 'ES256' })
-    open.push(issuer)
+    const clock = freezeClock(FROZEN_AT)
+    const issuer = await issuers.issue({ issuer: 'https://auth.test', algorithm: 'ES256' })
     const dns = (() => Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND auth.test'), { code: 'ENOTFOUND' }) }))) as unknown as typeof fetch
     const warn = vi.fn()
     const verifier = createVerifier(issuer.verifierOptions('discovery', { jwks: { fetch: dns }, cache: false, logger: { warn } }))
     for (let i = 0; i < 3; i++) {
-      await failure(verifier.verifyAccessToken(await issuer.sign()))
-      vi.setSystemTime(Date.now() + 6000)
+      await rejection(verifier.verifyAccessToken(await issuer.sign()))
+      clock.advance(6)
     }
     expect(warn.mock.calls).toEqual([
       [
@@ -128,19 +113,19 @@ describe('discovery', () => {
     ])
   })
 
-  it('tries RFC 8414 after a 5xx from OIDC discovery and stops after a failure without a status (the comment and the code agree)', async () => {
+  it('tries RFC 8414 after a 5xx from OIDC discovery and stops after a failure without a status', async () => {
     const statuses = await setup('https://auth.test', (url) => (url.pathname.endsWith('/openid-configuration') ? json({}, 503) : undefined))
     await statuses.verifier.verifyAccessToken(await statuses.issuer.sign())
     expect(statuses.urls).toEqual([statuses.issuer.discoveryUri, statuses.issuer.metadataUri, statuses.issuer.jwksUri])
     const body = await setup('https://auth.test', (url) => (url.pathname.endsWith('/openid-configuration') ? new Response('<html>') : undefined))
-    await failure(body.verifier.verifyAccessToken(await body.issuer.sign()))
+    await rejection(body.verifier.verifyAccessToken(await body.issuer.sign()))
     expect(body.urls).toEqual([body.issuer.discoveryUri])
   })
 
   it('answers 503 when neither metadata document exists', async () => {
     const { issuer, verifier } = await setup()
     issuer.simulate('discovery', 404)
-    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
     expect(error.reason).toMatch(/answered 404; GET .*oauth-authorization-server answered 404/)
   })
@@ -153,7 +138,7 @@ describe('discovery', () => {
     const { issuer, verifier, urls } = await setup('https://auth.test', (url) =>
       url.pathname.endsWith('/openid-configuration') ? json({ issuer: claimed, jwks_uri: 'https://evil.test/jwks' }) : undefined,
     )
-    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
     expect(error.reason).toContain(`issuer "${claimed}" does not equal "https://auth.test"`)
     expect(urls.some((u) => u.startsWith('https://evil.test'))).toBe(false)
@@ -167,33 +152,31 @@ describe('discovery', () => {
     const { issuer, verifier } = await setup('https://auth.test', (url) =>
       url.pathname.endsWith('/openid-configuration') ? json({ issuer: 'https://auth.test', ...extra }) : undefined,
     )
-    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
     expect(error.reason).toMatch(reason)
   })
 
   it('discovers again after a failure, once the backoff has passed', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    const { issuer, verifier } = await setup()
+    const clock = freezeClock(FROZEN_AT)
+    const { issuer, verifier, urls } = await setup()
     issuer.simulate('discovery', 503)
-    await failure(verifier.verifyAccessToken(await issuer.sign()))
+    await rejection(verifier.verifyAccessToken(await issuer.sign()))
     issuer.simulate('discovery', null)
-    vi.setSystemTime(Date.now() + 6000)
-    await expect(verifier.verifyAccessToken(await issuer.sign())).resolves.toBeDefined()
+    clock.advance(6)
+    await expect(verifier.verifyAccessToken(await issuer.sign())).resolves.toMatchObject({ issuer: 'https://auth.test', subject: 'user-123' })
+    expect(urls.at(-1)).toBe(issuer.jwksUri)
   })
 
   it('works through msw at the real well-known URLs', async () => {
-    const issuer = await createTestIssuer({ issuer: 'https://msw.auth.test/tenant', algorithm: 'ES256' })
-    open.push(issuer)
-    msw.use(...(await issuer.mswHandlers()))
+    const issuer = await issuers.serve({ issuer: 'https://msw.auth.test/tenant', algorithm: 'ES256' })
     const auth = await createVerifier(issuer.verifierOptions('discovery')).verifyAccessToken(await issuer.sign())
     expect(auth.issuer).toBe('https://msw.auth.test/tenant')
     expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 })
   })
 
   it('discoverJwksUri returns the URL', async () => {
-    const issuer = await createTestIssuer({ issuer: 'https://auth.test' })
-    open.push(issuer)
+    const issuer = await issuers.issue({ issuer: 'https://auth.test' })
     const uri = await discoverJwksUri('https://auth.test', { timeoutMs: 1000, maxBytes: 65536, fetch: issuer.fetch })
     expect(uri.href).toBe(issuer.jwksUri)
   })

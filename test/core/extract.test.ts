@@ -1,15 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { extractBearer, InvalidRequestError, MissingTokenError, type AuthError } from 'bearer-guard'
+import { thrown } from '../helpers/rejection.js'
 
 const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln'
 
+/** The AuthError extractBearer throws for a header value. */
 function failure(value: unknown): AuthError {
-  try {
-    extractBearer(value as string)
-  } catch (error) {
-    return error as AuthError
-  }
-  throw new Error('extractBearer accepted the header')
+  return thrown(() => extractBearer(value as string))
 }
 
 describe('extractBearer (RFC 6750 §2.1)', () => {

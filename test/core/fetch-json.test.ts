@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fetchJson, FetchJsonError } from '../../src/core/fetch-json.js'
+import { rejection } from '../helpers/rejection.js'
 
 const url = new URL('https://keys.test/jwks')
 
@@ -17,16 +18,6 @@ function streamed(chunks: (string | Uint8Array)[], status = 200): Response {
     },
   })
   return new Response(body, { status })
-}
-
-async function failure(promise: Promise<unknown>): Promise<FetchJsonError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(FetchJsonError)
-    return error as FetchJsonError
-  }
-  throw new Error('fetchJson resolved')
 }
 
 const options = { timeoutMs: 500, maxBytes: 1024 }
@@ -60,19 +51,19 @@ describe('fetchJson', () => {
   })
 
   it('keeps the HTTP status of a non-200 answer', async () => {
-    const error = await failure(fetchJson(url, { ...options, fetch: fetchOf(() => Response.json({}, { status: 404 })) }))
+    const error = await rejection(fetchJson(url, { ...options, fetch: fetchOf(() => Response.json({}, { status: 404 })) }), FetchJsonError)
     expect(error.status).toBe(404)
     expect(error.message).toBe('GET https://keys.test/jwks answered 404')
   })
 
   it('rejects a declared Content-Length over the cap before reading', async () => {
     const big = JSON.stringify({ pad: 'x'.repeat(2000) })
-    const error = await failure(fetchJson(url, { ...options, fetch: fetchOf(() => new Response(big, { headers: { 'content-length': String(big.length) } })) }))
+    const error = await rejection(fetchJson(url, { ...options, fetch: fetchOf(() => new Response(big, { headers: { 'content-length': String(big.length) } })) }), FetchJsonError)
     expect(error.message).toMatch(/body of \d+ bytes exceeds 1024/)
   })
 
   it('stops reading a streamed body over the cap', async () => {
-    const error = await failure(fetchJson(url, { ...options, fetch: fetchOf(() => streamed(['{"pad":"', 'x'.repeat(800), 'x'.repeat(800), '"}'])) }))
+    const error = await rejection(fetchJson(url, { ...options, fetch: fetchOf(() => streamed(['{"pad":"', 'x'.repeat(800), 'x'.repeat(800), '"}'])) }), FetchJsonError)
     expect(error.message).toBe('GET https://keys.test/jwks: body exceeds 1024 bytes')
   })
 
@@ -82,22 +73,22 @@ describe('fetchJson', () => {
     ['JSON null', 'null', /body is not a JSON object/],
     ['a JSON string', '"keys"', /body is not a JSON object/],
   ])('rejects a body that is %s', async (_what, text, message) => {
-    const error = await failure(fetchJson(url, { ...options, fetch: fetchOf(() => new Response(text)) }))
+    const error = await rejection(fetchJson(url, { ...options, fetch: fetchOf(() => new Response(text)) }), FetchJsonError)
     expect(error.message).toMatch(message)
   })
 
   it('rejects a body that is not UTF-8', async () => {
-    const error = await failure(fetchJson(url, { ...options, fetch: fetchOf(() => streamed([new Uint8Array([0x7b, 0xff, 0x7d])])) }))
+    const error = await rejection(fetchJson(url, { ...options, fetch: fetchOf(() => streamed([new Uint8Array([0x7b, 0xff, 0x7d])])) }), FetchJsonError)
     expect(error.message).toMatch(/body is not UTF-8/)
   })
 
   it('treats an empty body as not JSON', async () => {
-    const error = await failure(fetchJson(url, { ...options, fetch: fetchOf(() => new Response(null)) }))
+    const error = await rejection(fetchJson(url, { ...options, fetch: fetchOf(() => new Response(null)) }), FetchJsonError)
     expect(error.message).toMatch(/body is not JSON/)
   })
 
   it('reports a network failure without a status', async () => {
-    const error = await failure(fetchJson(url, { ...options, fetch: fetchOf(() => Promise.reject(new TypeError('ECONNREFUSED'))) }))
+    const error = await rejection(fetchJson(url, { ...options, fetch: fetchOf(() => Promise.reject(new TypeError('ECONNREFUSED'))) }), FetchJsonError)
     expect(error.status).toBeUndefined()
     expect(error.message).toBe('GET https://keys.test/jwks failed: ECONNREFUSED')
     expect(error.cause).toBeInstanceOf(TypeError)
@@ -106,7 +97,7 @@ describe('fetchJson', () => {
   it('aborts a request that does not answer within the timeout', async () => {
     const hang = ((_input: RequestInfo | URL, init?: RequestInit) =>
       new Promise<Response>((_, reject) => init!.signal!.addEventListener('abort', () => reject(new Error('aborted'))))) as typeof fetch
-    const error = await failure(fetchJson(url, { timeoutMs: 50, maxBytes: 1024, fetch: hang }))
+    const error = await rejection(fetchJson(url, { timeoutMs: 50, maxBytes: 1024, fetch: hang }), FetchJsonError)
     expect(error.message).toBe('GET https://keys.test/jwks timed out after 50 ms')
   })
 
@@ -120,7 +111,7 @@ describe('fetchJson', () => {
       })
       return new Response(body)
     }) as typeof fetch
-    const error = await failure(fetchJson(url, { timeoutMs: 50, maxBytes: 1024, fetch: stall }))
+    const error = await rejection(fetchJson(url, { timeoutMs: 50, maxBytes: 1024, fetch: stall }), FetchJsonError)
     expect(error.message).toBe('GET https://keys.test/jwks timed out while reading the body')
   })
 
@@ -135,7 +126,7 @@ describe('fetchJson', () => {
           }),
         ),
     )
-    const error = await failure(fetchJson(url, { ...options, fetch: broken }))
+    const error = await rejection(fetchJson(url, { ...options, fetch: broken }), FetchJsonError)
     expect(error.message).toBe('GET https://keys.test/jwks: reading the body failed: reset')
   })
 
@@ -146,7 +137,7 @@ describe('fetchJson', () => {
       ['TLS', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate', 'GET https://keys.test/jwks failed: TLS: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)'],
       ['TLS (host name)', 'ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames", "GET https://keys.test/jwks failed: TLS: Hostname/IP does not match certificate's altnames (ERR_TLS_CERT_ALTNAME_INVALID)"],
     ])('keeps %s under "fetch failed"', async (_what, code, message, expected) => {
-      const error = await failure(fetchJson(url, { ...options, fetch: fetchOf(() => Promise.reject(undiciError(code, message))) }))
+      const error = await rejection(fetchJson(url, { ...options, fetch: fetchOf(() => Promise.reject(undiciError(code, message))) }), FetchJsonError)
       expect(error.message).toBe(expected)
       expect(error.code).toBe(code)
       expect(error.retried).toBe(false)
@@ -154,7 +145,7 @@ describe('fetchJson', () => {
 
     it('reads the first error of an AggregateError (several addresses refused)', async () => {
       const aggregate = Object.assign(new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:443'), { code: 'ECONNREFUSED' })], ''), { code: 'ECONNREFUSED' })
-      const error = await failure(fetchJson(url, { ...options, fetch: fetchOf(() => Promise.reject(new TypeError('fetch failed', { cause: aggregate }))) }))
+      const error = await rejection(fetchJson(url, { ...options, fetch: fetchOf(() => Promise.reject(new TypeError('fetch failed', { cause: aggregate }))) }), FetchJsonError)
       expect(error.message).toBe('GET https://keys.test/jwks failed: connection refused: connect ECONNREFUSED ::1:443')
     })
   })
@@ -191,7 +182,7 @@ describe('fetchJson', () => {
 
     it('never retries twice, and keeps the last attempt\'s root cause and says a retry happened', async () => {
       const { fetch, calls } = sequence(drop('UND_ERR_SOCKET', 'other side closed'), drop('ECONNRESET', 'read ECONNRESET'))
-      const error = await failure(fetchJson(url, { ...options, fetch }))
+      const error = await rejection(fetchJson(url, { ...options, fetch }), FetchJsonError)
       expect(calls()).toBe(2)
       expect(error.message).toBe('GET https://keys.test/jwks failed after one retry: connection closed: read ECONNRESET')
       expect(error.code).toBe('ECONNRESET')
@@ -207,7 +198,7 @@ describe('fetchJson', () => {
       ['a body cut off after the headers', () => new Response(new ReadableStream({ pull: (c) => c.error(undiciError('ECONNRESET', 'read ECONNRESET')) }))],
     ])('does not retry after %s', async (_what, outcome) => {
       const { fetch, calls } = sequence(outcome, () => Response.json({ keys: [] }))
-      await failure(fetchJson(url, { ...options, fetch }))
+      await rejection(fetchJson(url, { ...options, fetch }), FetchJsonError)
       expect(calls()).toBe(1)
     })
 
@@ -219,7 +210,7 @@ describe('fetchJson', () => {
           init!.signal!.addEventListener('abort', () => reject(new TypeError('fetch failed', { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) }))),
         )
       }) as typeof fetch
-      const error = await failure(fetchJson(url, { timeoutMs: 50, maxBytes: 1024, fetch: hang }))
+      const error = await rejection(fetchJson(url, { timeoutMs: 50, maxBytes: 1024, fetch: hang }), FetchJsonError)
       expect(error.message).toBe('GET https://keys.test/jwks timed out after 50 ms')
       expect(calls).toBe(1)
     })

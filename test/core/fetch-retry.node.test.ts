@@ -1,12 +1,13 @@
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createVerifier, isAuthError, type AuthError } from 'bearer-guard'
+import { createVerifier, type IssuerOptions } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
 import { createJwksCache, type JwksEvent } from '../../src/core/jwks-cache.js'
+import { rejection } from '../helpers/rejection.js'
 
-// Issue 21: a key-source GET survives one dropped connection (the keep-alive race), with real
-// loopback servers and Node's own fetch (undici), no mocking.
+// A key-source GET survives one dropped connection (the keep-alive race), with real loopback
+// servers and Node's own fetch (undici), no mocking.
 
 let issuer: TestIssuer
 const servers: Server[] = []
@@ -45,14 +46,9 @@ function answerJwks(res: ServerResponse): void {
   res.writeHead(200, { 'content-type': 'application/json' }).end(jwksBody())
 }
 
-async function failure(promise: Promise<unknown>): Promise<AuthError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(isAuthError(error)).toBe(true)
-    return error as AuthError
-  }
-  throw new Error('verification succeeded')
+/** A verifier of the issuer's tokens whose JWKS is at `jwksUri`; muted unless `extra` gives a logger. */
+function verifierAt(jwksUri: string, extra: Partial<IssuerOptions> = {}) {
+  return createVerifier(issuer.verifierOptions('jwks', { jwksUri, logger: false, ...extra }))
 }
 
 describe('a key-source GET on a dropped connection', () => {
@@ -61,7 +57,7 @@ describe('a key-source GET on a dropped connection', () => {
       if (count === 1) socket.destroy()
       else answerJwks(res)
     })
-    const verifier = createVerifier({ issuer: issuer.issuer, audience: 'https://api.test', jwksUri: `${base}/jwks.json`, logger: false })
+    const verifier = verifierAt(`${base}/jwks.json`)
     await expect(verifier.verifyAccessToken(await issuer.sign())).resolves.toMatchObject({ subject: 'user-123' })
     expect(requests.get('/jwks.json')).toBe(2)
   })
@@ -80,7 +76,7 @@ describe('a key-source GET on a dropped connection', () => {
       }
     })
     await (await fetch(`${base}/warm`)).json()
-    const verifier = createVerifier({ issuer: issuer.issuer, audience: 'https://api.test', jwksUri: `${base}/jwks.json`, logger: false })
+    const verifier = verifierAt(`${base}/jwks.json`)
     await expect(verifier.verifyAccessToken(await issuer.sign())).resolves.toMatchObject({ subject: 'user-123' })
     expect(requests.get('/jwks.json')).toBe(2)
   })
@@ -90,13 +86,8 @@ describe('a key-source GET on a dropped connection', () => {
       socket.resetAndDestroy()
     })
     const warnings: string[] = []
-    const verifier = createVerifier({
-      issuer: issuer.issuer,
-      audience: 'https://api.test',
-      jwksUri: `${base}/jwks.json`,
-      logger: { warn: (message: string) => warnings.push(message) },
-    })
-    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    const verifier = verifierAt(`${base}/jwks.json`, { logger: { warn: (message: string) => warnings.push(message) } })
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(error.status).toBe(503)
     expect(error.reason).toBe(`JWKS unavailable: GET ${base}/jwks.json failed after one retry: connection closed: read ECONNRESET`)
     expect(requests.get('/jwks.json')).toBe(2)
@@ -106,14 +97,8 @@ describe('a key-source GET on a dropped connection', () => {
 
   it('times out once, without a retry, against a server that never answers', async () => {
     const { base, requests } = await serve(() => {})
-    const verifier = createVerifier({
-      issuer: issuer.issuer,
-      audience: 'https://api.test',
-      jwksUri: `${base}/jwks.json`,
-      jwks: { timeout: '200ms' },
-      logger: false,
-    })
-    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    const verifier = verifierAt(`${base}/jwks.json`, { jwks: { timeout: '200ms' } })
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(error.status).toBe(503)
     expect(error.reason).toBe(`JWKS unavailable: GET ${base}/jwks.json timed out after 200 ms`)
     expect(requests.get('/jwks.json')).toBe(1)
@@ -161,7 +146,7 @@ describe('the root cause of a failed discovery, over a real socket', () => {
     await new Promise((resolve) => closed.close(resolve))
     const origin = `http://127.0.0.1:${port}`
     const verifier = createVerifier({ issuer: origin, audience: 'https://api.test', logger: false })
-    const error = await failure(verifier.verifyAccessToken(await issuer.sign({ iss: origin })))
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign({ iss: origin })))
     expect(error.status).toBe(503)
     expect(error.reason).toBe(
       `JWKS unavailable: discovery for ${origin} failed: GET ${origin}/.well-known/openid-configuration failed: connection refused: connect ECONNREFUSED 127.0.0.1:${port}`,

@@ -12,8 +12,8 @@ import {
   roleGuard,
   scopeGuard,
   type AuthContext,
-  type AuthError,
 } from 'bearer-guard'
+import { thrown } from '../helpers/rejection.js'
 
 function auth(overrides: Partial<AuthContext<Record<string, unknown>>> = {}): AuthContext<Record<string, unknown>> {
   return {
@@ -30,14 +30,6 @@ function auth(overrides: Partial<AuthContext<Record<string, unknown>>> = {}): Au
   }
 }
 
-function thrown(fn: () => void): AuthError {
-  try {
-    fn()
-  } catch (error) {
-    return error as AuthError
-  }
-  throw new Error('no error thrown')
-}
 
 describe('hasRole / hasScopes', () => {
   it('needs all listed values by default', () => {

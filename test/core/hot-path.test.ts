@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
   createMemoryRevocationStore,
@@ -9,16 +9,12 @@ import {
   type JWTPayload,
 } from 'bearer-guard'
 import { createTestIssuer } from 'bearer-guard/testing'
+import { FROZEN_AT, useFrozenClock } from '../helpers/clock.js'
 
-// The verifier's shortcuts (issue 6) must decide exactly as the long way does.
+// The verifier's shortcuts (authenticate's own header parsing, the verified-token cache) must
+// decide exactly as the long way does.
 const issuer = await createTestIssuer({ algorithm: 'ES256' })
-let now = Date.UTC(2030, 0, 1)
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  now = Date.UTC(2030, 0, 1)
-  vi.setSystemTime(now)
-})
-afterEach(() => vi.useRealTimers())
+const clock = useFrozenClock()
 
 async function outcome(p: Promise<unknown>): Promise<string> {
   try {
@@ -72,7 +68,7 @@ describe('verified-token cache hits', () => {
     const token = await issuer.sign({}, { expiresIn: 60 })
     await verifier.authenticate(`Bearer ${token}`)
     await verifier.authenticate(`Bearer ${token}`)
-    vi.setSystemTime(now + 66_000)
+    clock.set(FROZEN_AT + 66_000)
     await expect(verifier.authenticate(`Bearer ${token}`)).rejects.toBeInstanceOf(TokenExpiredError)
   })
 
@@ -103,7 +99,7 @@ describe('verified-token cache hits', () => {
     const verifier = createVerifier(issuer.verifierOptions('keys', { clockTolerance: 0 }))
     const token = await issuer.sign({} as JWTPayload, { expiresIn: 10 })
     for (let i = 0; i < 3; i++) await verifier.verifyAccessToken(token)
-    vi.setSystemTime(now + 10_000)
+    clock.set(FROZEN_AT + 10_000)
     await expect(verifier.verifyAccessToken(token)).rejects.toBeInstanceOf(TokenExpiredError)
   })
 })

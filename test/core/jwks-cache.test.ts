@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   createVerifier,
   InvalidTokenError,
@@ -10,18 +10,17 @@ import {
 } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
 import { createJwksCache, MAX_KEYS, type JwksEvent } from '../../src/core/jwks-cache.js'
-import { setupMswServer } from '../helpers/msw-server.js'
+import { useFrozenClock } from '../helpers/clock.js'
+import { useIssuers } from '../helpers/issuers.js'
+import { rejection } from '../helpers/rejection.js'
 
-const msw = setupMswServer()
-const open: TestIssuer[] = []
+const issuers = useIssuers()
+const clock = useFrozenClock()
 let n = 0
 
 /** A fresh ES256 issuer at its own URL, served through msw. */
-async function serve(options: { algorithm?: 'ES256' | 'RS256' } = {}): Promise<TestIssuer> {
-  const issuer = await createTestIssuer({ issuer: `https://jwks-${++n}.issuer.test`, algorithm: options.algorithm ?? 'ES256' })
-  open.push(issuer)
-  msw.use(...(await issuer.mswHandlers()))
-  return issuer
+function serve(options: { algorithm?: 'ES256' | 'RS256' } = {}): Promise<TestIssuer> {
+  return issuers.serve({ issuer: `https://jwks-${++n}.issuer.test`, algorithm: options.algorithm ?? 'ES256' })
 }
 
 /** A verifier without the token cache; muted unless a test gives a logger (see 'logger' below). */
@@ -29,34 +28,8 @@ function verifierFor(issuer: TestIssuer, overrides: Partial<IssuerOptions> = {})
   return createVerifier(issuer.verifierOptions('jwks', { cache: false, logger: false, ...overrides }))
 }
 
-async function failure(promise: Promise<unknown>): Promise<AuthError> {
-  try {
-    await promise
-  } catch (error) {
-    return error as AuthError
-  }
-  throw new Error('verification succeeded')
-}
-
 const json = (body: unknown, status = 200) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
-
-let now = Date.UTC(2030, 0, 1)
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  now = Date.UTC(2030, 0, 1)
-  vi.setSystemTime(now)
-})
-afterEach(async () => {
-  vi.useRealTimers()
-  await Promise.all(open.splice(0).map((i) => i.close()))
-})
-
-/** Moves the fake clock forward. */
-function advance(seconds: number): void {
-  now += seconds * 1000
-  vi.setSystemTime(now)
-}
 
 describe('JWKS cache', () => {
   it('fetches the JWKS once for 200 concurrent cold verifications', async () => {
@@ -82,18 +55,18 @@ describe('JWKS cache', () => {
     const verifier = verifierFor(issuer, { jwks: { cooldown: '30s' } })
     await verifier.verifyAccessToken(await issuer.sign())
     const flood = () =>
-      Promise.all(Array.from({ length: 50 }, async (_, i) => failure(verifier.verifyAccessToken(await issuer.sign({}, { kid: `forged-${i}` })))))
+      Promise.all(Array.from({ length: 50 }, async (_, i) => rejection(verifier.verifyAccessToken(await issuer.sign({}, { kid: `forged-${i}` })))))
 
     const first = await flood()
     expect(first.every((e) => e instanceof InvalidTokenError && e.status === 401)).toBe(true)
     expect(first[0]!.reason).toMatch(/no JWKS key fits kid "forged-0" and alg ES256 \(refetch cooling down\)/)
     expect(issuer.requests.jwks).toBe(1)
 
-    advance(29)
+    clock.advance(29)
     await flood()
     expect(issuer.requests.jwks).toBe(1)
 
-    advance(2)
+    clock.advance(2)
     const afterCooldown = await flood()
     expect(afterCooldown.every((e) => e.status === 401)).toBe(true)
     expect(issuer.requests.jwks).toBe(2)
@@ -107,11 +80,11 @@ describe('JWKS cache', () => {
     const rotated = await issuer.sign()
     expect(rotated).not.toBe('')
 
-    const early = await failure(verifier.verifyAccessToken(rotated))
+    const early = await rejection(verifier.verifyAccessToken(rotated))
     expect(early).toBeInstanceOf(InvalidTokenError)
     expect(early.reason).toContain(`kid "${kid}"`)
 
-    advance(31)
+    clock.advance(31)
     const auth = await verifier.verifyAccessToken(rotated)
     expect(auth.header.kid).toBe(kid)
     expect(issuer.requests.jwks).toBe(2)
@@ -124,7 +97,7 @@ describe('JWKS cache', () => {
     // the issuer starts signing with k2 and publishes k1 + k2
     const { kid } = await issuer.rotateKeys()
     const burst = await Promise.all(Array.from({ length: 50 }, (_, i) => issuer.sign({ sub: `u${i}` })))
-    advance(2)
+    clock.advance(2)
     const results = await Promise.allSettled(burst.map((t) => verifier.verifyAccessToken(t)))
     const refused = results.filter((r) => r.status === 'rejected').map((r) => (r.reason as AuthError).reason)
     expect(refused).toEqual([])
@@ -138,8 +111,8 @@ describe('JWKS cache', () => {
     await verifier.verifyAccessToken(await issuer.sign())
     await issuer.rotateKeys()
     const [rotated, forged] = await Promise.all([issuer.sign(), issuer.sign({}, { kid: 'forged' })])
-    advance(2)
-    const [ok, error] = await Promise.all([verifier.verifyAccessToken(rotated), failure(verifier.verifyAccessToken(forged))])
+    clock.advance(2)
+    const [ok, error] = await Promise.all([verifier.verifyAccessToken(rotated), rejection(verifier.verifyAccessToken(forged))])
     expect(ok.subject).toBe('user-123')
     expect(error.reason).toBe('no JWKS key fits kid "forged" and alg ES256')
     expect(issuer.requests.jwks).toBe(2)
@@ -149,10 +122,10 @@ describe('JWKS cache', () => {
     const issuer = await serve()
     const verifier = verifierFor(issuer, { jwks: { cacheMaxAge: '10m' } })
     await verifier.verifyAccessToken(await issuer.sign())
-    advance(600)
+    clock.advance(600)
     await verifier.verifyAccessToken(await issuer.sign())
     expect(issuer.requests.jwks).toBe(1)
-    advance(1)
+    clock.advance(1)
     await verifier.verifyAccessToken(await issuer.sign())
     expect(issuer.requests.jwks).toBe(2)
   })
@@ -163,16 +136,16 @@ describe('JWKS cache', () => {
     await verifier.verifyAccessToken(await issuer.sign())
     issuer.simulate('jwks', 500)
 
-    advance(11 * 60)
+    clock.advance(11 * 60)
     const stale = await verifier.verifyAccessToken(await issuer.sign())
     expect(stale.subject).toBe('user-123')
     expect(issuer.requests.jwks).toBe(2)
 
-    advance(48 * 60) // 59 min after the fetch: still within 10 min + 1 h
-    await expect(verifier.verifyAccessToken(await issuer.sign())).resolves.toBeDefined()
+    clock.advance(48 * 60) // 59 min after the fetch: still within 10 min + 1 h
+    await expect(verifier.verifyAccessToken(await issuer.sign({ sub: 'later' }))).resolves.toMatchObject({ subject: 'later' })
 
-    advance(12 * 60) // 71 min after the fetch
-    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    clock.advance(12 * 60) // 71 min after the fetch
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
     expect(error.status).toBe(503)
     expect(error.reason).toMatch(/JWKS unavailable: GET https:\/\/jwks-\d+\.issuer\.test\/\.well-known\/jwks\.json answered 500/)
@@ -184,8 +157,8 @@ describe('JWKS cache', () => {
     const verifier = verifierFor(issuer)
     await verifier.verifyAccessToken(await issuer.sign())
     issuer.simulate('jwks', 500)
-    advance(11 * 60)
-    const error = await failure(verifier.verifyAccessToken(await issuer.sign({}, { kid: 'unknown' })))
+    clock.advance(11 * 60)
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign({}, { kid: 'unknown' })))
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
   })
 
@@ -193,7 +166,7 @@ describe('JWKS cache', () => {
     const issuer = await serve()
     issuer.simulate('jwks', 404)
     const verifier = verifierFor(issuer)
-    const error = (await failure(verifier.verifyAccessToken(await issuer.sign()))) as KeySourceUnavailableError
+    const error = (await rejection(verifier.verifyAccessToken(await issuer.sign()))) as KeySourceUnavailableError
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
     expect(error.retryAfter).toBe(5)
     expect(error.reason).toMatch(/answered 404/)
@@ -206,18 +179,18 @@ describe('JWKS cache', () => {
     const issuer = await serve()
     issuer.simulate('jwks', 500)
     const verifier = verifierFor(issuer)
-    await failure(verifier.verifyAccessToken(await issuer.sign()))
+    await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(issuer.requests.jwks).toBe(1)
 
-    advance(2)
-    const during = (await failure(verifier.verifyAccessToken(await issuer.sign()))) as KeySourceUnavailableError
+    clock.advance(2)
+    const during = (await rejection(verifier.verifyAccessToken(await issuer.sign()))) as KeySourceUnavailableError
     expect(during).toBeInstanceOf(KeySourceUnavailableError)
     expect(during.retryAfter).toBe(3)
     expect(issuer.requests.jwks).toBe(1)
 
-    advance(4)
+    clock.advance(4)
     issuer.simulate('jwks', null)
-    await expect(verifier.verifyAccessToken(await issuer.sign())).resolves.toBeDefined()
+    await expect(verifier.verifyAccessToken(await issuer.sign())).resolves.toMatchObject({ subject: 'user-123', issuer: issuer.issuer })
     expect(issuer.requests.jwks).toBe(2)
   })
 
@@ -225,7 +198,7 @@ describe('JWKS cache', () => {
     const issuer = await serve()
     issuer.simulate('jwks', 'timeout')
     const verifier = verifierFor(issuer, { jwks: { timeout: '200ms' } })
-    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
     expect(error.reason).toMatch(/timed out after 200 ms/)
   })
@@ -233,7 +206,7 @@ describe('JWKS cache', () => {
   it('rejects an oversized body with 503', async () => {
     const issuer = await serve()
     issuer.simulate('jwks', 'oversized')
-    const error = await failure(verifierFor(issuer).verifyAccessToken(await issuer.sign()))
+    const error = await rejection(verifierFor(issuer).verifyAccessToken(await issuer.sign()))
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
     expect(error.reason).toMatch(/exceeds 524288/)
   })
@@ -242,7 +215,7 @@ describe('JWKS cache', () => {
     const issuer = await serve()
     const verifier = verifierFor(issuer, { jwks: { maxResponseBytes: 1024 } })
     issuer.simulate('jwks', () => json({ keys: [...issuer.jwks().keys, { kty: 'x', pad: 'p'.repeat(2000) }] }))
-    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
     expect(error.reason).toMatch(/exceeds 1024/)
   })
@@ -255,7 +228,7 @@ describe('JWKS cache', () => {
   ])('answers %s with 503 and Retry-After', async (_what, responder, reason) => {
     const issuer = await serve()
     issuer.simulate('jwks', responder)
-    const error = await failure(verifierFor(issuer).verifyAccessToken(await issuer.sign()))
+    const error = await rejection(verifierFor(issuer).verifyAccessToken(await issuer.sign()))
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
     expect(error.reason).toMatch(reason)
     expect(toErrorResponse(error).headers['retry-after']).toBe('5')
@@ -281,9 +254,9 @@ describe('JWKS cache', () => {
       }),
     )
     const verifier = verifierFor(issuer, { jwks: { cooldown: 0 } })
-    await expect(verifier.verifyAccessToken(await issuer.sign())).resolves.toBeDefined()
+    await expect(verifier.verifyAccessToken(await issuer.sign())).resolves.toMatchObject({ header: { kid: issuer.kid } })
     for (const kid of ['enc', 'ops', 'weak', 'hmac', 'short']) {
-      const error = await failure(verifier.verifyAccessToken(await issuer.sign({}, { kid })))
+      const error = await rejection(verifier.verifyAccessToken(await issuer.sign({}, { kid })))
       expect(error).toBeInstanceOf(InvalidTokenError)
       expect(error.reason).toContain(`no JWKS key fits kid "${kid}"`)
     }
@@ -292,7 +265,7 @@ describe('JWKS cache', () => {
   it('uses a key whose key_ops include verify', async () => {
     const issuer = await serve()
     issuer.simulate('jwks', () => json({ keys: issuer.jwks().keys.map((k) => ({ ...k, key_ops: ['verify'] })) }))
-    await expect(verifierFor(issuer).verifyAccessToken(await issuer.sign())).resolves.toBeDefined()
+    await expect(verifierFor(issuer).verifyAccessToken(await issuer.sign())).resolves.toMatchObject({ subject: 'user-123', header: { kid: issuer.kid } })
   })
 
   it('selects the key by kty and alg when the token has no kid', async () => {
@@ -307,7 +280,7 @@ describe('JWKS cache', () => {
     const issuer = await serve()
     const other = await createTestIssuer({ algorithm: 'EdDSA' })
     issuer.simulate('jwks', () => json(other.jwks()))
-    const error = await failure(verifierFor(issuer).verifyAccessToken(await issuer.sign({}, { kid: undefined })))
+    const error = await rejection(verifierFor(issuer).verifyAccessToken(await issuer.sign({}, { kid: undefined })))
     expect(error.reason).toMatch(/no JWKS key fits the token \(no kid\) and alg ES256/)
   })
 
@@ -315,7 +288,7 @@ describe('JWKS cache', () => {
     const issuer = await serve()
     const other = await createTestIssuer({ algorithm: 'EdDSA', kid: 'shared' })
     issuer.simulate('jwks', () => json(other.jwks()))
-    const error = await failure(verifierFor(issuer).verifyAccessToken(await issuer.sign({}, { kid: 'shared' })))
+    const error = await rejection(verifierFor(issuer).verifyAccessToken(await issuer.sign({}, { kid: 'shared' })))
     expect(error.reason).toMatch(/no JWKS key fits kid "shared" and alg ES256/)
   })
 
@@ -323,14 +296,14 @@ describe('JWKS cache', () => {
     const issuer = await serve()
     const key = issuer.jwks().keys[0]!
     issuer.simulate('jwks', () => json({ keys: [key, { ...key }] }))
-    const error = await failure(verifierFor(issuer).verifyAccessToken(await issuer.sign()))
+    const error = await rejection(verifierFor(issuer).verifyAccessToken(await issuer.sign()))
     expect(error.reason).toMatch(/matches 2 keys: ambiguous/)
   })
 
   it('rejects a token signed by another key with the right kid', async () => {
     const issuer = await serve()
     const impostor = await createTestIssuer({ algorithm: 'ES256', kid: issuer.kid })
-    const error = await failure(verifierFor(issuer).verifyAccessToken(await impostor.sign({ iss: issuer.issuer })))
+    const error = await rejection(verifierFor(issuer).verifyAccessToken(await impostor.sign({ iss: issuer.issuer })))
     expect(error.reason).toBe('signature verification failed')
   })
 
@@ -363,14 +336,14 @@ describe('JWKS cache', () => {
       expect(await verifier.verifyAccessToken(leaked)).toBe(first) // served from the cache
       // the issuer withdraws k1 (it leaked) and signs with k2 only
       await issuer.rotateKeys({ keepPrevious: false })
-      advance(2)
+      clock.advance(2)
       await verifier.verifyAccessToken(await issuer.sign())
       expect(issuer.requests.jwks).toBe(2)
-      const error = await failure(verifier.verifyAccessToken(leaked))
+      const error = await rejection(verifier.verifyAccessToken(leaked))
       expect(error).toBeInstanceOf(InvalidTokenError)
       expect(error.reason).toMatch(/^no JWKS key fits kid ".+" and alg ES256/)
       // also through authenticate (the header path has its own look at the cache)
-      expect((await failure(verifier.authenticate(`Bearer ${leaked}`))).status).toBe(401)
+      expect((await rejection(verifier.authenticate(`Bearer ${leaked}`))).status).toBe(401)
     })
 
     it('keeps serving cached tokens whose key the refetch still publishes', async () => {
@@ -379,7 +352,7 @@ describe('JWKS cache', () => {
       const token = await issuer.sign()
       const first = await verifier.verifyAccessToken(token)
       await issuer.rotateKeys()
-      advance(2)
+      clock.advance(2)
       await verifier.verifyAccessToken(await issuer.sign())
       expect(issuer.requests.jwks).toBe(2)
       expect(await verifier.verifyAccessToken(token)).toBe(first)
@@ -391,8 +364,8 @@ describe('JWKS cache', () => {
       const token = await issuer.sign()
       const first = await verifier.verifyAccessToken(token)
       issuer.simulate('jwks', 500)
-      advance(2)
-      await failure(verifier.verifyAccessToken(await issuer.sign({}, { kid: 'new' })))
+      clock.advance(2)
+      await rejection(verifier.verifyAccessToken(await issuer.sign({}, { kid: 'new' })))
       expect(issuer.requests.jwks).toBe(2)
       expect(await verifier.verifyAccessToken(token)).toBe(first)
     })
@@ -404,27 +377,27 @@ describe('JWKS cache', () => {
       issuer.simulate('jwks', 503)
       const warn = vi.fn()
       const verifier = verifierFor(issuer, { logger: { warn } })
-      await failure(verifier.verifyAccessToken(await issuer.sign()))
+      await rejection(verifier.verifyAccessToken(await issuer.sign()))
       expect(warn).toHaveBeenCalledOnce()
       expect(warn.mock.calls[0]![0]).toBe(
         `bearer-guard: JWKS unavailable, answering 503 until it can be fetched: GET ${issuer.jwksUri} answered 503`,
       )
       // the next attempts, after each back-off, fail the same way: no new warning within the minute
       for (let i = 0; i < 5; i++) {
-        advance(6)
-        await failure(verifier.verifyAccessToken(await issuer.sign()))
+        clock.advance(6)
+        await rejection(verifier.verifyAccessToken(await issuer.sign()))
       }
       expect(issuer.requests.jwks).toBe(6)
       expect(warn).toHaveBeenCalledOnce()
       // a minute after the first warning, it says so again, and how many it held back
-      advance(31)
-      await failure(verifier.verifyAccessToken(await issuer.sign()))
+      clock.advance(31)
+      await rejection(verifier.verifyAccessToken(await issuer.sign()))
       expect(warn).toHaveBeenCalledTimes(2)
       expect(warn.mock.calls[1]![0]).toMatch(/answered 503 \(5 more in the last minute\)$/)
       // another cause is told at once
       issuer.simulate('jwks', 'bad-json')
-      advance(6)
-      await failure(verifier.verifyAccessToken(await issuer.sign()))
+      clock.advance(6)
+      await rejection(verifier.verifyAccessToken(await issuer.sign()))
       expect(warn).toHaveBeenCalledTimes(3)
       expect(warn.mock.calls[2]![0]).toMatch(/body is not JSON$/)
     })
@@ -435,7 +408,7 @@ describe('JWKS cache', () => {
       const verifier = verifierFor(issuer, { logger: { warn } })
       await verifier.verifyAccessToken(await issuer.sign())
       issuer.simulate('jwks', 500)
-      advance(11 * 60)
+      clock.advance(11 * 60)
       await verifier.verifyAccessToken(await issuer.sign())
       expect(warn).toHaveBeenCalledOnce()
       expect(warn.mock.calls[0]![0]).toBe(
@@ -452,7 +425,7 @@ describe('JWKS cache', () => {
       issuer.simulate('jwks', () => json({ keys: [{ kty: 'RSA', kid: 'bad' }, encryption, hmac, ...issuer.jwks().keys] }))
       const verifier = verifierFor(issuer, { logger: { warn }, jwks: { cooldown: 0 } })
       await verifier.verifyAccessToken(await issuer.sign())
-      await failure(verifier.verifyAccessToken(await issuer.sign({}, { kid: 'other' })))
+      await rejection(verifier.verifyAccessToken(await issuer.sign({}, { kid: 'other' })))
       expect(issuer.requests.jwks).toBe(2)
       expect(warn.mock.calls).toEqual([[`bearer-guard: JWKS at ${issuer.jwksUri}: key "bad" skipped: RSA key without n/e`]])
     })
@@ -469,7 +442,7 @@ describe('JWKS cache', () => {
       issuer.simulate('jwks', 503)
       const spy = vi.spyOn(console, 'warn').mockImplementation(() => {})
       try {
-        await failure(verifierFor(issuer, { logger: false }).verifyAccessToken(await issuer.sign()))
+        await rejection(verifierFor(issuer, { logger: false }).verifyAccessToken(await issuer.sign()))
         expect(spy).not.toHaveBeenCalled()
       } finally {
         spy.mockRestore()
@@ -481,7 +454,7 @@ describe('JWKS cache', () => {
       issuer.simulate('jwks', 503)
       const spy = vi.spyOn(console, 'warn').mockImplementation(() => {})
       try {
-        await failure(createVerifier(issuer.verifierOptions('jwks', { cache: false })).verifyAccessToken(await issuer.sign()))
+        await rejection(createVerifier(issuer.verifierOptions('jwks', { cache: false })).verifyAccessToken(await issuer.sign()))
         expect(spy).toHaveBeenCalledWith(expect.stringMatching(/^bearer-guard: JWKS unavailable, answering 503 until it can be fetched: GET .* answered 503$/))
       } finally {
         spy.mockRestore()
@@ -532,9 +505,9 @@ describe('JWKS cache', () => {
       expect(cache.coolingDown).toBe(true)
       expect(cache.keys().map((k) => k.kid)).toEqual([issuer.kid])
       expect(cache.select(issuer.kid, 'ES256')).toHaveLength(1)
-      advance(31)
+      clock.advance(31)
       expect(cache.coolingDown).toBe(false)
-      advance(600)
+      clock.advance(600)
       expect(cache.fresh).toBe(false)
     })
 
@@ -556,7 +529,7 @@ describe('JWKS cache', () => {
         detail: `GET ${issuer.jwksUri} answered 500`,
         uri: issuer.jwksUri,
         cause: 'status:500',
-        stale: { fetchedAt: now, until: now + (600 + 3600) * 1000 },
+        stale: { fetchedAt: clock.now(), until: clock.now() + (600 + 3600) * 1000 },
         retried: false,
       })
     })

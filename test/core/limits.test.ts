@@ -3,25 +3,20 @@
  * durations with upper bounds, guards that would allow everyone, and keys downgraded to http.
  */
 import { http, HttpResponse } from 'msw'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createVerifier, KeySourceUnavailableError, roleGuard, scopeGuard, claimsGuard } from 'bearer-guard'
 import { createTestIssuer } from 'bearer-guard/testing'
 import { parseDuration } from '../../src/core/duration.js'
 import { keyFromJwk } from '../../src/core/keys.js'
 import jwkVectors from '../vectors/wycheproof/json_web_key_test.json'
 import { setupMswServer } from '../helpers/msw-server.js'
+import { rejection, thrown } from '../helpers/rejection.js'
 
 const msw = setupMswServer()
 const base = { issuer: 'https://issuer.test', audience: 'api', secret: 'x'.repeat(32) }
 
 function optionError(options: Record<string, unknown>): string {
-  try {
-    createVerifier({ ...base, ...options } as never)
-  } catch (error) {
-    expect(error).toBeInstanceOf(TypeError)
-    return (error as Error).message
-  }
-  throw new Error('createVerifier accepted the options')
+  return thrown(() => createVerifier({ ...base, ...options } as never), TypeError).message
 }
 
 describe('durations', () => {
@@ -74,11 +69,15 @@ describe('discovery', () => {
         return HttpResponse.json(issuer.jwks())
       }),
     )
-    const verifier = createVerifier(issuer.verifierOptions('discovery'))
-    const error = await verifier.verifyAccessToken(await issuer.sign()).catch((e: unknown) => e)
+    const warn = vi.fn()
+    const verifier = createVerifier(issuer.verifierOptions('discovery', { logger: { warn } }))
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(error).toBeInstanceOf(KeySourceUnavailableError)
-    expect((error as KeySourceUnavailableError).reason).toMatch(/jwks_uri http:\/\/downgrade\.test\/jwks\.json is not https like the issuer/)
+    const downgrade = /jwks_uri http:\/\/downgrade\.test\/jwks\.json is not https like the issuer/
+    expect(error.reason).toMatch(downgrade)
     expect(jwksFetched).toBe(0)
+    expect(warn).toHaveBeenCalledOnce()
+    expect(warn.mock.calls[0]?.[0]).toMatch(downgrade)
   })
 })
 

@@ -1,20 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createMemoryRevocationStore, verifyAccessToken, InvalidTokenError, type RevocationStore, type VerifierOptions } from 'bearer-guard'
-import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
-import { setupMswServer } from '../helpers/msw-server.js'
+import type { TestIssuer } from 'bearer-guard/testing'
+import { useIssuers } from '../helpers/issuers.js'
 
-const msw = setupMswServer()
-const open: TestIssuer[] = []
+const issuers = useIssuers()
 let n = 0
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((i) => i.close()))
-})
 
-async function serve(): Promise<TestIssuer> {
-  const issuer = await createTestIssuer({ issuer: `https://one-shot-${++n}.test`, algorithm: 'ES256' })
-  open.push(issuer)
-  msw.use(...(await issuer.mswHandlers()))
-  return issuer
+/** An issuer at its own URL (one-shot verifiers share caches across tests), served through msw. */
+function serve(): Promise<TestIssuer> {
+  return issuers.serve({ issuer: `https://one-shot-${++n}.test`, algorithm: 'ES256' })
 }
 
 describe('verifyAccessToken (one-shot)', () => {
@@ -106,8 +100,11 @@ describe('verifyAccessToken (one-shot)', () => {
   })
 
   it('works with a Uint8Array secret', async () => {
-    const hs = await createTestIssuer({ algorithm: 'HS256' })
+    const hs = await issuers.issue({ algorithm: 'HS256' })
     const secret = new TextEncoder().encode(hs.secret)
-    await expect(verifyAccessToken(await hs.sign(), { issuer: hs.issuer, audience: 'https://api.test', secret })).resolves.toBeDefined()
+    await expect(verifyAccessToken(await hs.sign(), { issuer: hs.issuer, audience: 'https://api.test', secret })).resolves.toMatchObject({
+      subject: 'user-123',
+      header: { alg: 'HS256' },
+    })
   })
 })

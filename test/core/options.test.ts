@@ -1,19 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { createVerifier, type VerifierOptions } from 'bearer-guard'
 import { DEFAULTS, normalizeOptions } from '../../src/core/options.js'
+import { thrown } from '../helpers/rejection.js'
 
 const base = { issuer: 'https://issuer.test', audience: 'https://api.test' } as const
 const secret32 = 'k'.repeat(32)
 
 /** The TypeError `createVerifier` throws for these options. */
 function errorOf(options: unknown): TypeError {
-  try {
-    createVerifier(options as VerifierOptions)
-  } catch (error) {
-    expect(error).toBeInstanceOf(TypeError)
-    return error as TypeError
-  }
-  throw new Error('createVerifier accepted the options')
+  return thrown(() => createVerifier(options as VerifierOptions), TypeError)
 }
 
 describe('options: validated at construction', () => {

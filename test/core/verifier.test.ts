@@ -5,12 +5,12 @@ import {
   InvalidRequestError,
   InvalidTokenError,
   MissingTokenError,
-  type AuthError,
   type IssuerOptions,
   type KeyInput,
 } from 'bearer-guard'
 import { createTestIssuer, type TestAlgorithm } from 'bearer-guard/testing'
 import { setCryptoBackend } from '../../src/core/crypto.js'
+import { rejection } from '../helpers/rejection.js'
 
 const ISS = 'https://issuer.test'
 const AUD = 'https://api.test'
@@ -45,15 +45,6 @@ async function sign(key: CryptoKey, alg: string, claims: Record<string, unknown>
     .sign(key)
 }
 
-async function failure(promise: Promise<unknown>): Promise<AuthError> {
-  try {
-    await promise
-  } catch (error) {
-    return error as AuthError
-  }
-  throw new Error('verification succeeded')
-}
-
 describe('key sources', () => {
   it.each<TestAlgorithm>(['HS256', 'HS384', 'HS512'])('verifies %s with a shared secret', async (algorithm) => {
     const issuer = await createTestIssuer({ algorithm })
@@ -65,14 +56,14 @@ describe('key sources', () => {
     const issuer = await createTestIssuer({ algorithm: 'HS256' })
     const secret = new TextEncoder().encode(issuer.secret)
     const token = await issuer.sign()
-    await expect(createVerifier({ issuer: ISS, audience: AUD, secret }).verifyAccessToken(token)).resolves.toBeDefined()
-    const error = await failure(createVerifier({ issuer: ISS, audience: AUD, secret: 'x'.repeat(32) }).verifyAccessToken(token))
+    await expect(createVerifier({ issuer: ISS, audience: AUD, secret }).verifyAccessToken(token)).resolves.toMatchObject({ subject: 'user-123', issuer: ISS })
+    const error = await rejection(createVerifier({ issuer: ISS, audience: AUD, secret: 'x'.repeat(32) }).verifyAccessToken(token))
     expect(error.reason).toBe('signature verification failed')
   })
 
   it('rejects an HS384 token when only HS256 is allowed', async () => {
     const issuer = await createTestIssuer({ algorithm: 'HS384' })
-    const error = await failure(createVerifier({ issuer: ISS, audience: AUD, secret: issuer.secret! }).verifyAccessToken(await issuer.sign()))
+    const error = await rejection(createVerifier({ issuer: ISS, audience: AUD, secret: issuer.secret! }).verifyAccessToken(await issuer.sign()))
     expect(error.reason).toBe('alg "HS384" is not allowed (allowed: HS256)')
   })
 
@@ -85,19 +76,20 @@ describe('key sources', () => {
     it.each(cases)('verifies with %s', async (_what, pick) => {
       const issuer = await createTestIssuer({ algorithm: 'ES256' })
       const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: pick(issuer.jwks()) })
-      await expect(verifier.verifyAccessToken(await issuer.sign())).resolves.toBeDefined()
+      const token = await issuer.sign({ roles: ['reader'] })
+      await expect(verifier.verifyAccessToken(token)).resolves.toMatchObject({ subject: 'user-123', roles: ['reader'], token })
     })
 
     it('verifies with a PEM SPKI public key', async () => {
       const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true })
       const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: await exportSPKI(publicKey) })
-      await expect(verifier.verifyAccessToken(await sign(privateKey, 'RS256'))).resolves.toBeDefined()
+      await expect(verifier.verifyAccessToken(await sign(privateKey, 'RS256'))).resolves.toMatchObject({ subject: 'user-1', header: { alg: 'RS256' } })
     })
 
     it('verifies with an X.509 certificate PEM', async () => {
       const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: CERT })
       const privateKey = await importPKCS8(CERT_KEY, 'ES256')
-      await expect(verifier.verifyAccessToken(await sign(privateKey, 'ES256'))).resolves.toBeDefined()
+      await expect(verifier.verifyAccessToken(await sign(privateKey, 'ES256'))).resolves.toMatchObject({ subject: 'user-1', header: { alg: 'ES256' } })
     })
 
     it('verifies with a PEM on the Web Crypto backend (no node:crypto)', async () => {
@@ -105,9 +97,9 @@ describe('key sources', () => {
       const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true })
       const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: await exportSPKI(publicKey) })
       await verifier.warmUp()
-      await expect(verifier.verifyAccessToken(await sign(privateKey, 'ES256'))).resolves.toBeDefined()
+      await expect(verifier.verifyAccessToken(await sign(privateKey, 'ES256', { n: 1 }))).resolves.toMatchObject({ subject: 'user-1', claims: { n: 1 } })
       const cert = createVerifier({ issuer: ISS, audience: AUD, keys: CERT, algorithms: ['ES256'] })
-      await expect(cert.verifyAccessToken(await sign(await importPKCS8(CERT_KEY, 'ES256'), 'ES256'))).resolves.toBeDefined()
+      await expect(cert.verifyAccessToken(await sign(await importPKCS8(CERT_KEY, 'ES256'), 'ES256', { n: 2 }))).resolves.toMatchObject({ subject: 'user-1', claims: { n: 2 } })
     })
 
     it('verifies with a web-imported PEM at the first request, without warmUp', async () => {
@@ -116,7 +108,7 @@ describe('key sources', () => {
       const [pem, token] = await Promise.all([exportSPKI(publicKey), sign(privateKey, 'ES256')])
       // verified in the same tick as the verifier is made: the import has not finished yet
       const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: pem })
-      await expect(verifier.verifyAccessToken(token)).resolves.toBeDefined()
+      await expect(verifier.verifyAccessToken(token)).resolves.toMatchObject({ subject: 'user-1', token })
     })
 
     it('derives the allowed algorithms of a web-imported PEM from the key', async () => {
@@ -124,7 +116,7 @@ describe('key sources', () => {
       const { publicKey } = await generateKeyPair('ES256', { extractable: true })
       const other = await generateKeyPair('ES384')
       const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: await exportSPKI(publicKey) })
-      const error = await failure(verifier.verifyAccessToken(await sign(other.privateKey, 'ES384')))
+      const error = await rejection(verifier.verifyAccessToken(await sign(other.privateKey, 'ES384')))
       expect(error.reason).toMatch(/alg "ES384" is not allowed \(allowed: ES256\)/)
     })
 
@@ -145,7 +137,7 @@ describe('key sources', () => {
     it('verifies with a public CryptoKey', async () => {
       const { publicKey, privateKey } = await generateKeyPair('ES256')
       const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: publicKey })
-      await expect(verifier.verifyAccessToken(await sign(privateKey, 'ES256'))).resolves.toBeDefined()
+      await expect(verifier.verifyAccessToken(await sign(privateKey, 'ES256'))).resolves.toMatchObject({ subject: 'user-1', audience: [AUD] })
     })
 
     it('rejects a private CryptoKey at construction', async () => {
@@ -156,14 +148,14 @@ describe('key sources', () => {
     it('allows only the algorithms the static keys can verify by default', async () => {
       const issuer = await createTestIssuer({ algorithm: 'ES256' })
       const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: issuer.jwks() })
-      const error = await failure(verifier.verifyAccessToken(await issuer.sign({}, { algorithm: 'RS256' })))
+      const error = await rejection(verifier.verifyAccessToken(await issuer.sign({}, { algorithm: 'RS256' })))
       expect(error.reason).toBe('alg "RS256" is not allowed (allowed: ES256)')
     })
 
     it('rejects a token whose kid names no configured key', async () => {
       const issuer = await createTestIssuer({ algorithm: 'ES256', kid: 'k1' })
       const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: issuer.jwks() })
-      const error = await failure(verifier.verifyAccessToken(await issuer.sign({}, { kid: 'k2' })))
+      const error = await rejection(verifier.verifyAccessToken(await issuer.sign({}, { kid: 'k2' })))
       expect(error.reason).toBe('no configured key fits kid "k2" and alg ES256')
     })
 
@@ -176,14 +168,14 @@ describe('key sources', () => {
       await expect(verifier.verifyAccessToken(await sign(a.privateKey, 'ES256', {}, 'key-a'))).resolves.toMatchObject({ subject: 'user-1' })
       await expect(verifier.verifyAccessToken(await sign(b.privateKey, 'ES256', {}, 'key-b'))).resolves.toMatchObject({ subject: 'user-1' })
       await expect(verifier.verifyAccessToken(await sign(b.privateKey, 'ES256'))).resolves.toMatchObject({ subject: 'user-1' })
-      expect((await failure(verifier.verifyAccessToken(await sign(c.privateKey, 'ES256', {}, 'key-a')))).reason).toBe('signature verification failed')
+      expect((await rejection(verifier.verifyAccessToken(await sign(c.privateKey, 'ES256', {}, 'key-a')))).reason).toBe('signature verification failed')
     })
 
     it('tries at most five static keys without kid', async () => {
       const pairs = await Promise.all(Array.from({ length: 6 }, () => generateKeyPair('ES256', { extractable: true })))
       const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: await Promise.all(pairs.map((p) => exportJWK(p.publicKey))) })
-      await expect(verifier.verifyAccessToken(await sign(pairs[4]!.privateKey, 'ES256', {}, 'k'))).resolves.toBeDefined()
-      expect((await failure(verifier.verifyAccessToken(await sign(pairs[5]!.privateKey, 'ES256', {}, 'k')))).reason).toBe('signature verification failed')
+      await expect(verifier.verifyAccessToken(await sign(pairs[4]!.privateKey, 'ES256', { n: 5 }, 'k'))).resolves.toMatchObject({ claims: { n: 5 }, header: { kid: 'k' } })
+      expect((await rejection(verifier.verifyAccessToken(await sign(pairs[5]!.privateKey, 'ES256', {}, 'k')))).reason).toBe('signature verification failed')
     })
 
     it('refuses as ambiguous only a kid that several static keys carry', async () => {
@@ -191,13 +183,15 @@ describe('key sources', () => {
       const b = await generateKeyPair('ES256', { extractable: true })
       const keys = [{ ...(await exportJWK(a.publicKey)), kid: 'same' }, { ...(await exportJWK(b.publicKey)), kid: 'same' }]
       const verifier = createVerifier({ issuer: ISS, audience: AUD, keys })
-      expect((await failure(verifier.verifyAccessToken(await sign(a.privateKey, 'ES256', {}, 'same')))).reason).toBe('kid "same" matches 2 keys: ambiguous')
+      expect((await rejection(verifier.verifyAccessToken(await sign(a.privateKey, 'ES256', {}, 'same')))).reason).toBe('kid "same" matches 2 keys: ambiguous')
     })
 
     it('verifies a token without kid against a static key', async () => {
       const issuer = await createTestIssuer({ algorithm: 'ES256' })
       const verifier = createVerifier({ issuer: ISS, audience: AUD, keys: issuer.jwks() })
-      await expect(verifier.verifyAccessToken(await issuer.sign({}, { kid: undefined }))).resolves.toBeDefined()
+      const auth = await verifier.verifyAccessToken(await issuer.sign({}, { kid: undefined }))
+      expect(auth.subject).toBe('user-123')
+      expect(auth.header).not.toHaveProperty('kid')
     })
   })
 })
@@ -210,20 +204,20 @@ describe('verifyAccessToken', () => {
 
   it('rejects a token over maxTokenLength before decoding it', async () => {
     const { verifier } = await options()
-    const error = await failure(verifier.verifyAccessToken('a'.repeat(8193)))
+    const error = await rejection(verifier.verifyAccessToken('a'.repeat(8193)))
     expect(error).toBeInstanceOf(InvalidTokenError)
     expect(error.reason).toBe('token of 8193 bytes exceeds maxTokenLength 8192')
   })
 
   it('applies a configured maxTokenLength', async () => {
     const { issuer, verifier } = await options({ maxTokenLength: 256 })
-    const error = await failure(verifier.verifyAccessToken(await issuer.sign({ pad: 'x'.repeat(300) })))
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign({ pad: 'x'.repeat(300) })))
     expect(error.reason).toMatch(/exceeds maxTokenLength 256/)
   })
 
   it('rejects a value that is not a string', async () => {
     const { verifier } = await options()
-    expect((await failure(verifier.verifyAccessToken(42 as never))).reason).toBe('token of type number')
+    expect((await rejection(verifier.verifyAccessToken(42 as never))).reason).toBe('token of type number')
   })
 
   it('turns an unexpected exception into a 401 InvalidTokenError', async () => {
@@ -232,7 +226,7 @@ describe('verifyAccessToken', () => {
         throw new RangeError('mapper bug')
       },
     })
-    const error = await failure(verifier.verifyAccessToken(await issuer.sign()))
+    const error = await rejection(verifier.verifyAccessToken(await issuer.sign()))
     expect(error).toBeInstanceOf(InvalidTokenError)
     expect(error.reason).toBe('verification failed: mapper bug')
     expect(error.cause).toBeInstanceOf(RangeError)
@@ -248,7 +242,7 @@ describe('verifyAccessToken', () => {
     ['a payload that is not an object', 'eyJhbGciOiJFUzI1NiJ9.WzFd.c2ln', 'payload is not a JSON object'],
   ])('rejects %s', async (_what, token, reason) => {
     const { verifier } = await options()
-    expect((await failure(verifier.verifyAccessToken(token))).reason).toBe(reason)
+    expect((await rejection(verifier.verifyAccessToken(token))).reason).toBe(reason)
   })
 })
 

@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startAuthService, type RunningAuthService } from '../../examples/auth-service/app.js'
 import {
   REFRESH_COOKIE_NAME,
@@ -19,6 +19,7 @@ import {
   webApis,
   type AuthServiceConfig,
 } from '../../examples/auth-service/config.js'
+import { freezeClock } from '../helpers/clock.js'
 
 const APIS = [
   { name: 'express', url: 'http://127.0.0.1:3001' },
@@ -107,10 +108,6 @@ describe('auth service in cookie mode', () => {
     await service.close()
     rmSync(appDir, { recursive: true, force: true })
   })
-  afterEach(() => {
-    vi.useRealTimers()
-  })
-
   it('logs in with the refresh token only in an HttpOnly, Secure, SameSite=Strict cookie on /refresh_token', async () => {
     const res = await login('alice')
     expect(res.status).toBe(200)
@@ -263,8 +260,7 @@ describe('auth service in cookie mode', () => {
   it('ends the session at /revoke even when the access token has expired', async () => {
     const res = await login('alice', 'short-lived')
     const cookie = cookieValue(res)!
-    vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(Date.now() + 60_000) // the 2 s access token is long expired
+    freezeClock(Date.now() + 60_000) // the 2 s access token is long expired
     const out = await post('/revoke', { token: res.body.access_token, client_id: 'short-lived' })
     expect(out.status).toBe(200)
     const refresh = await post('/refresh_token', { client_id: 'short-lived' }, { cookie })

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createVerifier, TokenRevokedError } from 'bearer-guard'
 import { startAuthService, type RunningAuthService } from '../../examples/auth-service/app.js'
 import {
@@ -18,6 +18,7 @@ import {
 import { createRateLimiter } from '../../examples/auth-service/rate-limit.js'
 import { hashPassword, verifyPassword } from '../../examples/auth-service/users.js'
 import { createPolledRevocationStore } from '../../examples/shared/polled-revocations.js'
+import { freezeClock } from '../helpers/clock.js'
 
 const SECRET = 'a-test-secret-that-is-at-least-32-bytes'
 
@@ -246,10 +247,6 @@ describe('auth service (ES256)', () => {
   })
 
   describe('while a verifier may still accept a token (exp + clock tolerance, at most 300 s)', () => {
-    afterEach(() => {
-      vi.useRealTimers()
-    })
-
     it('keeps a revoked jti on the list past its exp', async () => {
       const { access_token } = (await login('alice', { client_id: 'short-lived' })).body
       const { jti, exp } = decode(access_token, 1)
@@ -262,18 +259,16 @@ describe('auth service (ES256)', () => {
         (await get(`${service.url}/revocations?after=0`)).body.revoked.map(
           (r: { jti: string }) => r.jti,
         )
-      vi.useFakeTimers({ toFake: ['Date'] })
-      vi.setSystemTime((exp + 60) * 1000) // expired, but within a verifier's clock tolerance
+      const clock = freezeClock((exp + 60) * 1000) // expired, but within a verifier's clock tolerance
       expect(await listed()).toContain(jti)
-      vi.setSystemTime((exp + 301) * 1000) // no verifier accepts it any more
+      clock.set((exp + 301) * 1000) // no verifier accepts it any more
       expect(await listed()).not.toContain(jti)
     })
 
     it('revokes a session’s access tokens that have just expired', async () => {
       const first = (await login('bob', { client_id: 'short-lived' })).body
       const { jti, exp } = decode(first.access_token, 1)
-      vi.useFakeTimers({ toFake: ['Date'] })
-      vi.setSystemTime((exp + 2) * 1000)
+      freezeClock((exp + 2) * 1000)
       await post(`${service.url}/revoke`, { token: first.refresh_token, client_id: 'short-lived' })
       const { body } = await get(`${service.url}/revocations?after=0`)
       expect(body.revoked.map((r: { jti: string }) => r.jti)).toContain(jti)
@@ -340,8 +335,8 @@ describe('auth service (ES256)', () => {
     expect(decode(newToken, 0).kid).toBe(newKid)
     // a verifier whose JWKS cache predates the rotation still knows the new key
     const verifier = createVerifier({ issuer: service.issuer, audience: 'demo-api' })
-    await expect(verifier.verifyAccessToken(oldToken)).resolves.toBeTruthy()
-    await expect(verifier.verifyAccessToken(newToken)).resolves.toBeTruthy()
+    await expect(verifier.verifyAccessToken(oldToken)).resolves.toMatchObject({ header: { kid: oldKid } })
+    await expect(verifier.verifyAccessToken(newToken)).resolves.toMatchObject({ header: { kid: newKid } })
 
     // once the retired key's tokens have expired, it leaves the JWKS
     const later = service.keys.jwks(Date.now() + 901_000).keys.map((k) => k.kid)

@@ -4,7 +4,8 @@
  */
 import { base64url, exportJWK, generateKeyPair, type JWK } from 'jose'
 import { expect } from 'vitest'
-import { AuthError, isAuthError } from '../../src/core/errors.js'
+import type { AuthError } from 'bearer-guard'
+import { rejection } from './rejection.js'
 
 export type ForgeAlgorithm =
   | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512'
@@ -112,17 +113,7 @@ export interface Refusal {
 
 /** Awaits a refusal and checks the error's class, status, code and reason. Returns the error. */
 export async function expectRefused(promise: Promise<unknown>, expected: Refusal): Promise<AuthError> {
-  let caught: unknown
-  let accepted = false
-  try {
-    await promise
-    accepted = true
-  } catch (error) {
-    caught = error
-  }
-  if (accepted) expect.fail(`expected a refusal (${String(expected.reason)}), but the token was accepted`)
-  expect(isAuthError(caught), `not an AuthError: ${String(caught)}`).toBe(true)
-  const error = caught as AuthError
+  const error = await rejection(promise)
   if (expected.error) expect(error).toBeInstanceOf(expected.error)
   expect(error.status).toBe(expected.status ?? 401)
   expect(error.code).toBe(expected.code ?? 'invalid_token')

@@ -83,7 +83,10 @@ describe('auth0()', () => {
   it('requires the at+jwt header with the RFC 9068 profile', async () => {
     serveJwks(server, JWKS, tenant)
     const verifier = createVerifier(auth0({ domain: DOMAIN, audience: API, profile: 'rfc9068' }))
-    expect((await verifier.verifyAccessToken(await sign(userClaims({ client_id: 'x' }), 'at+jwt'))).subject).toBeDefined()
+    await expect(verifier.verifyAccessToken(await sign(userClaims({ client_id: 'x' }), 'at+jwt'))).resolves.toMatchObject({
+      subject: 'auth0|65f1c2d3e4f5a6b7c8d9e0f1',
+      header: { typ: 'at+jwt' },
+    })
     await expectRefused(verifier, await sign(userClaims(), 'JWT'), { claim: 'typ' })
   })
 

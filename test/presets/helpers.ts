@@ -7,6 +7,7 @@ import type { SetupServer } from 'msw/node'
 import { expect } from 'vitest'
 import { createTestIssuer, type TestIssuer, type TestIssuerOptions } from 'bearer-guard/testing'
 import type { Verifier } from 'bearer-guard'
+import { rejection } from '../helpers/rejection.js'
 
 /** A test issuer for `issuer`, signing RS256 with `kid`. */
 export function providerIssuer(issuer: string, options: TestIssuerOptions = {}): Promise<TestIssuer> {
@@ -31,14 +32,10 @@ export async function expectRefused(
   token: string,
   expected: { claim?: string; reason?: RegExp } = {},
 ): Promise<void> {
-  const error = await verifier.verifyAccessToken(token).then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(error, 'the token was accepted').toBeDefined()
+  const error = await rejection(verifier.verifyAccessToken(token))
   expect(error).toMatchObject({ status: 401, code: 'invalid_token' })
   if (expected.claim !== undefined) expect(error).toHaveProperty('claim', expected.claim)
-  if (expected.reason) expect((error as Error).message).toMatch(expected.reason)
+  if (expected.reason) expect(error.message).toMatch(expected.reason)
 }
 
 /** Epoch seconds now. */

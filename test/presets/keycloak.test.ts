@@ -124,7 +124,7 @@ describe('keycloak()', () => {
     serveJwks(server, CERTS, kc)
     const token = await sign(accessClaims({ aud: 'web-app' }))
     const spread = createVerifier({ ...keycloak({ realmUrl: REALM, clientId: 'orders-api' }), audience: 'web-app' })
-    expect((await spread.verifyAccessToken(token)).subject).toBeDefined()
+    await expect(spread.verifyAccessToken(token)).resolves.toMatchObject({ subject: '0b6f1d3e-7a1c-4c8e-9d7e-2f0a4b5c6d7e', audience: ['web-app'] })
     const withKeys = createVerifier(keycloak({ realmUrl: REALM, clientId: 'orders-api' }, { audience: 'web-app', keys: kc.jwks() }))
     expect((await withKeys.verifyAccessToken(token)).roles).toContain('admin')
   })

@@ -5,8 +5,8 @@ import express from 'express'
 import Fastify from 'fastify'
 import { createServer, type Server } from 'node:http'
 import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createVerifier } from 'bearer-guard'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { createVerifier, type IssuerOptions } from 'bearer-guard'
 import { requireAuth, requireRole } from 'bearer-guard/express'
 import bearerGuard, { requireScopes } from 'bearer-guard/fastify'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
@@ -75,10 +75,10 @@ describe('Fastify route with discovery served by msw (docs/testing.md)', () => {
   afterEach(() => mswServer.resetHandlers())
   afterAll(() => mswServer.close())
 
-  async function buildApp() {
+  async function buildApp(overrides: Partial<IssuerOptions> = {}) {
     const app = Fastify()
     // no key source: the verifier discovers the JWKS from the issuer, over (mocked) HTTP
-    await app.register(bearerGuard, issuer.verifierOptions('discovery'))
+    await app.register(bearerGuard, issuer.verifierOptions('discovery', overrides))
     app.get('/orders', { preHandler: [app.requireAuth(), requireScopes('orders:read')] }, (req) => ({
       user: req.auth?.subject,
     }))
@@ -103,17 +103,19 @@ describe('Fastify route with discovery served by msw (docs/testing.md)', () => {
     expect(res.headers['www-authenticate']).toContain('scope="orders:read"')
   })
 
-  it('answers 503 when the issuer is down', async () => {
+  it('answers 503 when the issuer is down, and warns why', async () => {
     issuer.simulate('all', 500)
     mswServer.use(...(await issuer.mswHandlers()))
-    const app = await buildApp()
+    const warn = vi.fn() // the outage is on purpose: assert the warning instead of printing it
+    const app = await buildApp({ logger: { warn } })
     const res = await app.inject({
       url: '/orders',
       headers: { authorization: `Bearer ${await issuer.sign({ scope: 'orders:read' })}` },
     })
     issuer.simulate('all', null)
     expect(res.statusCode).toBe(503)
-    expect(res.headers['retry-after']).toBeDefined()
+    expect(res.headers['retry-after']).toMatch(/^\d+$/)
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('openid-configuration answered 500'))
   })
 })
 
@@ -127,5 +129,25 @@ it('verifies a token against a real loopback issuer (docs/testing.md)', async ()
     expect(auth.roles).toEqual(['admin'])
   } finally {
     await issuer.close()
+  }
+})
+
+// --- docs/testing.md: verifierOptions(mode), warnings ------------------------------------------
+
+it('asserts the warning of an outage made on purpose, or mutes it (docs/testing.md)', async () => {
+  const issuer = await createTestIssuer()
+  issuer.simulate('jwks', 500)
+  const warn = vi.fn()
+  const verifier = createVerifier(issuer.verifierOptions('jwks', { jwks: { fetch: issuer.fetch }, logger: { warn } }))
+  await expect(verifier.verifyAccessToken(await issuer.sign())).rejects.toMatchObject({ status: 503 })
+  expect(warn).toHaveBeenCalledWith(expect.stringContaining('answered 500'))
+
+  const muted = createVerifier(issuer.verifierOptions('jwks', { jwks: { fetch: issuer.fetch }, logger: false }))
+  const printed = vi.spyOn(console, 'warn').mockImplementation(() => {})
+  try {
+    await expect(muted.verifyAccessToken(await issuer.sign())).rejects.toMatchObject({ status: 503 })
+    expect(printed).not.toHaveBeenCalled()
+  } finally {
+    printed.mockRestore()
   }
 })

@@ -3,18 +3,16 @@
  * (a rejecting resolver made it log the AbortError and "[MSW] Encountered an unhandled exception").
  */
 import { afterEach, expect, it, vi } from 'vitest'
-import { createTestIssuer } from 'bearer-guard/testing'
-import { setupMswServer } from '../helpers/msw-server.js'
+import { useIssuers } from '../helpers/issuers.js'
 
-const msw = setupMswServer()
+const issuers = useIssuers()
 
 afterEach(() => {
   vi.restoreAllMocks()
 })
 
 it('answers an aborted request without msw printing an unhandled exception', async () => {
-  const issuer = await createTestIssuer({ issuer: 'https://quiet.issuer.test' })
-  msw.use(...(await issuer.mswHandlers()))
+  const issuer = await issuers.serve({ issuer: 'https://quiet.issuer.test' })
   issuer.simulate('jwks', 'timeout')
   const printed: unknown[][] = []
   for (const method of ['error', 'warn', 'log'] as const) {
@@ -31,8 +29,7 @@ it('answers an aborted request without msw printing an unhandled exception', asy
 })
 
 it('still answers the requests of a running client', async () => {
-  const issuer = await createTestIssuer({ issuer: 'https://quiet-2.issuer.test' })
-  msw.use(...(await issuer.mswHandlers()))
+  const issuer = await issuers.serve({ issuer: 'https://quiet-2.issuer.test' })
   const response = await fetch(issuer.jwksUri)
   expect(response.status).toBe(200)
   expect(((await response.json()) as { keys: unknown[] }).keys).toHaveLength(1)

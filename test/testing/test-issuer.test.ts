@@ -7,21 +7,12 @@ import {
   jwtVerify,
   type JWK,
 } from 'jose'
-import { afterEach, describe, expect, it } from 'vitest'
-import { createTestIssuer, type TestAlgorithm, type TestIssuer } from '../../src/testing/index.js'
-import { setupMswServer } from '../helpers/msw-server.js'
+import { describe, expect, it } from 'vitest'
+import { createTestIssuer, type TestAlgorithm, type TestIssuer } from 'bearer-guard/testing'
+import { useIssuers } from '../helpers/issuers.js'
 
-const msw = setupMswServer()
-const open: TestIssuer[] = []
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((i) => i.close()))
-})
-
-async function issue(options: Parameters<typeof createTestIssuer>[0] = {}): Promise<TestIssuer> {
-  const issuer = await createTestIssuer(options)
-  open.push(issuer)
-  return issuer
-}
+const issuers = useIssuers()
+const { msw, issue } = issuers
 
 /** Verifies with jose only, trusting the issuer's published JWKS. */
 function verifyWithJwks(issuer: TestIssuer, token: string) {
@@ -73,7 +64,10 @@ describe('createTestIssuer', () => {
     const secret = 'a-shared-secret-of-at-least-32-bytes!!'
     const issuer = await issue({ algorithm: 'HS256', secret })
     const token = await issuer.sign()
-    await expect(jwtVerify(token, new TextEncoder().encode(secret))).resolves.toBeDefined()
+    await expect(jwtVerify(token, new TextEncoder().encode(secret))).resolves.toMatchObject({
+      payload: { sub: 'user-123', iss: 'https://issuer.test' },
+      protectedHeader: { alg: 'HS256' },
+    })
   })
 
   it('applies the per-token options', async () => {
@@ -146,7 +140,7 @@ describe('createTestIssuer', () => {
     const { exportSPKI } = await import('jose')
     const publicKey = await importSPKIFromJwk(issuer.jwks().keys[0]!)
     const pem = await exportSPKI(publicKey)
-    await expect(jwtVerify(token, new TextEncoder().encode(pem))).resolves.toBeDefined()
+    await expect(jwtVerify(token, new TextEncoder().encode(pem))).resolves.toMatchObject({ payload: { sub: 'user-123' } })
     await expect(verifyWithJwks(issuer, token)).rejects.toThrow()
   })
 
@@ -169,11 +163,20 @@ describe('createTestIssuer', () => {
     expect(decodeProtectedHeader(after).kid).toBe('key-2')
     expect(issuer.jwks().keys.map((k) => k.kid)).toEqual(['key-2', 'key'])
     for (const key of issuer.jwks().keys) expect(key).toMatchObject({ alg: 'RS256', use: 'sig' })
-    await expect(verifyWithJwks(issuer, before)).resolves.toBeDefined()
-    await expect(verifyWithJwks(issuer, after)).resolves.toBeDefined()
+    await expect(verifyWithJwks(issuer, before)).resolves.toMatchObject({ protectedHeader: { kid: 'key' } })
+    await expect(verifyWithJwks(issuer, after)).resolves.toMatchObject({ protectedHeader: { kid: 'key-2' } })
     await issuer.rotateKeys({ keepPrevious: false })
     expect(issuer.jwks().keys.map((k) => k.kid)).toEqual(['key-3'])
     await expect(verifyWithJwks(issuer, before)).rejects.toThrow()
+  })
+
+  it('never reuses a kid, even after dropping the older keys', async () => {
+    const issuer = await issue({ kid: 'key' })
+    const kids = [issuer.kid]
+    kids.push((await issuer.rotateKeys({ keepPrevious: false })).kid)
+    kids.push((await issuer.rotateKeys()).kid)
+    expect(kids).toEqual(['key', 'key-2', 'key-3'])
+    expect(issuer.jwks().keys.map((k) => k.kid)).toEqual(['key-3', 'key-2'])
   })
 
   it('publishes only public key material', async () => {

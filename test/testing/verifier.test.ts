@@ -1,19 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { createVerifier } from '../../src/core/verifier.js'
-import { createTestIssuer, type TestAlgorithm, type TestIssuer } from '../../src/testing/index.js'
-import { setupMswServer } from '../helpers/msw-server.js'
+import { describe, expect, it, vi } from 'vitest'
+import { createVerifier } from 'bearer-guard'
+import type { TestAlgorithm } from 'bearer-guard/testing'
+import { useIssuers } from '../helpers/issuers.js'
 
-const msw = setupMswServer()
-const open: TestIssuer[] = []
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((i) => i.close()))
-})
-
-async function issue(options: Parameters<typeof createTestIssuer>[0] = {}): Promise<TestIssuer> {
-  const issuer = await createTestIssuer(options)
-  open.push(issuer)
-  return issuer
-}
+const issuers = useIssuers()
+const issue = issuers.issue
 
 describe('createVerifier trusts a test issuer', () => {
   it.each<TestAlgorithm>(['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA', 'HS256'])(
@@ -33,8 +24,7 @@ describe('createVerifier trusts a test issuer', () => {
   )
 
   it.each(['jwks', 'discovery'] as const)('accepts tokens in %s mode through msw', async (mode) => {
-    const issuer = await issue({ algorithm: 'ES256' })
-    msw.use(...(await issuer.mswHandlers()))
+    const issuer = await issuers.serve({ algorithm: 'ES256' })
     const verifier = createVerifier(issuer.verifierOptions(mode))
     const auth = await verifier.verifyAccessToken(await issuer.sign())
     expect(auth.subject).toBe('user-123')
@@ -62,11 +52,12 @@ describe('createVerifier trusts a test issuer', () => {
       issuer.verifierOptions('jwks', { jwks: { fetch: issuer.fetch, cooldown: 0 } }),
     )
     const old = await issuer.sign()
+    const oldKid = issuer.kid
     await verifier.verifyAccessToken(old)
     await issuer.rotateKeys()
     const rotated = await issuer.sign({ n: 2 })
-    await expect(verifier.verifyAccessToken(rotated)).resolves.toMatchObject({ subject: 'user-123' })
-    await expect(verifier.verifyAccessToken(old)).resolves.toBeDefined()
+    await expect(verifier.verifyAccessToken(rotated)).resolves.toMatchObject({ subject: 'user-123', header: { kid: issuer.kid } })
+    await expect(verifier.verifyAccessToken(old)).resolves.toMatchObject({ token: old, header: { kid: oldKid } })
     expect(issuer.requests.jwks).toBe(2)
   })
 
@@ -88,15 +79,28 @@ describe('createVerifier trusts a test issuer', () => {
     }
   })
 
-  it('answers 503 when the simulated JWKS times out', async () => {
+  it('answers 503 when the simulated JWKS times out, and the logger is told why', async () => {
     const issuer = await issue()
     issuer.simulate('jwks', 'timeout')
+    const warn = vi.fn()
     const verifier = createVerifier(
-      issuer.verifierOptions('jwks', { jwks: { fetch: issuer.fetch, timeout: 0.2 } }),
+      issuer.verifierOptions('jwks', { jwks: { fetch: issuer.fetch, timeout: 0.2 }, logger: { warn } }),
     )
     await expect(verifier.verifyAccessToken(await issuer.sign())).rejects.toMatchObject({
       status: 503,
       code: 'temporarily_unavailable',
     })
+    expect(warn.mock.calls).toEqual([
+      [`bearer-guard: JWKS unavailable, answering 503 until it can be fetched: GET ${issuer.jwksUri} timed out after 200 ms`],
+    ])
+  })
+
+  it("leaves the logger at the verifier's default, as in production, so the options also fit an issuers entry", async () => {
+    const a = await issue({ issuer: 'https://a.issuer.test', algorithm: 'ES256' })
+    const b = await issue({ issuer: 'https://b.issuer.test', algorithm: 'EdDSA' })
+    for (const mode of ['keys', 'jwks', 'discovery'] as const) expect(a.verifierOptions(mode)).not.toHaveProperty('logger')
+    const verifier = createVerifier({ issuers: [a.verifierOptions(), b.verifierOptions()] })
+    await expect(verifier.verifyAccessToken(await a.sign())).resolves.toMatchObject({ issuer: a.issuer })
+    await expect(verifier.verifyAccessToken(await b.sign())).resolves.toMatchObject({ issuer: b.issuer })
   })
 })
