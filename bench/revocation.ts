@@ -11,7 +11,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { pathToFileURL } from 'node:url'
-import { createMemoryRevocationStore } from '../src/core/revocation.js'
+import { createMemoryRevocationStore } from '../src/core/stores/memory-revocation.js'
 import type { RevocationStore } from '../src/core/types.js'
 import { createRedisRevocationStore, type RedisClientLike } from '../src/redis/index.js'
 import { median } from './lib/stats.js'

@@ -3,7 +3,8 @@
  *
  * @module bearer-guard
  */
-export { createVerifier, verifyAccessToken, isVerifier } from './core/verifier.js'
+export { createVerifier, isVerifier } from './core/verifier.js'
+export { verifyAccessToken } from './core/one-shot.js'
 export { extractBearer } from './core/extract.js'
 export {
   AuthError,
@@ -30,7 +31,7 @@ export {
   claimsGuard,
 } from './core/guards.js'
 export { readClaim } from './core/claim-path.js'
-export { createMemoryRevocationStore } from './core/revocation.js'
+export { createMemoryRevocationStore } from './core/stores/memory-revocation.js'
 export {
   toVerifier,
   authenticateRequest,
@@ -71,7 +72,7 @@ export type {
   WebRequestLike,
   WebRequestOptions,
 } from './core/request.js'
-export type { MemoryRevocationStoreOptions } from './core/revocation.js'
+export type { MemoryRevocationStoreOptions } from './core/stores/memory-revocation.js'
 export type {
   Algorithm,
   AsymmetricAlgorithm,

@@ -6,7 +6,7 @@
  * @module bearer-guard/redis
  */
 import { LRUCache } from 'lru-cache'
-import { WALL_CLOCK } from '../core/revocation.js'
+import { WALL_CLOCK } from '../core/stores/memory-revocation.js'
 import type { RevocationLogger } from './types.js'
 
 export interface Mirror {

@@ -10,7 +10,7 @@
  * @module bearer-guard/redis
  */
 import { REVOCATION_SLACK_MS } from '../core/limits.js'
-import { expiresAtMs } from '../core/revocation.js'
+import { expiresAtMs } from '../core/stores/memory-revocation.js'
 import { createCommands } from './commands.js'
 import { parseOptions } from './config.js'
 import { createMirror } from './mirror.js'

@@ -6,7 +6,7 @@
  * @module bearer-guard/testing
  */
 import { base64url, exportJWK, generateKeyPair } from 'jose'
-import { ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS } from '../core/keys.js'
+import { ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS } from '../core/limits.js'
 import type { Algorithm, JWK } from '../core/types.js'
 
 /** One key of the ring. */

@@ -4,7 +4,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createVerifier, isAuthError } from 'bearer-guard'
 import { createTestIssuer, type TestAlgorithm } from 'bearer-guard/testing'
-import { cryptoBackend, setCryptoBackend } from '../../src/core/crypto.js'
+import { cryptoBackend, setCryptoBackend } from '../../src/core/keys/backend.js'
 import { ATTACKS, createFixture, type Fixture } from '../helpers/attack-table.js'
 import { parts } from '../helpers/forge.js'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createVerifier, KeySourceUnavailableError } from 'bearer-guard'
-import { discoverJwksUri, discoveryUrls } from '../../src/core/discovery.js'
+import { discoverJwksUri, discoveryUrls } from '../../src/core/sources/discovery.js'
 import { FROZEN_AT, freezeClock } from '../helpers/clock.js'
 import { useIssuers } from '../helpers/issuers.js'
 import { rejection } from '../helpers/rejection.js'

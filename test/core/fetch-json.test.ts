@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fetchJson, FetchJsonError } from '../../src/core/fetch-json.js'
+import { fetchJson, FetchJsonError } from '../../src/core/sources/fetch-json.js'
 import { rejection } from '../helpers/rejection.js'
 
 const url = new URL('https://keys.test/jwks')

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createVerifier, type IssuerOptions } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
-import { createJwksCache, type JwksEvent } from '../../src/core/jwks-cache.js'
+import { createJwksCache, type JwksEvent } from '../../src/core/sources/jwks-cache.js'
 import { rejection } from '../helpers/rejection.js'
 
 // A key-source GET survives one dropped connection (the keep-alive race), with real loopback

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { createHmacVerifier, equalBytes } from '../../src/core/crypto.js'
+import { createHmacVerifier, equalBytes } from '../../src/core/keys/hmac.js'
 
 // The node:crypto HMAC path hashes over precomputed key pads (crypto.hash) instead of createHmac:
 // it must decide exactly as createHmac does, for every key length around the block sizes.

@@ -9,7 +9,8 @@ import {
   type JWK,
 } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
-import { createJwksCache, MAX_KEYS, type JwksEvent } from '../../src/core/jwks-cache.js'
+import { MAX_JWKS_KEYS as MAX_KEYS } from '../../src/core/limits.js'
+import { createJwksCache, type JwksEvent } from '../../src/core/sources/jwks-cache.js'
 import { useFrozenClock } from '../helpers/clock.js'
 import { useIssuers } from '../helpers/issuers.js'
 import { rejection } from '../helpers/rejection.js'
@@ -276,6 +277,21 @@ describe('JWKS cache', () => {
     expect(auth.header.kid).toBeUndefined()
   })
 
+  it('verifies a token naming an unknown kid with a published key without kid, after one refetch (the rule of static keys)', async () => {
+    const issuer = await serve()
+    issuer.simulate('jwks', () => json({ keys: issuer.jwks().keys.map(({ kid: _, ...k }) => k) }))
+    const verifier = verifierFor(issuer, { jwks: { cooldown: '30s' } })
+    await verifier.warmUp()
+    clock.advance(31)
+    const auth = await verifier.verifyAccessToken(await issuer.sign({ sub: 'unnamed' }, { kid: 'not-published' }))
+    expect(auth).toMatchObject({ subject: 'unnamed', header: { kid: 'not-published' } })
+    // the unknown kid refetched once (a rotation may have brought it), then fell back
+    expect(issuer.requests.jwks).toBe(2)
+    // inside the cooldown the fallback answers without a refetch
+    await expect(verifier.verifyAccessToken(await issuer.sign({ sub: 'again' }, { kid: 'also-unknown' }))).resolves.toMatchObject({ subject: 'again' })
+    expect(issuer.requests.jwks).toBe(2)
+  })
+
   it('rejects a token without kid when no key fits its alg', async () => {
     const issuer = await serve()
     const other = await createTestIssuer({ algorithm: 'EdDSA' })
@@ -495,20 +511,30 @@ describe('JWKS cache', () => {
   describe('createJwksCache', () => {
     const options = { timeoutMs: 1000, maxBytes: 512 * 1024, cacheMaxAge: 600, cooldown: 30, staleMaxAge: 3600 }
 
-    it('reports freshness, cooldown and keys', async () => {
+    it('fetches on first use, answers synchronously while fresh, and refetches an unknown kid once per cooldown', async () => {
       const issuer = await serve()
       const cache = createJwksCache(new URL(issuer.jwksUri), options)
-      expect(cache.fresh).toBe(false)
-      expect(cache.keys()).toEqual([])
-      await cache.reload()
-      expect(cache.fresh).toBe(true)
-      expect(cache.coolingDown).toBe(true)
-      expect(cache.keys().map((k) => k.kid)).toEqual([issuer.kid])
-      expect(cache.select(issuer.kid, 'ES256')).toHaveLength(1)
+      expect(issuer.requests.jwks).toBe(0)
+      const cold = cache.select(issuer.kid, 'ES256')
+      expect(cold).toBeInstanceOf(Promise)
+      expect((await cold).map((k) => k.kid)).toEqual([issuer.kid])
+      expect(issuer.requests.jwks).toBe(1)
+      // warm: the same keys, without a promise and without a request
+      const warm = cache.select(issuer.kid, 'ES256')
+      expect(Array.isArray(warm) && warm.map((k) => k.kid)).toEqual([issuer.kid])
+      // an unknown kid inside the cooldown is refused at once, without a refetch
+      expect(() => cache.select('rotated', 'ES256')).toThrow(/no JWKS key fits kid "rotated" and alg ES256 \(refetch cooling down\)/)
+      expect(issuer.requests.jwks).toBe(1)
+      // after the cooldown an unknown kid refetches once (a rotation), then is refused
       clock.advance(31)
-      expect(cache.coolingDown).toBe(false)
-      clock.advance(600)
-      expect(cache.fresh).toBe(false)
+      expect((await rejection(Promise.resolve().then(() => cache.select('rotated', 'ES256')))).reason).toBe('no JWKS key fits kid "rotated" and alg ES256')
+      expect(issuer.requests.jwks).toBe(2)
+      // past cacheMaxAge even a known kid refetches
+      clock.advance(601)
+      const stale = cache.select(issuer.kid, 'ES256')
+      expect(stale).toBeInstanceOf(Promise)
+      expect((await stale).map((k) => k.kid)).toEqual([issuer.kid])
+      expect(issuer.requests.jwks).toBe(3)
     })
 
     it('tells onEvent about skipped keys and failures', async () => {
@@ -540,7 +566,8 @@ describe('JWKS cache', () => {
       issuer.simulate('jwks', () => json({ keys: Array.from({ length: MAX_KEYS + 5 }, (_, i) => ({ ...key, kid: `k${i}` })) }))
       const cache = createJwksCache(new URL(issuer.jwksUri), options)
       await cache.reload()
-      expect(cache.keys()).toHaveLength(MAX_KEYS)
+      expect(cache.select(`k${MAX_KEYS - 1}`, 'ES256')).toHaveLength(1)
+      expect(() => cache.select(`k${MAX_KEYS}`, 'ES256')).toThrow(`no JWKS key fits kid "k${MAX_KEYS}"`)
     })
   })
 })

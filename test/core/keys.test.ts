@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { exportJWK, generateKeyPair } from 'jose'
-import { keyFitsAlgorithm, keyFromJwk, type VerifyKey } from '../../src/core/keys.js'
+import { keyFromJwk } from '../../src/core/keys/jwk.js'
+import { keyFitsAlgorithm, type VerifyKey } from '../../src/core/keys/verify-key.js'
 
 const ec = await exportJWK((await generateKeyPair('ES256', { extractable: true })).publicKey)
 const rsa = await exportJWK((await generateKeyPair('RS256', { extractable: true })).publicKey)

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { REVOCATION_SLACK_MS } from '../../src/core/limits.js'
-import { MAX_DURATIONS } from '../../src/core/options.js'
+import { MAX_DURATIONS } from '../../src/core/limits.js'
 import {
   createMemoryRevocationStore,
   createVerifier,

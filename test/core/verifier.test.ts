@@ -9,7 +9,7 @@ import {
   type KeyInput,
 } from 'bearer-guard'
 import { createTestIssuer, type TestAlgorithm } from 'bearer-guard/testing'
-import { setCryptoBackend } from '../../src/core/crypto.js'
+import { setCryptoBackend } from '../../src/core/keys/backend.js'
 import { rejection } from '../helpers/rejection.js'
 
 const ISS = 'https://issuer.test'

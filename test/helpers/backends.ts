@@ -3,7 +3,7 @@
  * the edge-runtime environment. Suites run once per backend with `useBackend(backend)`.
  */
 import { afterAll, beforeAll, expect } from 'vitest'
-import { cryptoBackend, setCryptoBackend } from '../../src/core/crypto.js'
+import { cryptoBackend, setCryptoBackend } from '../../src/core/keys/backend.js'
 
 setCryptoBackend(undefined)
 export const BACKENDS: ('node' | 'web')[] = cryptoBackend() === 'node' ? ['node', 'web'] : ['web']

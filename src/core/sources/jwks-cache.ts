@@ -2,7 +2,9 @@
  * The remote JWKS: fetched once for all concurrent callers, fresh for `cacheMaxAge`, refetched for an
  * unknown `kid` at most once per `cooldown` (a lookup while a fetch is in flight waits for it),
  * served stale for `staleMaxAge` when the endpoint fails, and never more than `maxResponseBytes` or
- * `MAX_KEYS` keys. Once warm, a lookup is synchronous.
+ * `MAX_JWKS_KEYS` keys. Once warm, a lookup is synchronous. Keys are selected by the one rule of
+ * keys/select.ts; a token naming a `kid` the set lacks refetches (a rotation) before the keys
+ * without `kid` are tried.
  *
  * A key that a refetch still publishes unchanged keeps its `VerifyKey` object (and the forms already
  * imported for it); one the refetch no longer publishes is marked `retired`, so tokens it verified
@@ -10,13 +12,13 @@
  *
  * @module bearer-guard
  */
-import { InvalidTokenError, KeySourceUnavailableError } from './errors.js'
+import { InvalidTokenError, KeySourceUnavailableError } from '../errors.js'
+import { keyFromJwk } from '../keys/jwk.js'
+import { createSelector, type KeySource, type Selection } from '../keys/select.js'
+import { describeKey, retire, type VerifyKey } from '../keys/verify-key.js'
+import { MAX_JWKS_KEYS } from '../limits.js'
+import type { Algorithm } from '../types.js'
 import { fetchJson, FetchJsonError, type FetchJsonOptions } from './fetch-json.js'
-import { describeKey, keyFitsAlgorithm, keyFromJwk, type VerifyKey } from './keys.js'
-import type { Algorithm } from './types.js'
-
-/** Keys read from one JWKS at most; the rest are ignored. */
-export const MAX_KEYS = 100
 
 export interface JwksCacheOptions extends FetchJsonOptions {
   /** Seconds. */
@@ -43,17 +45,11 @@ export interface JwksEvent {
   retried?: boolean
 }
 
-export interface JwksCache {
+export interface JwksCache extends KeySource {
   /** Keys that may verify a token with this `kid`/`alg`; synchronous when warm. */
-  select(kid: string | undefined, alg: Algorithm): VerifyKey[] | Promise<VerifyKey[]>
+  select(kid: string | undefined, alg: Algorithm): readonly VerifyKey[] | Promise<readonly VerifyKey[]>
   /** Fetch now (single-flight). Rejects with `KeySourceUnavailableError`. */
   reload(): Promise<void>
-  /** True while the keys are within `cacheMaxAge`. */
-  readonly fresh: boolean
-  /** True while an unknown `kid` would not trigger a refetch. */
-  readonly coolingDown: boolean
-  /** The current keys. */
-  keys(): readonly VerifyKey[]
 }
 
 /**
@@ -86,7 +82,7 @@ export function createJwksCache(source: URL | ((options: FetchJsonOptions) => Pr
       // an unchanged key keeps its object: its imported forms, and the cache entries it verified
       const previous = new Map<string, VerifyKey>()
       if (keys) for (const key of keys) if (!previous.has(keyIdentity(key))) previous.set(keyIdentity(key), key)
-      for (const jwk of body.keys.slice(0, MAX_KEYS)) {
+      for (const jwk of body.keys.slice(0, MAX_JWKS_KEYS)) {
         const result = keyFromJwk(jwk)
         if ('key' in result) {
           const id = keyIdentity(result.key)
@@ -106,7 +102,7 @@ export function createJwksCache(source: URL | ((options: FetchJsonOptions) => Pr
       }
       if (keys) {
         const kept = new Set(next)
-        for (const key of keys) if (!kept.has(key)) key.retired = true
+        for (const key of keys) if (!kept.has(key)) retire(key)
       }
       keys = next
       fetchedAt = Date.now()
@@ -141,26 +137,9 @@ export function createJwksCache(source: URL | ((options: FetchJsonOptions) => Pr
     return pending
   }
 
-  // the answer for the last (kid, alg) of the current key set is kept: an issuer signs with one key at a time
-  let lastKeys: VerifyKey[] | undefined
-  let lastKid: string | undefined | null = null
-  let lastAlg = ''
-  let last: VerifyKey[] = []
-
-  function match(kid: string | undefined, alg: Algorithm): VerifyKey[] {
-    if (keys === lastKeys && kid === lastKid && alg === lastAlg) return last
-    const out: VerifyKey[] = []
-    for (const key of keys ?? []) {
-      if (kid !== undefined && key.kid !== kid) continue
-      if (keyFitsAlgorithm(key, alg)) out.push(key)
-    }
-    // a token names one key: a kid published twice cannot tell which
-    if (kid !== undefined && out.length > 1) throw ambiguous(kid, out.length)
-    lastKeys = keys
-    lastKid = kid
-    lastAlg = alg
-    last = out
-    return out
+  const selector = createSelector()
+  function match(kid: string | undefined, alg: Algorithm): Selection {
+    return selector(keys ?? [], kid, alg)
   }
 
   function unavailable(): KeySourceUnavailableError {
@@ -168,7 +147,7 @@ export function createJwksCache(source: URL | ((options: FetchJsonOptions) => Pr
     return new KeySourceUnavailableError({ reason: `JWKS unavailable: ${lastFailure || 'not fetched'}`, retryAfter: wait })
   }
 
-  async function refreshThenSelect(kid: string | undefined, alg: Algorithm): Promise<VerifyKey[]> {
+  async function refreshThenSelect(kid: string | undefined, alg: Algorithm): Promise<readonly VerifyKey[]> {
     const now = Date.now()
     const inBackoff = !pending && now - failedAt < backoffMs && failedAt >= attemptedAt
     try {
@@ -177,12 +156,12 @@ export function createJwksCache(source: URL | ((options: FetchJsonOptions) => Pr
     } catch (error) {
       // the endpoint failed: serve stale keys while allowed, else 503 (never blame the token)
       if (keys && Date.now() - fetchedAt <= maxAgeMs + staleMs) {
-        const stale = match(kid, alg)
+        const stale = match(kid, alg).keys
         if (stale.length > 0) return stale
       }
       throw error
     }
-    const found = match(kid, alg)
+    const found = match(kid, alg).keys
     if (found.length === 0) throw noKey(kid, alg)
     return found
   }
@@ -192,20 +171,17 @@ export function createJwksCache(source: URL | ((options: FetchJsonOptions) => Pr
       const now = Date.now()
       if (keys && now - fetchedAt <= maxAgeMs) {
         const found = match(kid, alg)
-        if (found.length > 0) return found
+        if (found.keys.length > 0 && !found.unknownKid) return found.keys
         // a refetch in flight may bring the kid (a key rotation): wait for it, as everyone else does
-        if (!pending && now - attemptedAt < cooldownMs) throw noKey(kid, alg, true)
+        if (!pending && now - attemptedAt < cooldownMs) {
+          if (found.keys.length > 0) return found.keys
+          throw noKey(kid, alg, true)
+        }
       }
       return refreshThenSelect(kid, alg)
     },
     reload,
-    get fresh() {
-      return keys !== undefined && Date.now() - fetchedAt <= maxAgeMs
-    },
-    get coolingDown() {
-      return Date.now() - attemptedAt < cooldownMs
-    },
-    keys: () => keys ?? [],
+    warmUp: reload,
   }
 }
 
@@ -213,11 +189,6 @@ function noKey(kid: string | undefined, alg: Algorithm, coolingDown = false): In
   return new InvalidTokenError({
     reason: `no JWKS key fits ${kid === undefined ? 'the token (no kid)' : `kid "${kid.slice(0, 64)}"`} and alg ${alg}${coolingDown ? ' (refetch cooling down)' : ''}`,
   })
-}
-
-/** Ambiguous: several keys carry the token's `kid`. */
-export function ambiguous(kid: string, count: number): InvalidTokenError {
-  return new InvalidTokenError({ reason: `kid "${kid.slice(0, 64)}" matches ${count} keys: ambiguous` })
 }
 
 /** Equal for the same public key published again with the same kid and alg. */

@@ -5,8 +5,8 @@
  * @module bearer-guard
  */
 import { LRUCache } from 'lru-cache'
-import { MIN_MILLISECOND_TIMESTAMP, REVOCATION_SLACK_MS } from './limits.js'
-import type { RevocationStore } from './types.js'
+import { MIN_MILLISECOND_TIMESTAMP, REVOCATION_SLACK_MS } from '../limits.js'
+import type { RevocationStore } from '../types.js'
 
 export interface MemoryRevocationStoreOptions {
   /** Most jtis kept. When full, the entry closest to eviction is dropped (least recently used). Default: `100000`. */

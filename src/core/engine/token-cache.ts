@@ -1,0 +1,125 @@
+/**
+ * The verified-token cache: the same token string gets the same answer without a second signature
+ * check, for at most its lifetime and the key source's freshness window, and never once the key that
+ * verified it is retired. A hit still re-checks the clock and the revocation store (the pipeline
+ * does that).
+ *
+ * @module bearer-guard
+ */
+import { LRUCache } from 'lru-cache'
+import type { KeyState } from '../keys/verify-key.js'
+
+/** What the cache needs of an entry. */
+export interface Cacheable {
+  readonly token: string
+  readonly key: KeyState
+  /** Epoch ms after which the entry is not served; set by `admit`. */
+  until: number
+}
+
+/** A 30-bit hash of a token's last characters (its signature): for the admission filter only. */
+function tokenHash(token: string): number {
+  let h = 0x811c9dc5
+  for (let i = Math.max(0, token.length - 24); i < token.length; i++) h = Math.imul(h ^ token.charCodeAt(i), 0x01000193)
+  return h & 0x3fffffff
+}
+
+/**
+ * An LRU of verified tokens with an admission filter and a front table.
+ *
+ * Admission. While tokens repeat, a verified token is cached at once. Under churn (fewer than 1 in
+ * 16 lookups hit, over the last 1024), a token is cached on its second verification only, so a
+ * stream of never-repeated tokens does not fill the cache, and the heap's old generation, with
+ * entries nobody reads: measured, that made distinct tokens slower with the cache than without.
+ * `seen` is a direct-mapped table of small token hashes (never tokens), fixed in size: a collision
+ * only admits a token early, or forgets one. Under churn, a token whose hash is not in `seen` was
+ * not verified recently: the LRU lookup (which hashes the whole token) is skipped; should its slot
+ * have been reused meanwhile, a cached token is simply verified once more. Without churn the LRU is
+ * always asked, so two tokens of a steady pool that share a slot do not re-verify each other out.
+ *
+ * Front. Hits are served from `front` first: per `seen` slot, the entry last found or cached there.
+ * It compares the whole token (never the hash alone) and the deadline, and skips the LRU's lookup,
+ * which hashes the whole token on each request (a request's header is always a new string). The
+ * LRU's `dispose` takes evicted entries out of `front`.
+ */
+export class TokenCache<E extends Cacheable> {
+  private readonly lru: LRUCache<string, E>
+  private readonly seen: Int32Array
+  private readonly front: (E | undefined)[]
+  private readonly mask: number
+  private lookups = 0
+  private hits = 0
+  private churn = false
+
+  constructor(max: number) {
+    let size = 2048
+    while (size < 2 * max && size < 1 << 22) size *= 2
+    this.seen = new Int32Array(size)
+    this.mask = size - 1
+    this.front = new Array<E | undefined>(size)
+    const front = this.front
+    const mask = this.mask
+    this.lru = new LRUCache<string, E>({
+      max,
+      ttlAutopurge: false,
+      dispose: (entry, token) => {
+        const slot = tokenHash(token) & mask
+        if (front[slot] === entry) front[slot] = undefined
+      },
+    })
+  }
+
+  /** The live entry of this token (within its TTL, its key not retired), counted for the churn detector. */
+  get(token: string): E | undefined {
+    const hash = tokenHash(token)
+    const slot = hash & this.mask
+    let hit = this.frontHit(token, slot)
+    // under churn, a token whose hash is not in `seen` is taken as never seen (no LRU lookup);
+    // otherwise the LRU is asked too, so two active tokens sharing a slot are both served
+    if (hit === undefined && (!this.churn || this.seen[slot] === hash + 1)) {
+      hit = this.lru.get(token)
+      if (hit !== undefined) {
+        // a refetch dropped the key that verified it: verify again (the key is gone, so it fails)
+        if (hit.key.retired) {
+          this.lru.delete(token)
+          hit = undefined
+        } else this.front[slot] = hit
+      }
+    }
+    if (++this.lookups === 1024) {
+      this.churn = (this.hits + (hit ? 1 : 0)) * 16 < this.lookups
+      this.lookups = this.hits = 0
+    } else if (hit) this.hits++
+    return hit
+  }
+
+  /** `get` from the front table only, not counted: whether this exact token is served right now. */
+  peek(token: string): E | undefined {
+    return this.frontHit(token, tokenHash(token) & this.mask)
+  }
+
+  /**
+   * Caches a verified token: at once, or under churn from its second verification on (see above).
+   * The entry is served until `notAfterMs` (its `exp` with the tolerance) and at most `maxAgeMs`.
+   */
+  admit(token: string, entry: E, notAfterMs: number, maxAgeMs: number): void {
+    const hash = tokenHash(token)
+    const slot = hash & this.mask
+    if (this.seen[slot] !== hash + 1) {
+      this.seen[slot] = hash + 1
+      if (this.churn) return
+    }
+    const now = Date.now()
+    const ttl = Math.min(notAfterMs - now, maxAgeMs)
+    if (ttl > 0) {
+      entry.until = now + ttl
+      this.lru.set(token, entry, { ttl })
+      this.front[slot] = entry
+    }
+  }
+
+  private frontHit(token: string, slot: number): E | undefined {
+    const e = this.front[slot]
+    return e !== undefined && e.token === token && e.until > Date.now() && !e.key.retired ? e : undefined
+  }
+}
