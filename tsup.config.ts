@@ -13,6 +13,7 @@ const entry = {
   redis: 'src/redis/index.ts',
   presets: 'src/presets/index.ts',
   otel: 'src/otel/index.ts',
+  mcp: 'src/mcp/index.ts',
 }
 
 const shared: Options = {
@@ -26,7 +27,7 @@ const shared: Options = {
   clean: false,
   target: 'node20',
   treeshake: true,
-  external: ['express', 'fastify', 'fastify-plugin', 'koa', 'hono', 'next', 'msw', 'ioredis', 'redis', '@opentelemetry/api'],
+  external: ['express', 'fastify', 'fastify-plugin', 'koa', 'hono', 'next', 'msw', 'ioredis', 'redis', '@opentelemetry/api', '@modelcontextprotocol/sdk'],
 }
 
 /** The ESM build, with the `bearer-guard` bin (package.json "bin": npx bearer-guard inspect; ESM only). */

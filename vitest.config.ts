@@ -5,7 +5,7 @@ const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url))
 const alias = [
   { find: /^bearer-guard$/, replacement: src('index.ts') },
   { find: /^bearer-guard\/(express|fastify|koa|hono|next|nestjs)$/, replacement: src('adapters/$1.ts') },
-  { find: /^bearer-guard\/(testing|redis|presets|otel)$/, replacement: src('$1/index.ts') },
+  { find: /^bearer-guard\/(testing|redis|presets|otel|mcp)$/, replacement: src('$1/index.ts') },
 ]
 
 export default defineConfig({

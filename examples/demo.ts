@@ -3,9 +3,9 @@
  *
  * Starts the auth service and the six resource services (Express, Fastify, Koa, Hono, Next.js, NestJS) on
  * 127.0.0.1 with free ports, walks the seed's §四.3 scenario against each of them, prints one
- * table (rows = steps, columns = frameworks) and exits non-zero if any cell deviates. Then walks a
- * second system with opaque access tokens, introspected by every framework
- * (examples/shared/opaque-walk.ts).
+ * table (rows = steps, columns = frameworks) and exits non-zero if any cell deviates. Then the MCP
+ * server (examples/mcp-server) answers the MCP SDK's client, and a second system with opaque access
+ * tokens is walked, introspected by every framework (examples/shared/opaque-walk.ts).
  *
  *   node --import tsx examples/demo.ts [--hs256] [--only express,koa] [--rebuild] [--src] [--verbose]
  *                                      [--browser]
@@ -36,6 +36,7 @@ import {
 } from './shared/system.js'
 import { runOpaqueWalk } from './shared/opaque-walk.js'
 import { dpopWalk } from './shared/dpop-walk.js'
+import { walkMcp } from './mcp-server/walk.js'
 import { findChromium, runWalk, startBrowserSystem, startWalker } from './web/walk.js'
 import { printMetricsSummary } from './shared/metrics-summary.js'
 
@@ -381,8 +382,9 @@ async function main(): Promise<number> {
 
   let code: number
   try {
-    const { auth, apis } = await startSystem(group, {
+    const { auth, apis, mcp } = await startSystem(group, {
       frameworks,
+      mcp: true,
       nodeEnv: srcEnv,
       authEnv: {
         ...secretEnv,
@@ -419,8 +421,9 @@ async function main(): Promise<number> {
       )
     }
 
-    const ok = printTable(skipped)
+    const tableOk = printTable(skipped)
     await printMetricsSummary(apis)
+    const ok = (await mcpStep(auth.url, `${mcp!.url}/mcp`)) && tableOk
     if (!ok) {
       console.log('\nDeviations:')
       printProblems()
@@ -443,6 +446,14 @@ async function main(): Promise<number> {
     await stopAll()
     removeDataDir()
   }
+}
+
+/** The MCP step: the SDK's client against the MCP server example (examples/mcp-server/walk.ts). */
+async function mcpStep(authUrl: string, resource: string): Promise<boolean> {
+  console.log(`\nMCP server ${resource} (the MCP SDK's client):`)
+  const checks = await walkMcp(authUrl, resource)
+  for (const c of checks) console.log(`  ${c.problem ? '✗' : '✓'} ${c.title}${c.problem ? `: ${c.problem}` : ''}`)
+  return checks.every((c) => !c.problem)
 }
 
 // -- the browser walk (--browser) -----------------------------------------------------------

@@ -47,16 +47,27 @@ export {
   guardMiddleware,
   recordAuthOptions,
   guardFailureOptions,
+  resourceMetadataOf,
+  checkAuthOptions,
   FORWARDED_IDENTITY_HEADERS,
   successHeaders,
   withSuccessHeaders,
 } from './core/adapter.js'
 export { nodeRequest, webRequest, nodeHeaders, nodeAuthorization, socketCertificate } from './core/request.js'
+export { protectedResourceHandler } from './core/resource-metadata.js'
+export { resourceMetadataUrl, sameResource } from './core/resource.js'
 
 export type { AuthErrorCode, AuthErrorStatus, AuthErrorInit, Challenge } from './core/errors.js'
 export type { ClaimsOf } from './core/verifier.js'
 export type { VerifyMessage, JwksMessage, IntrospectMessage } from './core/diagnostics.js'
-export type { ErrorResponse } from './core/http.js'
+export type { ErrorResponse, ErrorResponseOptions } from './core/http.js'
+export type {
+  MetadataAnswer,
+  MetadataVerifier,
+  ProtectedResourceHandler,
+  ProtectedResourceMetadata,
+  ProtectedResourceOptions,
+} from './core/resource-metadata.js'
 export type { MatchOptions, ClaimRequirement, Guard } from './core/guards.js'
 export type { AdapterOptions, GuardOptions, FailureOptions, Framework, Refusal, InheritedOptions } from './core/adapter.js'
 export type {

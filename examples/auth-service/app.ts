@@ -142,7 +142,7 @@ export function createAuthApp(deps: AuthServiceDeps): Hono {
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       // RFC 9701: a signed answer when asked with Accept: application/token-introspection+jwt
       introspection_signing_alg_values_supported: [keys.algorithm],
-      scopes_supported: ['profile', 'admin'],
+      scopes_supported: ['profile', 'admin', 'tools:read', 'tools:call'],
       // only the password and refresh grants exist here, hence no authorization endpoint
       response_types_supported: [],
       access_token_signing_alg_values_supported: [keys.algorithm],
@@ -655,11 +655,14 @@ function accessCredential(header: string | undefined): { scheme: 'Bearer' | 'DPo
   return { scheme: match[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: match[2]! }
 }
 
-/** Requested scopes must be a subset of the user's; none requested means all of them. */
+/**
+ * Requested scopes must be among the user's (`scopes` and `requestableScopes`); none requested
+ * means the user's default `scopes`.
+ */
 function grantedScope(user: User, requested: string | null): string {
   if (requested === null || requested.trim() === '') return user.scopes.join(' ')
   const scopes = [...new Set(requested.trim().split(/ +/))]
-  if (scopes.some((s) => !user.scopes.includes(s))) {
+  if (scopes.some((s) => !user.scopes.includes(s) && !user.requestableScopes.includes(s))) {
     throw new OAuthError(400, 'invalid_scope', 'requested scope not allowed')
   }
   return scopes.join(' ')

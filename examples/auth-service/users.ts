@@ -11,8 +11,13 @@ export interface User {
   username: string
   passwordHash: string
   roles: string[]
-  /** Scopes this user may be granted. */
+  /** Scopes this user is granted when the client asks for none. */
   scopes: string[]
+  /**
+   * Further scopes the user may be granted when a client asks for them by name, never by default:
+   * the example MCP server's `tools:read` and `tools:call` (examples/mcp-server).
+   */
+  requestableScopes: string[]
 }
 
 /** Node's default cost (N=2^14, 16 MiB): ~50 ms per hash, slow enough to hurt guessing. */
@@ -67,12 +72,19 @@ export interface UserDirectory {
 export async function createDemoUsers(): Promise<UserDirectory> {
   const users = new Map<string, User>()
   const seed = [
-    { username: 'alice', password: 'password_alice', roles: ['user'], scopes: ['profile'] },
+    {
+      username: 'alice',
+      password: 'password_alice',
+      roles: ['user'],
+      scopes: ['profile'],
+      requestableScopes: ['tools:read'],
+    },
     {
       username: 'bob',
       password: 'password_bob',
       roles: ['user', 'admin'],
       scopes: ['profile', 'admin'],
+      requestableScopes: ['tools:read', 'tools:call'],
     },
   ]
   for (const { password, ...user } of seed) {

@@ -1,6 +1,7 @@
 /**
  * Starts the example system as child processes: the auth service and the resource services
- * (Express, Fastify, Koa, Hono, Next.js) on 127.0.0.1, each on a port the OS picked.
+ * (Express, Fastify, Koa, Hono, Next.js; with `mcp`, the MCP server) on 127.0.0.1, each on a port
+ * the OS picked.
  *
  * Used by `npm run demo` (examples/demo.ts) and by the browser tests (test/examples), so both run
  * the real services the same way. Node services run `examples/<name>/…ts` with tsx; the Next.js
@@ -209,11 +210,18 @@ export interface SystemOptions {
   browser?: boolean
   /** Extra environment for Node services only (e.g. the demo's `--src`). */
   nodeEnv?: Record<string, string>
+  /**
+   * Also the MCP server (examples/mcp-server), whose resource `<url>/mcp` the auth service then
+   * issues tokens for (`API_RESOURCES`).
+   */
+  mcp?: boolean
 }
 
 export interface RunningSystem {
   auth: Service
   apis: Map<Framework, Service>
+  /** The MCP server, with `mcp`; its resource (RFC 8707) is `${mcp.url}/mcp`. */
+  mcp?: Service
 }
 
 /**
@@ -223,11 +231,16 @@ export interface RunningSystem {
  */
 export async function startSystem(
   group: ProcessGroup,
-  { frameworks, authEnv = {}, resourceEnv = {}, browser = false, nodeEnv = {} }: SystemOptions,
+  { frameworks, authEnv = {}, resourceEnv = {}, browser = false, nodeEnv = {}, mcp = false }: SystemOptions,
 ): Promise<RunningSystem> {
   const authPort = await freePort()
   const ports = new Map<Framework, number>()
   for (const framework of frameworks) ports.set(framework, await freePort())
+  const mcpPort = mcp ? await freePort() : undefined
+  const mcpEnv: Record<string, string> =
+    mcpPort === undefined
+      ? {}
+      : { API_RESOURCES: [authEnv.API_RESOURCES, `http://127.0.0.1:${mcpPort}/mcp`].filter(Boolean).join(',') }
   const authUrl = `http://127.0.0.1:${authPort}`
   const tsx = (file: string) => ['--import', 'tsx', join(EXAMPLES, file)]
 
@@ -241,6 +254,7 @@ export async function startSystem(
     ...nodeEnv,
     ...authEnv,
     ...webEnv,
+    ...mcpEnv,
   })
   await waitReady(auth)
 
@@ -264,6 +278,10 @@ export async function startSystem(
           })
     apis.set(framework, service)
   }
-  await Promise.all([...apis.values()].map((s) => waitReady(s)))
-  return { auth, apis }
+  const mcpService =
+    mcpPort === undefined
+      ? undefined
+      : group.start('mcp-server', process.execPath, tsx('mcp-server/server.ts'), mcpPort, { ...nodeEnv, ...env })
+  await Promise.all([...apis.values(), ...(mcpService ? [mcpService] : [])].map((s) => waitReady(s)))
+  return { auth, apis, ...(mcpService ? { mcp: mcpService } : {}) }
 }

@@ -4,21 +4,39 @@
  * @module bearer-guard/express
  */
 import type { Request, RequestHandler, Response } from 'express'
-import { admitRequest, guardMiddleware, refuse, runGuard, successHeaders, toVerifier } from '../core/adapter.js'
+import { admitRequest, checkAuthOptions, guardFailureOptions, guardMiddleware, refuse, runGuard, successHeaders, toVerifier } from '../core/adapter.js'
 import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js'
 import type { Guard } from '../core/guards.js'
 import { nodeRequest, type AuthRequest } from '../core/request.js'
-import type { AuthContext, RegisteredClaims, Verifier, VerifierOptions } from '../core/types.js'
+import { protectedResourceHandler, type ProtectedResourceOptions } from '../core/resource-metadata.js'
+import type { AuthContext, Register, RegisteredClaims, Verifier, VerifierOptions } from '../core/types.js'
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** Set by `requireAuth`; `undefined` before it ran, or with `optional` and no token. */
-      auth?: AuthContext
+      /**
+       * Set by `requireAuth`; `undefined` before it ran, or with `optional` and no token. Typed
+       * `AuthContext`, or `Register['expressAuth']` where declared (see `ExpressAuth`).
+       */
+      auth?: ExpressAuth
     }
   }
 }
+
+/**
+ * The type of `req.auth`: `AuthContext`, unless the project declares `expressAuth` on `Register`.
+ * The MCP SDK's `requireBearerAuth` types `req.auth` as its `AuthInfo`; a project using both
+ * declares the union once (docs/mcp.md), so that both augmentations of Express's request agree.
+ *
+ * @example A project with bearer-guard/express and the MCP SDK's Express middleware.
+ * ```ts
+ * import type { AuthContext } from 'bearer-guard'
+ * import type { AuthInfo } from 'bearer-guard/mcp'
+ * declare module 'bearer-guard' { interface Register { expressAuth: AuthContext | AuthInfo } }
+ * ```
+ */
+export type ExpressAuth = Register extends { expressAuth: infer A } ? A : AuthContext
 
 type Ctx = [req: Request, res: Response]
 /**
@@ -46,13 +64,17 @@ export function requireAuth(
   options: ExpressAuthOptions = {},
 ): RequestHandler {
   const v = toVerifier<RegisteredClaims>(verifier)
+  checkAuthOptions(options)
   return async function bearerGuardAuth(req, res, next) {
+    let auth: AuthContext | undefined
     try {
-      req.auth = await admitRequest(v, requestOf(req), options, req)
+      auth = await admitRequest(v, requestOf(req), options, req)
+      // through `unknown`: `req.auth` may be typed otherwise in the project (see `ExpressAuth`)
+      ;(req as unknown as { auth?: AuthContext }).auth = auth
     } catch (error) {
-      return refuse(express, error, options, req, res).catch(next)
+      return refuse(express, error, guardFailureOptions(req, options), req, res).catch(next)
     }
-    for (const [name, value] of successHeaders(req.auth, (name) => res.get(name))) res.set(name, value)
+    for (const [name, value] of successHeaders(auth, (name) => res.get(name))) res.set(name, value)
     next()
   }
 }
@@ -82,7 +104,7 @@ function host(req: Request): string | undefined {
 
 function check(guard: Guard, options: ExpressGuardOptions): RequestHandler {
   return function bearerGuardCheck(req, res, next) {
-    const refused = runGuard(express, guard, options, req, req.auth, req, res)
+    const refused = runGuard(express, guard, options, req, req.auth as AuthContext | undefined, req, res)
     if (refused) return void refused.catch(next)
     next()
   }
@@ -98,6 +120,31 @@ const express: Framework<Ctx, void> = {
 }
 
 const guards = guardMiddleware<ExpressGuardOptions, RequestHandler, RegisteredClaims>(check)
+
+/**
+ * Serves the protected-resource metadata (RFC 9728) of a resource at
+ * `/.well-known/oauth-protected-resource` + its path (GET, HEAD, OPTIONS; 405 otherwise), and passes
+ * every other request on. Options are validated now (a `TypeError` names the bad one).
+ *
+ * @example The metadata of an MCP server, and challenges that point to it.
+ * ```ts
+ * import { protectedResource, requireAuth } from 'bearer-guard/express'
+ * app.use(protectedResource({ verifier, authorizationServers: ['https://auth.example.com'], scopesSupported: ['tools:read'] }))
+ * app.post('/mcp', requireAuth(verifier, { resourceMetadata: true }), mcpHandler)
+ * ```
+ * @param options The RFC 9728 members in camelCase (`resource`, `authorizationServers`, …), `verifier`, `cacheMaxAge`.
+ */
+export function protectedResource(options: ProtectedResourceOptions): RequestHandler {
+  const metadata = protectedResourceHandler(options)
+  return function bearerGuardProtectedResource(req, res, next) {
+    // the path the client asked for, whatever router this is mounted on
+    const answer = metadata.answer(req.method, req.originalUrl ?? req.url)
+    if (answer === undefined) return next()
+    res.status(answer.status).set(answer.headers)
+    if (answer.body === undefined) res.end()
+    else res.send(answer.body)
+  }
+}
 
 /**
  * 401 without a prior `requireAuth`, 403 `insufficient_scope` unless `req.auth` has the role(s).

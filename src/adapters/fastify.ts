@@ -3,12 +3,13 @@
  *
  * @module bearer-guard/fastify
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { admitRequest, guardMiddleware, refuse, runGuard, successHeaders, toVerifier } from '../core/adapter.js'
+import { admitRequest, checkAuthOptions, guardFailureOptions, guardMiddleware, refuse, runGuard, successHeaders, toVerifier } from '../core/adapter.js'
 import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js'
 import type { Guard } from '../core/guards.js'
 import { nodeRequest, type AuthRequest } from '../core/request.js'
+import { protectedResourceHandler, type ProtectedResourceOptions } from '../core/resource-metadata.js'
 import type { AuthContext, Verifier, VerifierOptions } from '../core/types.js'
 
 declare module 'fastify' {
@@ -37,9 +38,10 @@ export type BearerGuardOptions = (VerifierOptions | { verifier: Verifier<any> })
   FastifyAuthOptions
 
 async function plugin(app: FastifyInstance, options: BearerGuardOptions): Promise<void> {
-  const { optional, realm, onError, onFailure, ...rest } = options
+  const { optional, realm, onError, onFailure, resourceMetadata, ...rest } = options
   const verifier = toVerifier('verifier' in rest ? rest.verifier : rest)
-  const defaults: FastifyAuthOptions = { optional, realm, onError, onFailure }
+  const defaults: FastifyAuthOptions = { optional, realm, onError, onFailure, resourceMetadata }
+  checkAuthOptions(defaults)
   app.decorateRequest('auth', null)
   app.decorate('requireAuth', (opts: FastifyAuthOptions = {}) =>
     requireAuth(verifier, { ...defaults, ...opts }),
@@ -76,11 +78,12 @@ export function requireAuth(
   options: FastifyAuthOptions = {},
 ): AuthHook {
   const v = toVerifier(verifier)
+  checkAuthOptions(options)
   return async function bearerGuardAuth(request, reply) {
     try {
       request.auth = (await admitRequest(v, requestOf(request), options, request)) ?? null
     } catch (error) {
-      return refuse(fastify, error, options, request, reply)
+      return refuse(fastify, error, guardFailureOptions(request, options), request, reply)
     }
     for (const [name, value] of successHeaders(request.auth, (name) => reply.getHeader(name))) reply.header(name, value)
   }
@@ -117,6 +120,38 @@ const fastify: Framework<Ctx, FastifyReply> = {
 }
 
 const guards = guardMiddleware<FastifyGuardOptions, AuthHook>(check)
+
+/**
+ * A plugin serving the protected-resource metadata (RFC 9728) of a resource: one route at
+ * `/.well-known/oauth-protected-resource` + its path (GET, HEAD, OPTIONS; 405 otherwise). Register it
+ * without a `prefix` (the path is the resource's). Options are validated now (a `TypeError`).
+ *
+ * @example The metadata of an MCP server, and challenges that point to it.
+ * ```ts
+ * import bearerGuard, { protectedResource } from 'bearer-guard/fastify'
+ * await app.register(bearerGuard, { verifier, resourceMetadata: true })
+ * await app.register(protectedResource({ verifier, authorizationServers: ['https://auth.example.com'] }))
+ * app.post('/mcp', { preHandler: app.requireAuth() }, mcpHandler)
+ * ```
+ * @param options The RFC 9728 members in camelCase (`resource`, `authorizationServers`, …), `verifier`, `cacheMaxAge`.
+ */
+export function protectedResource(options: ProtectedResourceOptions): FastifyPluginAsync {
+  const metadata = protectedResourceHandler(options)
+  return async function bearerGuardProtectedResource(app) {
+    app.route({
+      // HEAD listed here, so Fastify adds no HEAD route of its own
+      method: ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      url: metadata.path,
+      handler(request, reply) {
+        const answer = metadata.answer(request.method, request.url)
+        if (answer === undefined) return reply.callNotFound()
+        reply.code(answer.status).headers(answer.headers)
+        // Fastify sends no body for HEAD
+        return answer.body === undefined ? reply.send() : reply.send(answer.body)
+      },
+    })
+  }
+}
 
 /**
  * 401 without a prior `requireAuth`, 403 `insufficient_scope` unless the role(s) are present.

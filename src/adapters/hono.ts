@@ -7,11 +7,12 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { admitRequest, guardMiddleware, refuse, runGuard, successHeaders, toVerifier } from '../core/adapter.js'
+import { admitRequest, checkAuthOptions, guardFailureOptions, guardMiddleware, refuse, runGuard, successHeaders, toVerifier } from '../core/adapter.js'
 import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js'
 import type { Guard } from '../core/guards.js'
 import { webResponse } from '../core/http.js'
 import { webRequest, type AuthRequest, type WebRequestOptions } from '../core/request.js'
+import { protectedResourceHandler, type ProtectedResourceOptions } from '../core/resource-metadata.js'
 import type { AuthContext, RegisteredClaims, Verifier, VerifierOptions } from '../core/types.js'
 
 /** Context variables set by `requireAuth`: `c.get('auth')` / `c.var.auth`. */
@@ -56,13 +57,14 @@ export function requireAuth<C>(
   options: HonoAuthOptions = {},
 ): MiddlewareHandler<any> {
   const v = toVerifier<C>(verifier)
+  checkAuthOptions(options)
   return createMiddleware<{ Variables: OptionalAuthVariables<C> }>(
     async function bearerGuardAuth(c, next) {
       let auth: AuthContext<C> | undefined
       try {
         auth = await admitRequest(v, requestOf(c, options), options, c)
       } catch (error) {
-        return refuse(hono, error, options, c)
+        return refuse(hono, error, guardFailureOptions(c, options), c)
       }
       c.set('auth', auth)
       await next()
@@ -106,6 +108,26 @@ const hono: Framework<Ctx, Response> = {
 }
 
 const guards = guardMiddleware<HonoGuardOptions, MiddlewareHandler<{ Variables: { auth?: unknown } }>>(check)
+
+/**
+ * Serves the protected-resource metadata (RFC 9728) of a resource at
+ * `/.well-known/oauth-protected-resource` + its path (GET, HEAD, OPTIONS; 405 otherwise), and passes
+ * every other request on. Options are validated now (a `TypeError` names the bad one).
+ *
+ * @example The metadata of an MCP server, and challenges that point to it.
+ * ```ts
+ * import { protectedResource, requireAuth } from 'bearer-guard/hono'
+ * app.use(protectedResource({ verifier, authorizationServers: ['https://auth.example.com'] }))
+ * app.post('/mcp', requireAuth(verifier, { resourceMetadata: true }), mcpHandler)
+ * ```
+ * @param options The RFC 9728 members in camelCase (`resource`, `authorizationServers`, …), `verifier`, `cacheMaxAge`.
+ */
+export function protectedResource(options: ProtectedResourceOptions): MiddlewareHandler {
+  const metadata = protectedResourceHandler(options)
+  return async function bearerGuardProtectedResource(c, next) {
+    return metadata(c.req.raw) ?? next()
+  }
+}
 
 /**
  * 401 without a prior `requireAuth`, 403 `insufficient_scope` unless the role(s) are present.

@@ -4,10 +4,11 @@
  * @module bearer-guard/koa
  */
 import type { DefaultState, Middleware, ParameterizedContext } from 'koa'
-import { admitRequest, guardMiddleware, refuse, runGuard, successHeaders, toVerifier } from '../core/adapter.js'
+import { admitRequest, checkAuthOptions, guardFailureOptions, guardMiddleware, refuse, runGuard, successHeaders, toVerifier } from '../core/adapter.js'
 import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js'
 import type { Guard } from '../core/guards.js'
 import { nodeRequest, type AuthRequest } from '../core/request.js'
+import { protectedResourceHandler, type ProtectedResourceOptions } from '../core/resource-metadata.js'
 import type { AuthContext, RegisteredClaims, Verifier, VerifierOptions } from '../core/types.js'
 
 declare module 'koa' {
@@ -46,11 +47,12 @@ export function requireAuth<C = RegisteredClaims>(
   options: KoaAuthOptions = {},
 ): Middleware<DefaultState & AuthState<C>> {
   const v = toVerifier<C>(verifier)
+  checkAuthOptions(options)
   return async function bearerGuardAuth(ctx, next) {
     try {
       ctx.state.auth = (await admitRequest(v, requestOf(ctx), options, ctx)) as AuthContext & AuthContext<C>
     } catch (error) {
-      return refuse(koa, error, options, ctx)
+      return refuse(koa, error, guardFailureOptions(ctx, options), ctx)
     }
     for (const [name, value] of successHeaders(ctx.state.auth, (name) => ctx.response.get(name))) ctx.set(name, value)
     await next()
@@ -91,6 +93,31 @@ const koa: Framework<Ctx, void> = {
 }
 
 const guards = guardMiddleware<KoaGuardOptions, Middleware>(check)
+
+/**
+ * Serves the protected-resource metadata (RFC 9728) of a resource at
+ * `/.well-known/oauth-protected-resource` + its path (GET, HEAD, OPTIONS; 405 otherwise), and passes
+ * every other request on. Options are validated now (a `TypeError` names the bad one).
+ *
+ * @example The metadata of an MCP server, and challenges that point to it.
+ * ```ts
+ * import { protectedResource, requireAuth } from 'bearer-guard/koa'
+ * app.use(protectedResource({ verifier, authorizationServers: ['https://auth.example.com'] }))
+ * router.post('/mcp', requireAuth(verifier, { resourceMetadata: true }), mcpHandler)
+ * ```
+ * @param options The RFC 9728 members in camelCase (`resource`, `authorizationServers`, …), `verifier`, `cacheMaxAge`.
+ */
+export function protectedResource(options: ProtectedResourceOptions): Middleware {
+  const metadata = protectedResourceHandler(options)
+  return async function bearerGuardProtectedResource(ctx, next) {
+    const answer = metadata.answer(ctx.method, ctx.originalUrl)
+    if (answer === undefined) return next()
+    ctx.status = answer.status
+    ctx.set(answer.headers)
+    // Koa sends no body for HEAD, and none for the 204
+    if (answer.body !== undefined) ctx.body = answer.body
+  }
+}
 
 /**
  * 401 without a prior `requireAuth`, 403 `insufficient_scope` unless the role(s) are present.

@@ -6,14 +6,17 @@
 import { NextResponse, type NextRequest } from 'next/server.js'
 import {
   authenticateRequest,
+  checkAuthOptions,
   FORWARDED_IDENTITY_HEADERS,
   resolveWebFailure,
   withSuccessHeaders,
+  resourceMetadataOf,
   toVerifier,
   type AdapterOptions,
 } from '../core/adapter.js'
 import { claimsGuard, roleGuard, scopeGuard, type Guard } from '../core/guards.js'
 import { webRequest, type AuthRequest, type WebRequestOptions } from '../core/request.js'
+import { protectedResourceHandler, type ProtectedResourceOptions } from '../core/resource-metadata.js'
 import type { AuthContext, RegisteredClaims, Verifier, VerifierOptions } from '../core/types.js'
 import { candidates, pathTest, type ProxyRule, type Requirements } from './next/path-rules.js'
 
@@ -65,6 +68,7 @@ export function withAuth<C, X extends object>(
   options: WithAuthOptions<C>,
 ) {
   const verifier = toVerifier<C>(options.verifier)
+  checkAuthOptions(options)
   const guards = toGuards(options)
   return async function bearerGuardRoute(request: NextRequest, context: X): Promise<Response> {
     const result = await authorize(request, verifier, guards, options)
@@ -100,6 +104,7 @@ export interface AuthProxyOptions<C = RegisteredClaims> extends Omit<
  */
 export function authProxy<C = RegisteredClaims>(options: AuthProxyOptions<C>) {
   const verifier = toVerifier<C>(options.verifier)
+  checkAuthOptions(options)
   if (options.rules !== undefined && (!Array.isArray(options.rules) || options.rules.length === 0)) {
     throw new TypeError(
       'bearer-guard: authProxy "rules" must be a non-empty array (leave it out to protect every path config.matcher sends)',
@@ -133,6 +138,37 @@ export function authProxy<C = RegisteredClaims>(options: AuthProxyOptions<C>) {
   }
 }
 
+/** The route handlers of `protectedResource()`, one per method. */
+export interface ProtectedResourceRoutes {
+  GET(request: Request): Response
+  HEAD(request: Request): Response
+  OPTIONS(request: Request): Response
+  POST(request: Request): Response
+  PUT(request: Request): Response
+  PATCH(request: Request): Response
+  DELETE(request: Request): Response
+}
+
+/**
+ * Route handlers serving the protected-resource metadata (RFC 9728) of a resource, for
+ * `app/.well-known/oauth-protected-resource/[[...path]]/route.ts`: the document at
+ * `/.well-known/oauth-protected-resource` + the resource's path (the URL's path, basePath included),
+ * 404 at any other path under it; `OPTIONS` answers CORS preflights. Options are validated now.
+ *
+ * @example `app/.well-known/oauth-protected-resource/[[...path]]/route.ts`
+ * ```ts
+ * import { protectedResource } from 'bearer-guard/next'
+ * import { verifier } from '@/lib/auth'
+ * export const { GET, HEAD, OPTIONS } = protectedResource({ verifier, authorizationServers: ['https://auth.example.com'] })
+ * ```
+ * @param options The RFC 9728 members in camelCase (`resource`, `authorizationServers`, …), `verifier`, `cacheMaxAge`.
+ */
+export function protectedResource(options: ProtectedResourceOptions): ProtectedResourceRoutes {
+  const metadata = protectedResourceHandler(options)
+  const route = (request: Request): Response => metadata(request) ?? new Response(null, { status: 404 })
+  return { GET: route, HEAD: route, OPTIONS: route, POST: route, PUT: route, PATCH: route, DELETE: route }
+}
+
 /**
  * The request as the core reads it: method, headers, and `request.url` as Next gives it (basePath
  * and locale included; with `trustProxy`, the scheme and host of `X-Forwarded-Proto`/`-Host`).
@@ -157,11 +193,13 @@ function toGuards<C>({ roles, scopes, claims, any }: Requirements<C>): Guard[] {
 }
 
 async function authorize<C>(request: NextRequest, verifier: Verifier<C>, guards: Guard[], options: WithAuthOptions<C>) {
+  const authRequest = requestOf(request, options)
   try {
-    const auth = await authenticateRequest(verifier, requestOf(request, options), options.optional)
+    const auth = await authenticateRequest(verifier, authRequest, options.optional)
     for (const guard of guards) guard(auth)
     return { auth }
   } catch (error) {
-    return (await resolveWebFailure(error, options, request)).response
+    const resourceMetadata = resourceMetadataOf(options.resourceMetadata, verifier, authRequest)
+    return (await resolveWebFailure(error, { ...options, resourceMetadata }, request)).response
   }
 }

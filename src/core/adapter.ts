@@ -9,6 +9,7 @@ import { isAuthError, type AuthError } from './errors.js'
 import { claimsGuard, roleGuard, scopeGuard, type ClaimRequirement, type Guard } from './guards.js'
 import { toErrorResponse, webResponse, type ErrorResponse } from './http.js'
 import type { AuthRequest, HeaderValue } from './request.js'
+import { requestResource, resourceMetadataUrl } from './resource.js'
 import { createVerifier, isVerifier } from './verifier.js'
 import type { AuthContext, Verifier, VerifierOptions } from './types.js'
 
@@ -25,6 +26,13 @@ export interface AdapterOptions<Ctx extends unknown[] = unknown[], R = unknown> 
   onError?: (error: AuthError, ...ctx: Ctx) => R
   /** Told of every `AuthError` with its detailed `reason` (for logs); cannot change the answer. */
   onFailure?: (error: AuthError, ...ctx: Ctx) => void
+  /**
+   * Ends every challenge with `resource_metadata="…"` (RFC 9728 §5.1), as MCP clients expect: the
+   * absolute URL of the protected-resource metadata, or `true` for the one of the verifier's
+   * `resource` (without one, of the request's URL: origin and path). The guards after `requireAuth`
+   * inherit it. Default: none.
+   */
+  resourceMetadata?: string | URL | true
 }
 
 /** Options of the guard middleware (`requireRole`, `requireScopes`, `requireClaims`). */
@@ -131,6 +139,8 @@ export function admitRequest<C>(
   key: object,
 ): Promise<AuthContext<C> | undefined> {
   recordAuthOptions(key, options)
+  // what `resourceMetadata: true` is worked out from, should the request be refused
+  if (options.resourceMetadata === true) metadataSources.set(key, { verifier, request })
   return authenticateRequest(verifier, request, options.optional)
 }
 
@@ -145,10 +155,13 @@ export interface InheritedOptions {
   realm?: string
   onError?: (error: AuthError, ...ctx: any[]) => unknown
   onFailure?: (error: AuthError, ...ctx: any[]) => void
+  resourceMetadata?: string | URL | true
 }
 
 /** Per request (keyed by the framework's request object): the options of the last `requireAuth`. */
 const authOptions = new WeakMap<object, InheritedOptions>()
+/** Per request, with `resourceMetadata: true`: the verifier and request the URL is derived from. */
+const metadataSources = new WeakMap<object, { verifier: Verifier<any>; request: AuthRequest }>()
 
 /**
  * Records `realm`, `onError` and `onFailure` of a `requireAuth` for the request it runs on, so the
@@ -161,22 +174,67 @@ export function recordAuthOptions(request: object, options: InheritedOptions & {
 }
 
 /**
- * A guard's options for this request: its own, over the `realm`, `onError` and `onFailure` recorded
- * by the `requireAuth` before it (an option the guard leaves `undefined` is inherited).
+ * A guard's options for this request: its own, over the `realm`, `onError`, `onFailure` and
+ * `resourceMetadata` recorded by the `requireAuth` before it (an option the guard leaves `undefined`
+ * is inherited), with `resourceMetadata: true` turned into its URL. For a refusal of `requireAuth`
+ * itself, pass its own options: `refuse(framework, error, guardFailureOptions(req, options), …)`.
  */
 export function guardFailureOptions<O extends object>(request: object, own: O): O {
   const inherited = authOptions.get(request)
-  if (!inherited) return own
-  const out: Record<string, unknown> = {}
-  const { realm, onError, onFailure } = inherited
-  for (const [key, value] of Object.entries({ realm, onError, onFailure })) if (value !== undefined) out[key] = value
-  for (const [key, value] of Object.entries(own)) if (value !== undefined) out[key] = value
-  return out as O
+  let out = own as O & { resourceMetadata?: string | URL | true }
+  if (inherited) {
+    const merged: Record<string, unknown> = {}
+    const { realm, onError, onFailure, resourceMetadata } = inherited
+    for (const [key, value] of Object.entries({ realm, onError, onFailure, resourceMetadata })) if (value !== undefined) merged[key] = value
+    for (const [key, value] of Object.entries(own)) if (value !== undefined) merged[key] = value
+    out = merged as typeof out
+  }
+  if (out.resourceMetadata !== true) return out
+  const source = metadataSources.get(request)
+  // a guard with no requireAuth(…, { resourceMetadata: true }) before it knows no resource: no parameter
+  return { ...out, resourceMetadata: source && resourceMetadataOf(true, source.verifier, source.request) }
+}
+
+/**
+ * The URL `resourceMetadata` stands for on this request: as given, or for `true` the metadata URL
+ * of the verifier's `resource` (without one, of the request's origin and path); `undefined` when
+ * not set. Read on a refusal only (the request's URL is worked out then).
+ */
+export function resourceMetadataOf(
+  value: string | URL | true | undefined,
+  verifier: Pick<Verifier<any>, 'resource'>,
+  request: Pick<AuthRequest, 'url'>,
+): string | undefined {
+  if (value === undefined) return undefined
+  if (value !== true) return String(value)
+  return resourceMetadataUrl(verifier.resource ?? requestResource(request.url))
+}
+
+/**
+ * Checks the options of a `requireAuth` when it is built (a `TypeError` names the bad one):
+ * `resourceMetadata` must be `true` or an absolute http(s) URL.
+ */
+export function checkAuthOptions(options: { resourceMetadata?: unknown }): void {
+  const value = options.resourceMetadata
+  if (value === undefined || value === true) return
+  let ok = false
+  if (typeof value === 'string' || value instanceof URL) {
+    try {
+      ok = /^https?:$/.test(new URL(String(value)).protocol) && !String(value).includes('#')
+    } catch {
+      ok = false
+    }
+  }
+  if (!ok) {
+    throw new TypeError('bearer-guard: invalid option "resourceMetadata": expected true or an absolute http(s) URL without a fragment')
+  }
 }
 
 /** What `resolveFailure` needs: the adapter's options, and how to tell that `onError` answered. */
 export interface FailureOptions<Ctx extends unknown[], R> {
   realm?: string
+  /** The metadata URL of the challenges; `true` (not yet resolved, see `guardFailureOptions`) adds none. */
+  resourceMetadata?: string | URL | true
   onError?: (error: AuthError, ...ctx: Ctx) => R
   onFailure?: (error: AuthError, ...ctx: Ctx) => void
   /** Whether `onError`'s result is an answer. Default: anything but `undefined`/`null`. */
@@ -200,7 +258,13 @@ export async function resolveFailure<Ctx extends unknown[], R>(
     const answered = options.answered ? options.answered(custom) : custom !== undefined && custom !== null
     if (answered) return { custom }
   }
-  return { response: toErrorResponse(error, { realm: options.realm }) }
+  return { response: toErrorResponse(error, challengeOptions(options)) }
+}
+
+/** The challenge's `realm` and `resourceMetadata` (an unresolved `true` adds none). */
+function challengeOptions(options: { realm?: string; resourceMetadata?: string | URL | true }) {
+  const { realm, resourceMetadata } = options
+  return { realm, resourceMetadata: resourceMetadata === true ? undefined : resourceMetadata }
 }
 
 /**
@@ -246,7 +310,7 @@ export interface Refusal {
 export async function refuse<Ctx extends unknown[], Out>(
   framework: Framework<Ctx, Out>,
   error: unknown,
-  options: GuardOptions<Ctx, unknown>,
+  options: GuardOptions<Ctx, unknown> & { resourceMetadata?: string | URL | true },
   ...ctx: Ctx
 ): Promise<Out> {
   const before = framework.before?.(...ctx)
@@ -254,7 +318,7 @@ export async function refuse<Ctx extends unknown[], Out>(
   const out = await resolveFailure(error, { ...options, answered }, ...ctx)
   const authError = error as AuthError // resolveFailure rethrows anything else
   if ('response' in out) return framework.refuse({ error: authError, response: out.response, answered: false, result: undefined }, ...ctx)
-  const response = toErrorResponse(authError, { realm: options.realm })
+  const response = toErrorResponse(authError, challengeOptions(options))
   return framework.refuse({ error: authError, response, answered: true, result: out.custom }, ...ctx)
 }
 

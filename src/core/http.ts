@@ -12,19 +12,34 @@ export interface ErrorResponse {
   body: { error: AuthErrorCode; error_description: string }
 }
 
+/** Options of the default answer. */
+export interface ErrorResponseOptions {
+  /** Realm of the challenge. Default: `'api'`. */
+  realm?: string
+  /**
+   * The URL of the protected-resource metadata (RFC 9728 §5.1): every challenge then ends with
+   * `resource_metadata="…"`. Default: none.
+   */
+  resourceMetadata?: string | URL
+}
+
 /**
  * The default answer to an `AuthError`: `WWW-Authenticate` (except 503), `Retry-After` (503),
  * `Cache-Control: no-store`, and a JSON body built from `code` and `description` only.
  *
  * @param error The error.
- * @param options `realm` of the challenge. Default: `'api'`.
+ * @param options `realm` of the challenge (default `'api'`), and `resourceMetadata`.
  */
-export function toErrorResponse(error: AuthError, options: { realm?: string } = {}): ErrorResponse {
+export function toErrorResponse(error: AuthError, options: ErrorResponseOptions = {}): ErrorResponse {
   const headers: Record<string, string> = {
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'no-store',
   }
-  const challenge = error.wwwAuthenticate(options.realm ?? DEFAULT_REALM)
+  let challenge = error.wwwAuthenticate(options.realm ?? DEFAULT_REALM)
+  if (challenge !== undefined && options.resourceMetadata !== undefined) {
+    // a URL's serialization has no `"` or `\`; anything outside RFC 6750's quoted-string set is dropped all the same
+    challenge += `, resource_metadata="${String(options.resourceMetadata).replace(/[^\x21\x23-\x5b\x5d-\x7e]/g, '')}"`
+  }
   if (challenge !== undefined) headers['www-authenticate'] = challenge
   const sender = error.challenge
   if (sender?.nonce !== undefined) headers['dpop-nonce'] = sender.nonce
@@ -38,7 +53,7 @@ export function toErrorResponse(error: AuthError, options: { realm?: string } = 
 }
 
 /** The same answer as a Web `Response` (Hono, Next.js, edge handlers). */
-export function toWebResponse(error: AuthError, options: { realm?: string } = {}): Response {
+export function toWebResponse(error: AuthError, options: ErrorResponseOptions = {}): Response {
   return webResponse(toErrorResponse(error, options))
 }
 

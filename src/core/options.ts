@@ -10,6 +10,7 @@ import { parseDuration } from './duration.js'
 import { ASYMMETRIC_ALGORITHMS, normalizeTyp } from './limits.js'
 import { entrySchema, issuersSchema, VERIFIER_WIDE, wideSchema, type EntryInput, type WideInput } from './options/schema.js'
 import { toTypeError } from './options/type-error.js'
+import { resourceAudience } from './resource.js'
 import type { AuthRequest, ClientCertificate } from './request.js'
 import type { Algorithm, AsymmetricAlgorithm, AudiencePredicate, ClaimSource, IssuerPredicate, KeyInput, Logger, PrivateKeyJwtAuth, ReplayStore, RevocationStore, VerifierOptions } from './types.js'
 
@@ -110,6 +111,8 @@ export interface NormalizedOptions {
   cache: false | { max: number }
   /** `undefined`: the default (`console`). */
   logger: Logger | false | undefined
+  /** The resource identifier (RFC 8707) this verifier protects, as given. */
+  resource: string | undefined
 }
 
 function seconds(v: number | string | undefined, fallback: number): number
@@ -207,6 +210,9 @@ export function normalizeOptions(input: VerifierOptions): NormalizedOptions {
   if (typeof input !== 'object' || input === null) {
     throw new TypeError('bearer-guard: options must be an object with at least "issuer" and "audience"')
   }
+  // `resource` is the default audience (of every entry of `issuers`); an explicit `audience` wins
+  const { resource, audience } = input as { resource?: unknown; audience?: unknown }
+  if (resource !== undefined && audience === undefined) input = { ...input, audience: resourceAudience(resource) }
   if ('issuers' in input) {
     const parsed = issuersSchema.safeParse(input)
     if (!parsed.success) throw toTypeError(parsed.error.issues)
@@ -225,7 +231,7 @@ export function normalizeOptions(input: VerifierOptions): NormalizedOptions {
   return Object.freeze({ entries: Object.freeze([normalizeEntry(parsed.data)]), multi: false, ...normalizeWide(wide.data) })
 }
 
-function normalizeWide(w: WideInput): Pick<NormalizedOptions, 'maxTokenLength' | 'cache' | 'logger' | 'dpop' | 'mtls'> {
+function normalizeWide(w: WideInput): Pick<NormalizedOptions, 'maxTokenLength' | 'cache' | 'logger' | 'dpop' | 'mtls' | 'resource'> {
   const d = w.dpop
   const m = w.mtls
   return {
@@ -248,5 +254,6 @@ function normalizeWide(w: WideInput): Pick<NormalizedOptions, 'maxTokenLength' |
     maxTokenLength: w.maxTokenLength ?? DEFAULTS.maxTokenLength,
     cache: w.cache === false ? false : { max: w.cache?.max ?? DEFAULTS.cacheMax },
     logger: w.logger,
+    resource: w.resource === undefined ? undefined : String(w.resource),
   }
 }

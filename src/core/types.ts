@@ -317,9 +317,16 @@ export interface IssuerOptions<S extends ZodType | undefined = ZodType | undefin
   issuer: string | readonly string[] | false | IssuerPredicate
   /**
    * Accepted `aud` values (any of), a predicate (e.g. over `client_id`), or `false` to skip the check
-   * explicitly. Required.
+   * explicitly. Required, unless `resource` is given (then the default).
    */
   audience: string | readonly string[] | false | AudiencePredicate
+  /**
+   * The resource identifier (RFC 8707) of the API this verifier protects: an absolute `https` URL
+   * (`http` on loopback only), no fragment. Without `audience`, tokens must name it in `aud`
+   * (compared as the MCP SDK does: fragment and one trailing slash aside). Read back as
+   * `verifier.resource`; `resourceMetadata: true` and `bearer-guard/mcp` use it. With `issuers`, at the top level.
+   */
+  resource?: string | URL
   /** Remote JWKS URL. */
   jwksUri?: string | URL
   /** Static verification keys. */
@@ -367,7 +374,8 @@ export interface IssuerOptions<S extends ZodType | undefined = ZodType | undefin
  */
 export type VerifierOptions<S extends ZodType | undefined = ZodType | undefined> =
   | (IssuerOptions<S> & SenderOptions)
-  | (Partial<IssuerOptions<S>> & SenderOptions & { issuers: readonly Omit<Partial<IssuerOptions<S>>, 'maxTokenLength' | 'cache' | 'logger'>[] })
+  | (Omit<IssuerOptions<S>, 'audience' | 'resource'> & SenderOptions & { resource: string | URL; audience?: IssuerOptions<S>['audience'] })
+  | (Partial<IssuerOptions<S>> & SenderOptions & { issuers: readonly Omit<Partial<IssuerOptions<S>>, 'maxTokenLength' | 'cache' | 'logger' | 'resource'>[] })
 
 /** Options of sender-constrained tokens, for the whole verifier (not per issuer). */
 export interface SenderOptions {
@@ -379,7 +387,8 @@ export interface SenderOptions {
 
 /**
  * Declaration-merging hook: `declare module 'bearer-guard' { interface Register { claims: MyClaims } }`
- * types `auth.claims` on every framework's request object.
+ * types `auth.claims` on every framework's request object; `expressAuth` types Express's `req.auth`
+ * (see `ExpressAuth` of bearer-guard/express: a project that also uses the MCP SDK's Express middleware).
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface Register {}
@@ -429,6 +438,8 @@ export interface Verifier<C = RegisteredClaims> {
   authenticateRequest(request: AuthRequest): Promise<AuthContext<C>>
   /** Fetch discovery metadata and JWKS now (e.g. at start-up). Rejects with `KeySourceUnavailableError`. */
   warmUp(): Promise<void>
+  /** The `resource` option (RFC 8707 resource identifier), as given; absent without one. */
+  readonly resource?: string
   readonly [VERIFIER_BRAND]: true
 }
 

@@ -134,6 +134,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     },
     [VERIFIER_BRAND]: true,
   }
+  if (normalized.resource !== undefined) Object.assign(verifier, { resource: normalized.resource })
   return Object.freeze(verifier)
 }
 

@@ -21,6 +21,13 @@
  * | /optional-role | requireAuth(verifier, { optional: true, realm: 'orders' }), requireRole('admin') |
  * | /foreign-optional | requireAuth(foreignVerifier, { optional: true })  (a verifier of another build) |
  * | /dpop-nonce   | requireAuth(nonceVerifier)   (DPoP with server nonces)             |
+ * | /metadata     | requireAuth(verifier, { resourceMetadata: METADATA_URL })         |
+ * | /metadata-scoped | requireAuth(verifier, { resourceMetadata: METADATA_URL }), requireScopes('orders:write') |
+ * | /metadata-resource | requireAuth(resourceVerifier, { resourceMetadata: true })   |
+ * | /metadata-request | requireAuth(verifier, { resourceMetadata: true })             |
+ *
+ * and `protectedResource(PROTECTED_RESOURCE)` (Next.js: its route handlers at the metadata path;
+ * NestJS: the module's `protectedResource` option), whose answers `metadataCases` lists.
  *
  * `onFailure` is `(error) => fixture.failed(error.code)`. Next.js has one options object per route
  * (`withAuth(handler, { realm, onError, onFailure, roles, scopes })`), which its requirements use:
@@ -41,6 +48,18 @@ import { buildSecondCopy } from './second-copy.js'
 
 export const DOWN_JWKS = 'https://keys-down.test/jwks.json'
 export const DOWN_INTROSPECTION = 'https://keys-down.test/introspect'
+/** The resource of `resourceVerifier` and of the served metadata. */
+export const RESOURCE = 'https://api.example.test/mcp'
+export const METADATA_URL = 'https://api.example.test/.well-known/oauth-protected-resource/mcp'
+export const METADATA_PATH = '/.well-known/oauth-protected-resource/mcp'
+/** What every harness serves with `protectedResource()`. */
+export const PROTECTED_RESOURCE = {
+  resource: RESOURCE,
+  authorizationServers: ['https://auth.example.test'],
+  scopesSupported: ['orders:read', 'orders:write'],
+  resourceName: 'Conformance API',
+  cacheMaxAge: '10m',
+} as const
 
 /** The answer every `onError` hook of the harnesses produces. */
 export const CUSTOM = {
@@ -56,17 +75,25 @@ export interface Fixture {
   foreignVerifier: Verifier
   /** DPoP with server nonces (the default verifier takes DPoP without them). */
   nonceVerifier: Verifier
+  /** A verifier built with `resource: RESOURCE` (and no `audience`). */
+  resourceVerifier: Verifier
   ran(route: string): void
   /** What the harnesses' `onFailure` hooks call, with the error's code. */
   failed(code: string): void
 }
 
+/** The method (default `GET`) and further headers of a request. */
+export interface RequestInit {
+  method?: string
+  headers?: Record<string, string>
+}
+
 /**
- * A running app; `fetch` sends a GET to `path` with the given Authorization header — or, for an
- * array, that many Authorization lines.
+ * A running app; `fetch` sends a GET (or `init.method`) to `path` with the given Authorization
+ * header — or, for an array, that many Authorization lines.
  */
 export interface App {
-  fetch(path: string, authorization?: string | readonly string[], dpop?: string | readonly string[]): Promise<Response>
+  fetch(path: string, authorization?: string | readonly string[], dpop?: string | readonly string[], init?: RequestInit): Promise<Response>
   /** The absolute URL of `path` as the app sees it (a DPoP proof's `htu`). */
   url(path: string): string
   close(): Promise<void>
@@ -98,6 +125,8 @@ export interface Tokens {
   /** Bound to the DPoP key of `client` (`cnf.jkt`). */
   bound: string
   boundExpired: string
+  /** `aud` is RESOURCE. */
+  resourceUser: string
   /** An opaque token, introspected (the verifier's `introspection`, `use: 'opaque'`). */
   opaque: string
   /** An opaque token the issuer has revoked: introspection answers `active: false`. */
@@ -126,6 +155,8 @@ export interface Case {
   authorization?: (t: Tokens) => string | string[]
   /** The `DPoP` header line(s). */
   dpop?: (ctx: DpopContext) => Promise<string | string[]>
+  /** Further request headers (e.g. `host`). */
+  headers?: Record<string, string>
   status: number
   /** Whether the answer carries a `DPoP-Nonce` header (and exposes it on CORS). Default: `false`. */
   dpopNonce?: boolean
@@ -690,6 +721,94 @@ export const cases: Case[] = [
     body: { error: 'invalid_token', error_description: 'token expired' },
     handlerRan: false,
   },
+  // resource_metadata in every challenge (RFC 9728 §5.1), inherited by the guards like the realm
+  {
+    name: 'resourceMetadata: no token',
+    path: '/metadata',
+    status: 401,
+    wwwAuthenticate: `Bearer realm="api", resource_metadata="${METADATA_URL}"`,
+    body: missing,
+    handlerRan: false,
+  },
+  {
+    name: 'resourceMetadata: expired token',
+    path: '/metadata',
+    authorization: (t) => `Bearer ${t.expired}`,
+    status: 401,
+    wwwAuthenticate: challenge('invalid_token', 'token expired', `, resource_metadata="${METADATA_URL}"`),
+    body: { error: 'invalid_token', error_description: 'token expired' },
+    handlerRan: false,
+  },
+  {
+    name: 'resourceMetadata: malformed header',
+    path: '/metadata',
+    authorization: () => 'Bearer',
+    status: 400,
+    wwwAuthenticate: challenge('invalid_request', 'malformed authorization header', `, resource_metadata="${METADATA_URL}"`),
+    body: malformed,
+    handlerRan: false,
+  },
+  {
+    name: 'resourceMetadata: valid token',
+    path: '/metadata',
+    authorization: (t) => `Bearer ${t.user}`,
+    status: 200,
+    wwwAuthenticate: null,
+    body: { route: 'metadata', sub: 'user-1' },
+    handlerRan: true,
+  },
+  {
+    name: 'resourceMetadata: a guard after requireAuth inherits it (403)',
+    path: '/metadata-scoped',
+    authorization: (t) => `Bearer ${t.user}`,
+    status: 403,
+    wwwAuthenticate: challenge('insufficient_scope', 'insufficient scope', `, scope="orders:write", resource_metadata="${METADATA_URL}"`),
+    body: { error: 'insufficient_scope', error_description: 'insufficient scope' },
+    handlerRan: false,
+  },
+  {
+    name: 'resourceMetadata: guarded route without a token',
+    path: '/metadata-scoped',
+    status: 401,
+    wwwAuthenticate: `Bearer realm="api", resource_metadata="${METADATA_URL}"`,
+    body: missing,
+    handlerRan: false,
+  },
+  {
+    name: "resourceMetadata: true, from the verifier's resource, no token",
+    path: '/metadata-resource',
+    status: 401,
+    wwwAuthenticate: `Bearer realm="api", resource_metadata="${METADATA_URL}"`,
+    body: missing,
+    handlerRan: false,
+  },
+  {
+    name: 'resourceMetadata: true, a token for another resource',
+    path: '/metadata-resource',
+    authorization: (t) => `Bearer ${t.user}`,
+    status: 401,
+    wwwAuthenticate: challenge('invalid_token', 'invalid token', `, resource_metadata="${METADATA_URL}"`),
+    body: { error: 'invalid_token', error_description: 'invalid token' },
+    handlerRan: false,
+  },
+  {
+    name: 'resourceMetadata: true, a token for the resource',
+    path: '/metadata-resource',
+    authorization: (t) => `Bearer ${t.resourceUser}`,
+    status: 200,
+    wwwAuthenticate: null,
+    body: { route: 'metadata-resource', sub: 'user-1' },
+    handlerRan: true,
+  },
+  {
+    name: "resourceMetadata: true without a resource, from the request's URL",
+    path: '/metadata-request?page=2',
+    headers: { host: 'api.example.test' },
+    status: 401,
+    wwwAuthenticate: 'Bearer realm="api", resource_metadata="http://api.example.test/.well-known/oauth-protected-resource/metadata-request"',
+    body: missing,
+    handlerRan: false,
+  },
   {
     name: 'opaque token, introspected',
     path: '/user',
@@ -775,6 +894,7 @@ export async function createConformanceSetup(): Promise<{
     boundExpired: await issuer.expired({ sub: 'user-1', cnf: { jkt: client.jkt } }),
     opaque: issuer.opaque({ roles: ['user'], scope: 'orders:read' }, { subject: 'user-1' }),
     revokedOpaque: issuer.opaque({}, { subject: 'user-1' }),
+    resourceUser: await issuer.sign({ sub: 'user-1', scope: 'orders:read' }, { audience: `${RESOURCE}/` }),
   }
   issuer.revoke(tokens.revokedOpaque)
   // through msw, like the JWKS (no `fetch` of the issuer's own)
@@ -807,12 +927,76 @@ export async function createConformanceSetup(): Promise<{
       foreignVerifier: foreign.createVerifier(
         issuer.verifierOptions('keys') as IssuerOptions<undefined>,
       ) as unknown as Verifier,
+      resourceVerifier: createVerifier({ ...withoutAudience(issuer.verifierOptions('jwks') as IssuerOptions<undefined>), resource: RESOURCE }),
       ran,
       failed,
     }),
     dispose: () => secondCopy.dispose(),
   }
 }
+
+function withoutAudience({ audience: _audience, ...options }: IssuerOptions<undefined>) {
+  return options
+}
+
+/** A request to the served metadata, and the answer every adapter must give. */
+export interface MetadataCase {
+  name: string
+  path: string
+  method: string
+  headers?: Record<string, string>
+  status: number
+  /** Headers compared exactly (`null`: absent). */
+  expectHeaders: Record<string, string | null>
+  /** The body parsed as JSON, `''` for none; `undefined`: not compared (the framework's 404). */
+  body?: unknown
+}
+
+export const METADATA_DOCUMENT = {
+  resource: RESOURCE,
+  authorization_servers: ['https://auth.example.test'],
+  scopes_supported: ['orders:read', 'orders:write'],
+  bearer_methods_supported: ['header'],
+  resource_name: 'Conformance API',
+}
+const served = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'public, max-age=600',
+  'access-control-allow-origin': '*',
+}
+
+export const metadataCases: MetadataCase[] = [
+  { name: 'GET: the document', path: METADATA_PATH, method: 'GET', status: 200, expectHeaders: served, body: METADATA_DOCUMENT },
+  { name: 'GET with a query: the document', path: `${METADATA_PATH}?x=1`, method: 'GET', status: 200, expectHeaders: served, body: METADATA_DOCUMENT },
+  { name: 'HEAD: the headers, no body', path: METADATA_PATH, method: 'HEAD', status: 200, expectHeaders: served, body: '' },
+  {
+    name: 'OPTIONS: a CORS preflight',
+    path: METADATA_PATH,
+    method: 'OPTIONS',
+    headers: { origin: 'https://client.example.test', 'access-control-request-method': 'GET', 'access-control-request-headers': 'mcp-protocol-version' },
+    status: 204,
+    expectHeaders: {
+      'access-control-allow-origin': '*',
+      'access-control-allow-methods': 'GET, HEAD, OPTIONS',
+      'access-control-allow-headers': '*',
+      'access-control-max-age': '86400',
+      'cache-control': null,
+    },
+    body: '',
+  },
+  {
+    name: 'POST: 405, with Allow',
+    path: METADATA_PATH,
+    method: 'POST',
+    status: 405,
+    expectHeaders: { allow: 'GET, HEAD, OPTIONS', 'content-type': 'application/json; charset=utf-8', 'cache-control': null },
+    body: { error: 'method_not_allowed', error_description: 'use GET, HEAD, OPTIONS' },
+  },
+  { name: 'DELETE: 405', path: METADATA_PATH, method: 'DELETE', status: 405, expectHeaders: { allow: 'GET, HEAD, OPTIONS' } },
+  { name: 'the root document of another resource is not served', path: '/.well-known/oauth-protected-resource', method: 'GET', status: 404, expectHeaders: {} },
+  { name: 'a trailing slash is another path', path: `${METADATA_PATH}/`, method: 'GET', status: 404, expectHeaders: {} },
+  { name: 'a longer path is another path', path: `${METADATA_PATH}/tools`, method: 'GET', status: 404, expectHeaders: {} },
+]
 
 /** What a row compares: the answer, normalized to what every adapter must agree on. */
 export async function observe(res: Response) {

@@ -11,10 +11,12 @@ import {
   cases,
   createConformanceSetup,
   CUSTOM,
+  metadataCases,
   observe,
   type App,
   type Case,
   type Harness,
+  type MetadataCase,
 } from './conformance-cases.js'
 import { express4Harness, expressHarness } from './harnesses/express.js'
 import { fastifyHarness } from './harnesses/fastify.js'
@@ -83,9 +85,21 @@ async function run(running: Running, row: Case) {
   })
   running.ran.length = 0
   running.failures.length = 0
-  const res = await app.fetch(row.path, authorization, dpop)
+  const res = await app.fetch(row.path, authorization, dpop, row.headers && { headers: row.headers })
   const seen = await observe(res)
   return { ...seen, ran: [...running.ran], failures: [...running.failures] }
+}
+
+/** Sends a metadata row's request: the status, the row's headers, the body (JSON, or `''`). */
+async function runMetadata(running: Running, row: MetadataCase) {
+  running.ran.length = 0
+  const res = await running.app.fetch(row.path, undefined, undefined, { method: row.method, headers: row.headers })
+  const text = await res.text()
+  const headers = Object.fromEntries(Object.keys(row.expectHeaders).map((name) => [name, res.headers.get(name)]))
+  let body: unknown = text
+  if (row.body === undefined) body = undefined
+  else if (text !== '') body = JSON.parse(text)
+  return { status: res.status, headers, body, ran: [...running.ran] }
 }
 
 afterAll(() => Promise.all([setup.dispose(), nest11.dispose()]))
@@ -138,6 +152,11 @@ describe.each(harnesses)('$name adapter ($transport)', (harness) => {
       else expect(seen.retryAfter).toBeNull()
     }
   })
+
+  it.each(metadataCases)('protected-resource metadata, $name: $status', async (row) => {
+    const seen = await runMetadata(running, row)
+    expect(seen).toEqual({ status: row.status, headers: row.expectHeaders, body: row.body, ran: [] })
+  })
 })
 
 describe('across adapters', () => {
@@ -164,6 +183,16 @@ describe('across adapters', () => {
         body: row.body,
         failures: row.failures ?? [],
       })
+      for (const other of rest) expect(other, row.name).toEqual(first)
+    }
+  })
+
+  it('serves the protected-resource metadata identically', async () => {
+    for (const row of metadataCases) {
+      const answers = new Map<string, unknown>()
+      for (const [name, app] of running) answers.set(name, await runMetadata(app, row))
+      const [first, ...rest] = [...answers.values()]
+      expect(first, row.name).toMatchObject({ status: row.status, headers: row.expectHeaders })
       for (const other of rest) expect(other, row.name).toEqual(first)
     }
   })

@@ -3,9 +3,10 @@
  * and its files. Versions of frameworks and tools are the repo's own dev dependencies (so npm's cache
  * already holds them); TypeScript is the repo's `~5.9`.
  *
- * - `node`: a Node service with every framework, msw, vitest and `@types/node`. Runtime imports of
- *   every subpath (ESM and CJS), and `tsc` as an ESM project (nodenext), a CJS project (node16), a
- *   legacy project (`moduleResolution: node`, node10) and a bundler project; a vitest test of a Next
+ * - `node`: a Node service with every framework, the MCP SDK, msw, vitest and `@types/node`. Runtime
+ *   imports of every subpath (ESM and CJS), and `tsc` as an ESM project (nodenext), a CJS project
+ *   (node16), a legacy project (`moduleResolution: node`, node10) and a bundler project; an MCP server
+ *   project with bearer-guard/express beside the SDK's `requireBearerAuth`; a vitest test of a Next
  *   route handler.
  * - `lean`: a Node service without msw, Next or Hono: `tsc` without the DOM lib (Node's own types
  *   only, as `tsc --init` and `@tsconfig/node20` set it up) and a project without msw.
@@ -50,6 +51,7 @@ export const TYPE_CELLS: readonly TypeCell[] = [
   { name: 'legacy project, moduleResolution node (node10)', fixture: 'node', tsconfig: 'tsconfig.node10.json' },
   { name: 'bundler project, moduleResolution bundler', fixture: 'node', tsconfig: 'tsconfig.bundler.json' },
   { name: 'NestJS 12 project (ESM, nodenext, decorators)', fixture: 'node', tsconfig: 'tsconfig.nest.json' },
+  { name: "MCP server project: bearer-guard/express beside the SDK's requireBearerAuth (nodenext)", fixture: 'node', tsconfig: 'tsconfig.mcp.json' },
   { name: 'Node project without the DOM lib (lib ES2023, types node)', fixture: 'lean', tsconfig: 'tsconfig.nodom.json' },
   { name: 'project without msw importing bearer-guard/testing, and without @opentelemetry/api importing bearer-guard/otel', fixture: 'lean', tsconfig: 'tsconfig.nomsw.json' },
   { name: 'edge project without @types/node (types [], lib ES2022 + DOM)', fixture: 'edge', tsconfig: 'tsconfig.json' },
@@ -155,6 +157,42 @@ const NEXT = `import { withAuth } from 'bearer-guard/next'
 export const GET = withAuth(async (_request, { auth }) => Response.json({ sub: auth.subject }), { verifier, roles: 'admin' })
 `
 
+const MCP = `import { mcpTokenVerifier, toAuthInfo, type AuthInfo, type OAuthTokenVerifier } from 'bearer-guard/mcp'
+
+export const tokenVerifier: OAuthTokenVerifier = mcpTokenVerifier(verifier, { resource: 'https://mcp.example.com/mcp' })
+export async function authInfo(header: string): Promise<AuthInfo> {
+  return toAuthInfo(await verifier.authenticate(header))
+}
+`
+
+/**
+ * An Express MCP server: the SDK's `requireBearerAuth` (which types `req.auth` as its `AuthInfo`)
+ * next to bearer-guard/express (which types it `AuthContext`), agreeing through `Register['expressAuth']`.
+ */
+const MCP_SERVER = `import express from 'express'
+import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js'
+import { createVerifier, type AuthContext } from 'bearer-guard'
+import { protectedResource, requireAuth, requireScopes } from 'bearer-guard/express'
+import { mcpTokenVerifier, type AuthInfo } from 'bearer-guard/mcp'
+
+declare module 'bearer-guard' {
+  interface Register {
+    expressAuth: AuthContext | AuthInfo
+  }
+}
+
+const verifier = createVerifier({ issuer: 'https://auth.example.com', resource: 'https://mcp.example.com/mcp' })
+export const app = express()
+app.use(protectedResource({ verifier, authorizationServers: ['https://auth.example.com'], scopesSupported: ['tools:read'] }))
+app.post('/mcp', requireBearerAuth({ verifier: mcpTokenVerifier(verifier), requiredScopes: ['tools:read'] }), (req, res) => {
+  const info: AuthInfo | undefined = req.auth
+  res.json({ client: info?.clientId })
+})
+app.get('/orders', requireAuth(verifier, { resourceMetadata: true }), requireScopes('orders:read'), (req, res) => {
+  res.json({ sub: (req.auth as AuthContext | undefined)?.subject })
+})
+`
+
 const MSW = `import { setupServer } from 'msw/node'
 
 export async function mocked() {
@@ -196,7 +234,7 @@ function module(...parts: string[]): string {
   return `${imports.filter(Boolean).join('\n')}\n\n${body.filter(Boolean).join('\n\n')}\n`
 }
 
-const FULL = module(CORE, NODE_KEYS, NODE_FRAMEWORKS, HONO, NEXT, MSW, OTEL_SDK)
+const FULL = module(CORE, NODE_KEYS, NODE_FRAMEWORKS, HONO, NEXT, MCP, MSW, OTEL_SDK)
 
 // ---- runtime probes: import every subpath and use the core, as plain Node does ----
 
@@ -362,7 +400,7 @@ export const FIXTURES: Record<'node' | 'lean' | 'edge', Fixture> = {
     dependencies: versions(
       'express', 'fastify', 'koa', 'hono', 'next', 'react', 'react-dom', 'ioredis',
       '@nestjs/common', '@nestjs/core', '@nestjs/platform-express', 'reflect-metadata', 'rxjs',
-      '@opentelemetry/api', '@opentelemetry/sdk-metrics', '@opentelemetry/sdk-trace-base',
+      '@opentelemetry/api', '@opentelemetry/sdk-metrics', '@opentelemetry/sdk-trace-base', '@modelcontextprotocol/sdk',
     ),
     devDependencies: versions('@types/express', '@types/koa', '@types/node', 'msw', 'typescript', 'vitest'),
     files: {
@@ -387,6 +425,8 @@ export const FIXTURES: Record<'node' | 'lean' | 'edge', Fixture> = {
       'tsconfig.node10.json': tsconfig(['src/consumer.ts'], { module: 'commonjs', moduleResolution: 'node' }),
       'tsconfig.bundler.json': tsconfig(['src/consumer.ts'], { module: 'esnext', moduleResolution: 'bundler' }),
       'test/route.test.ts': NEXT_ROUTE_TEST,
+      'src/mcp-server.mts': MCP_SERVER,
+      'tsconfig.mcp.json': tsconfig(['src/mcp-server.mts'], { module: 'nodenext', moduleResolution: 'nodenext' }),
     },
   },
   lean: {

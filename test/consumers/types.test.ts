@@ -73,5 +73,9 @@ it('gives each fixture only the packages it should have', () => {
   expect(existsSync(join(dirs.lean, 'node_modules', '@opentelemetry', 'api'))).toBe(false)
   expect(existsSync(join(dirs.edge, 'node_modules', '@opentelemetry', 'api'))).toBe(false)
   expect(existsSync(join(dirs.lean, 'node_modules', 'next'))).toBe(false)
+  // the lean and edge cells compile bearer-guard/express and the core without the optional MCP SDK
+  expect(existsSync(join(dirs.lean, 'node_modules', '@modelcontextprotocol', 'sdk'))).toBe(false)
+  expect(existsSync(join(dirs.edge, 'node_modules', '@modelcontextprotocol', 'sdk'))).toBe(false)
+  expect(existsSync(join(dirs.node, 'node_modules', '@modelcontextprotocol', 'sdk'))).toBe(true)
   expect(existsSync(join(dirs.node, 'node_modules', 'msw'))).toBe(true)
 })

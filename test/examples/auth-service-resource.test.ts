@@ -115,6 +115,22 @@ describe('auth service: resource indicators (RFC 8707)', () => {
     expect(decode(res.body.access_token).aud).toBe(ORDERS)
   })
 
+  it('grants the MCP tool scopes only when asked for by name: alice tools:read, bob tools:read and tools:call', async () => {
+    const ask = (username: string, scope?: string) =>
+      post(`${service.url}/token`, { username, password: `password_${username}`, resource: MCP, ...(scope ? { scope } : {}) })
+    // not by default: tokens for the seed's API keep their scopes
+    expect((await ask('bob')).body.scope).toBe('profile admin')
+    const bob = await ask('bob', 'tools:read tools:call')
+    expect(bob.status).toBe(200)
+    expect(decode(bob.body.access_token)).toMatchObject({ aud: MCP, scope: 'tools:read tools:call' })
+    expect(decode((await ask('alice', 'tools:read')).body.access_token).scope).toBe('tools:read')
+    const refused = await ask('alice', 'tools:read tools:call')
+    expect(refused.status).toBe(400)
+    expect(refused.body.error).toBe('invalid_scope')
+    const discovery = (await get(`${service.url}/.well-known/oauth-authorization-server`)).body
+    expect(discovery.scopes_supported).toEqual(['profile', 'admin', 'tools:read', 'tools:call'])
+  })
+
   it('revokes and logs out tokens issued for a resource', async () => {
     const { access_token } = (await login({ resource: MCP })).body
     expect((await post(`${service.url}/revoke`, { token: access_token, token_type_hint: 'access_token' })).status).toBe(200)

@@ -22,7 +22,7 @@ const subpaths = Object.entries(pkg.exports).filter(([k]) => k !== './package.js
   { import: { default: string }; require: { default: string } },
 ][]
 
-const FRAMEWORKS = ['express', 'fastify', 'fastify-plugin', 'koa', 'hono', 'next', '@nestjs/common', '@nestjs/core', 'msw', 'ioredis', 'redis', '@opentelemetry/api']
+const FRAMEWORKS = ['express', 'fastify', 'fastify-plugin', 'koa', 'hono', 'next', '@nestjs/common', '@nestjs/core', 'msw', 'ioredis', 'redis', '@opentelemetry/api', '@modelcontextprotocol/sdk']
 const ALLOWED: Record<string, string[]> = {
   '.': [],
   './express': ['express'],
@@ -35,6 +35,7 @@ const ALLOWED: Record<string, string[]> = {
   './redis': ['ioredis', 'redis'],
   './presets': [],
   './otel': ['@opentelemetry/api'],
+  './mcp': ['@modelcontextprotocol/sdk'],
 }
 
 /** Bare module specifiers a built file loads, following its relative chunks. */
@@ -162,6 +163,7 @@ describe('what the built files need', () => {
       './next': ['next/server.js'],
       './nestjs': ['@nestjs/common', '@nestjs/core'],
       './redis': ['ioredis'],
+      './mcp': ['@modelcontextprotocol/sdk/server/auth/provider.js', '@modelcontextprotocol/sdk/server/auth/types.js'],
     }
     expect([...specifiers].filter((s) => s !== 'zod' && !(own[name] ?? []).includes(s))).toEqual([])
   })

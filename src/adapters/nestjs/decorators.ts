@@ -5,7 +5,7 @@
  */
 import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common'
 import { Reflector } from '@nestjs/core'
-import { toVerifier, type AdapterOptions, type GuardOptions } from '../../core/adapter.js'
+import { checkAuthOptions, toVerifier, type AdapterOptions, type GuardOptions } from '../../core/adapter.js'
 import { claimsGuard, roleGuard, scopeGuard, type ClaimRequirement, type Guard } from '../../core/guards.js'
 import type { RegisteredClaims, Verifier, VerifierOptions } from '../../core/types.js'
 import type { PlatformRequest } from './request.js'
@@ -83,6 +83,7 @@ export function Public(): Decorator {
  */
 export function AuthOptions(options: NestRouteOptions): Decorator {
   // a verifier given as options is built (and validated) now, at start-up
+  checkAuthOptions(options)
   const own: NestRouteOptions =
     options.verifier === undefined ? { ...options } : { ...options, verifier: toVerifier(options.verifier) }
   return (target: Target, key?: string | symbol, descriptor?: Descriptor) => {

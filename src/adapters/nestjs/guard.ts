@@ -5,7 +5,7 @@
  */
 import { Inject, Injectable, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common'
 import { HttpAdapterHost } from '@nestjs/core'
-import { admitRequest, refuse, runGuard, successHeaders, type Framework } from '../../core/adapter.js'
+import { admitRequest, guardFailureOptions, refuse, runGuard, successHeaders, type Framework } from '../../core/adapter.js'
 import type { Verifier } from '../../core/types.js'
 import {
   AUTH_OPTIONS,
@@ -82,7 +82,7 @@ export class AuthGuard implements CanActivate {
     try {
       auth = await admitRequest(plan.verifier, requestOf(request), plan.options, request)
     } catch (error) {
-      return refuse(this.#nest, error, plan.options, context)
+      return refuse(this.#nest, error, guardFailureOptions(request, plan.options), context)
     }
     request.auth = auth
     const headers = successHeaders(auth, (name) => this.#header(context, name))

@@ -5,11 +5,13 @@
  */
 import { Module, type DynamicModule, type ModuleMetadata, type Provider } from '@nestjs/common'
 import { APP_GUARD } from '@nestjs/core'
-import { toVerifier } from '../../core/adapter.js'
+import { checkAuthOptions, toVerifier } from '../../core/adapter.js'
 import { isVerifier } from '../../core/verifier.js'
+import type { ProtectedResourceOptions } from '../../core/resource-metadata.js'
 import type { Verifier, VerifierOptions } from '../../core/types.js'
 import type { NestAuthOptions } from './decorators.js'
 import { AuthGuard, BEARER_GUARD_OPTIONS, type BearerGuardConfig } from './guard.js'
+import { protectedResourceController } from './protected-resource.js'
 
 /** Injection token of the module's `Verifier` (e.g. to verify tokens of a WebSocket handshake yourself). */
 export const BEARER_GUARD_VERIFIER: unique symbol = Symbol('bearer-guard/nestjs verifier')
@@ -22,6 +24,13 @@ export interface BearerGuardModuleOptions extends NestAuthOptions {
    * a global Nest module: import it once, in the root module.
    */
   global?: boolean
+  /**
+   * Serve the protected-resource metadata (RFC 9728) of the application's resource: a public
+   * controller at `/.well-known/oauth-protected-resource` + the resource's path. The module's
+   * verifier fills `resource` and the DPoP members left out (with `forRootAsync()`, give `resource`:
+   * the route is declared before the verifier is built). Default: none.
+   */
+  protectedResource?: ProtectedResourceOptions
 }
 
 /** What the factory of `forRootAsync()` returns: a verifier (or its options), or that and the route defaults. */
@@ -66,8 +75,10 @@ export class BearerGuardModule {
    * @param options `global`, and the route defaults `optional`, `realm`, `onError`, `onFailure`.
    */
   static forRoot(verifier: Verifier<any> | VerifierOptions, options: BearerGuardModuleOptions = {}): DynamicModule {
-    const { global, ...defaults } = options
-    return bearerGuardModule([{ provide: BEARER_GUARD_OPTIONS, useValue: toConfig(verifier, defaults) }], global)
+    const { global, protectedResource, ...defaults } = options
+    const config = toConfig(verifier, defaults)
+    const controllers = protectedResource ? [protectedResourceController(protectedResource, config.verifier)] : []
+    return bearerGuardModule([{ provide: BEARER_GUARD_OPTIONS, useValue: config }], global, [], controllers)
   }
 
   /**
@@ -90,7 +101,7 @@ export class BearerGuardModule {
    * ```
    */
   static forRootAsync(options: BearerGuardModuleAsyncOptions): DynamicModule {
-    const { imports = [], inject = [], useFactory, global, ...defaults } = options
+    const { imports = [], inject = [], useFactory, global, protectedResource, ...defaults } = options
     if (typeof useFactory !== 'function') {
       throw new TypeError('bearer-guard: BearerGuardModule.forRootAsync() needs a useFactory function')
     }
@@ -106,18 +117,26 @@ export class BearerGuardModule {
         return toConfig(verifier, { ...defaults, ...own })
       },
     }
-    return bearerGuardModule([provider], global, imports)
+    const controllers = protectedResource ? [protectedResourceController(protectedResource)] : []
+    return bearerGuardModule([provider], global, imports, controllers)
   }
 }
 Module({})(BearerGuardModule)
 
 function toConfig(verifier: Verifier<any> | VerifierOptions, defaults: NestAuthOptions): BearerGuardConfig {
+  checkAuthOptions(defaults)
   return { ...defaults, verifier: toVerifier(verifier) }
 }
 
-function bearerGuardModule(providers: Provider[], guardEveryRoute = false, imports: ModuleMetadata['imports'] = []): DynamicModule {
+function bearerGuardModule(
+  providers: Provider[],
+  guardEveryRoute = false,
+  imports: ModuleMetadata['imports'] = [],
+  controllers: NonNullable<ModuleMetadata['controllers']> = [],
+): DynamicModule {
   return {
     module: BearerGuardModule,
+    controllers,
     // AuthGuard is instantiated in the module of each controller that uses it: its options must be visible there
     global: true,
     imports,

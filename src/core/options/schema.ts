@@ -8,6 +8,7 @@
 import { z } from 'zod'
 import { parseDuration } from '../duration.js'
 import { ALGORITHMS, ASYMMETRIC_ALGORITHMS, MAX_DURATIONS, MIN_SECRET_BYTES, SYMMETRIC_ALGORITHMS, TOKEN_LENGTH_BOUNDS } from '../limits.js'
+import { resourceUrlProblem } from '../resource.js'
 import type { AsymmetricAlgorithm, AudiencePredicate, IssuerPredicate, KeyInput, Logger, ReplayStore, RevocationStore, SymmetricAlgorithm } from '../types.js'
 
 /** The algorithm lists of limits.ts (a leaf) and the public types say the same: checked when compiling. */
@@ -189,7 +190,7 @@ export type EntryInput = z.infer<typeof entrySchema>
 
 /**
  * Options of the whole verifier: read before a token's issuer is known (`maxTokenLength`), or
- * shared by every issuer (`cache`, `logger`, `dpop`, `mtls`). With `issuers`, they sit at the top level only.
+ * shared by every issuer (`cache`, `logger`, `dpop`, `mtls`, `resource`). With `issuers`, they sit at the top level only.
  */
 const nonceSecret = z.union([z.string(), z.instanceof(Uint8Array)]).refine(
   (v) => (typeof v === 'string' ? new TextEncoder().encode(v).length : v.length) >= 32,
@@ -233,6 +234,14 @@ const wideShape = {
       (v) => v === false || (typeof v === 'object' && v !== null && typeof (v as { warn?: unknown }).warn === 'function'),
       'expected false or an object with a warn(message) method, such as console',
     )
+    .optional(),
+  /** RFC 8707: the resource this verifier protects (the default audience: options.ts). */
+  resource: z
+    .custom<string | URL>()
+    .superRefine((v, ctx) => {
+      const problem = resourceUrlProblem(v)
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
+    })
     .optional(),
 }
 export const wideSchema = z.object(wideShape)

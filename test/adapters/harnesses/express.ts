@@ -2,8 +2,8 @@ import express, { type Request, type Response } from 'express'
 // Express 4, installed as the alias `express4`: the adapter supports both majors
 import express4 from 'express4'
 import type { AuthError } from 'bearer-guard'
-import { requireAuth, requireClaims, requireRole, requireScopes } from 'bearer-guard/express'
-import { CUSTOM, type Harness } from '../conformance-cases.js'
+import { protectedResource, requireAuth, requireClaims, requireRole, requireScopes } from 'bearer-guard/express'
+import { CUSTOM, METADATA_URL, PROTECTED_RESOURCE, type Harness } from '../conformance-cases.js'
 import { listen } from './listen.js'
 
 /** The same routes on Express 5 (`express`) or Express 4 (`express4`). */
@@ -11,7 +11,7 @@ function expressHarnessOf(name: Harness['name'], create: () => express.Express):
   return {
   name,
   transport: 'http.Server on 127.0.0.1:0',
-  async start({ verifier, downVerifier, foreignVerifier, nonceVerifier, ran, failed }) {
+  async start({ verifier, downVerifier, foreignVerifier, nonceVerifier, resourceVerifier, ran, failed }) {
     const onError = (error: AuthError, _req: Request, res: Response) =>
       res
         .status(CUSTOM.status)
@@ -24,6 +24,7 @@ function expressHarnessOf(name: Harness['name'], create: () => express.Express):
     }
     const auth = requireAuth(verifier)
     const app = create()
+    app.use(protectedResource(PROTECTED_RESOURCE))
     app.get('/user', auth, handler('user'))
     app.get('/admin', auth, requireRole('admin'), handler('admin'))
     app.get('/scoped', auth, requireScopes(['orders:read', 'orders:write']), handler('scoped'))
@@ -59,6 +60,15 @@ function expressHarnessOf(name: Harness['name'], create: () => express.Express):
     )
     app.get('/foreign-optional', requireAuth(foreignVerifier, { optional: true }), handler('foreign-optional'))
     app.get('/dpop-nonce', requireAuth(nonceVerifier), handler('dpop-nonce'))
+    app.get('/metadata', requireAuth(verifier, { resourceMetadata: METADATA_URL }), handler('metadata'))
+    app.get(
+      '/metadata-scoped',
+      requireAuth(verifier, { resourceMetadata: METADATA_URL }),
+      requireScopes('orders:write'),
+      handler('metadata-scoped'),
+    )
+    app.get('/metadata-resource', requireAuth(resourceVerifier, { resourceMetadata: true }), handler('metadata-resource'))
+    app.get('/metadata-request', requireAuth(verifier, { resourceMetadata: true }), handler('metadata-request'))
     return listen(app)
   },
   }

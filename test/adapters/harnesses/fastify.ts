@@ -1,18 +1,19 @@
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import type { AuthError } from 'bearer-guard'
 import bearerGuard, {
+  protectedResource,
   requireAuth,
   requireClaims,
   requireRole,
   requireScopes,
 } from 'bearer-guard/fastify'
-import { CUSTOM, type Harness } from '../conformance-cases.js'
+import { CUSTOM, METADATA_URL, PROTECTED_RESOURCE, type Harness } from '../conformance-cases.js'
 import { client } from './listen.js'
 
 export const fastifyHarness: Harness = {
   name: 'fastify',
   transport: 'app.listen on 127.0.0.1:0',
-  async start({ verifier, downVerifier, foreignVerifier, nonceVerifier, ran, failed }) {
+  async start({ verifier, downVerifier, foreignVerifier, nonceVerifier, resourceVerifier, ran, failed }) {
     const onError = (error: AuthError, _req: FastifyRequest, reply: FastifyReply) =>
       reply
         .code(CUSTOM.status)
@@ -25,6 +26,7 @@ export const fastifyHarness: Harness = {
     }
     const app = Fastify()
     await app.register(bearerGuard, { verifier })
+    await app.register(protectedResource(PROTECTED_RESOURCE))
     const auth = app.requireAuth()
     app.get('/user', { preHandler: auth }, handler('user'))
     app.get('/admin', { preHandler: [auth, requireRole('admin')] }, handler('admin'))
@@ -74,6 +76,18 @@ export const fastifyHarness: Harness = {
       handler('foreign-optional'),
     )
     app.get('/dpop-nonce', { preHandler: requireAuth(nonceVerifier) }, handler('dpop-nonce'))
+    app.get('/metadata', { preHandler: app.requireAuth({ resourceMetadata: METADATA_URL }) }, handler('metadata'))
+    app.get(
+      '/metadata-scoped',
+      { preHandler: [app.requireAuth({ resourceMetadata: METADATA_URL }), requireScopes('orders:write')] },
+      handler('metadata-scoped'),
+    )
+    app.get(
+      '/metadata-resource',
+      { preHandler: requireAuth(resourceVerifier, { resourceMetadata: true }) },
+      handler('metadata-resource'),
+    )
+    app.get('/metadata-request', { preHandler: app.requireAuth({ resourceMetadata: true }) }, handler('metadata-request'))
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
     return client(base, () => app.close())
   },

@@ -1,14 +1,14 @@
 import { serve } from '@hono/node-server'
 import { Hono, type Context } from 'hono'
 import type { AuthError } from 'bearer-guard'
-import { requireAuth, requireClaims, requireRole, requireScopes } from 'bearer-guard/hono'
-import { CUSTOM, type Harness } from '../conformance-cases.js'
+import { protectedResource, requireAuth, requireClaims, requireRole, requireScopes } from 'bearer-guard/hono'
+import { CUSTOM, METADATA_URL, PROTECTED_RESOURCE, type Harness } from '../conformance-cases.js'
 import { client } from './listen.js'
 
 export const honoHarness: Harness = {
   name: 'hono',
   transport: '@hono/node-server on 127.0.0.1:0',
-  async start({ verifier, downVerifier, foreignVerifier, nonceVerifier, ran, failed }) {
+  async start({ verifier, downVerifier, foreignVerifier, nonceVerifier, resourceVerifier, ran, failed }) {
     const onError = (error: AuthError, c: Context) =>
       c.json(CUSTOM.body(error), 418, { [CUSTOM.header[0]]: CUSTOM.header[1] })
     const onFailure = (error: AuthError) => failed(error.code)
@@ -19,6 +19,7 @@ export const honoHarness: Harness = {
       }
     const auth = requireAuth(verifier)
     const app = new Hono()
+    app.use(protectedResource(PROTECTED_RESOURCE))
     app.get('/user', auth, handler('user'))
     app.get('/admin', auth, requireRole('admin'), handler('admin'))
     app.get('/scoped', auth, requireScopes(['orders:read', 'orders:write']), handler('scoped'))
@@ -54,6 +55,15 @@ export const honoHarness: Harness = {
     )
     app.get('/foreign-optional', requireAuth(foreignVerifier, { optional: true }), handler('foreign-optional'))
     app.get('/dpop-nonce', requireAuth(nonceVerifier), handler('dpop-nonce'))
+    app.get('/metadata', requireAuth(verifier, { resourceMetadata: METADATA_URL }), handler('metadata'))
+    app.get(
+      '/metadata-scoped',
+      requireAuth(verifier, { resourceMetadata: METADATA_URL }),
+      requireScopes('orders:write'),
+      handler('metadata-scoped'),
+    )
+    app.get('/metadata-resource', requireAuth(resourceVerifier, { resourceMetadata: true }), handler('metadata-resource'))
+    app.get('/metadata-request', requireAuth(verifier, { resourceMetadata: true }), handler('metadata-request'))
     const { base, close } = await new Promise<{ base: string; close: () => Promise<void> }>(
       (resolve) => {
         const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>

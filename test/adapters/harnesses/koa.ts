@@ -1,14 +1,14 @@
 import Koa, { type Middleware, type ParameterizedContext } from 'koa'
 import compose from 'koa-compose'
 import type { AuthError } from 'bearer-guard'
-import { requireAuth, requireClaims, requireRole, requireScopes } from 'bearer-guard/koa'
-import { CUSTOM, type Harness } from '../conformance-cases.js'
+import { protectedResource, requireAuth, requireClaims, requireRole, requireScopes } from 'bearer-guard/koa'
+import { CUSTOM, METADATA_URL, PROTECTED_RESOURCE, type Harness } from '../conformance-cases.js'
 import { listen } from './listen.js'
 
 export const koaHarness: Harness = {
   name: 'koa',
   transport: 'http.Server on 127.0.0.1:0',
-  async start({ verifier, downVerifier, foreignVerifier, nonceVerifier, ran, failed }) {
+  async start({ verifier, downVerifier, foreignVerifier, nonceVerifier, resourceVerifier, ran, failed }) {
     const onError = (error: AuthError, ctx: ParameterizedContext) => {
       ctx.status = CUSTOM.status
       ctx.set(...CUSTOM.header)
@@ -41,8 +41,13 @@ export const koaHarness: Harness = {
       '/optional-role': [requireAuth(verifier, { optional: true, realm: 'orders' }), requireRole('admin')],
       '/foreign-optional': [requireAuth(foreignVerifier, { optional: true })],
       '/dpop-nonce': [requireAuth(nonceVerifier)],
+      '/metadata': [requireAuth(verifier, { resourceMetadata: METADATA_URL })],
+      '/metadata-scoped': [requireAuth(verifier, { resourceMetadata: METADATA_URL }), requireScopes('orders:write')],
+      '/metadata-resource': [requireAuth(resourceVerifier, { resourceMetadata: true })],
+      '/metadata-request': [requireAuth(verifier, { resourceMetadata: true })],
     }
     const app = new Koa()
+    app.use(protectedResource(PROTECTED_RESOURCE))
     // a minimal router: the path's chain, then its handler (koa-compose, as @koa/router does)
     app.use((ctx, next) => {
       const chain = routes[ctx.path]

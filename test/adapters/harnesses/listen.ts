@@ -1,15 +1,16 @@
 /** Serving a Node request listener on 127.0.0.1:0, and a client for it. */
 import { createServer, request, type RequestListener, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { App } from '../conformance-cases.js'
+import type { App, RequestInit } from '../conformance-cases.js'
 
 /**
- * A GET over a real socket with `node:http`: an array `authorization` (or `dpop`) goes out as that many header
- * lines (`fetch` would join them into one), each value as Latin-1 bytes. The answer as a `Response`.
+ * A GET (or `init.method`) over a real socket with `node:http`: an array `authorization` (or `dpop`)
+ * goes out as that many header lines (`fetch` would join them into one), each value as Latin-1 bytes.
+ * The answer as a `Response`.
  */
-export function get(url: string, authorization?: string | readonly string[], dpop?: string | readonly string[]): Promise<Response> {
+export function get(url: string, authorization?: string | readonly string[], dpop?: string | readonly string[], init: RequestInit = {}): Promise<Response> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', agent: false })
+    const req = request(url, { method: init.method ?? 'GET', agent: false, headers: init.headers })
     if (authorization !== undefined) {
       for (const value of typeof authorization === 'string' ? [authorization] : authorization) {
         req.appendHeader('authorization', value)
@@ -26,7 +27,10 @@ export function get(url: string, authorization?: string | readonly string[], dpo
         for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
           headers.append(res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string)
         }
-        resolve(new Response(Buffer.concat(chunks), { status: res.statusCode, headers }))
+        const status = res.statusCode as number
+        // a Response has no body for these statuses
+        const body = status === 204 || status === 304 ? null : Buffer.concat(chunks)
+        resolve(new Response(body, { status, headers }))
       })
     })
     req.end()
@@ -35,7 +39,7 @@ export function get(url: string, authorization?: string | readonly string[], dpo
 
 /** A client for an app listening at `base`. */
 export function client(base: string, close: () => Promise<void>): App {
-  return { url: (path) => base + path, fetch: (path, authorization, dpop) => get(base + path, authorization, dpop), close }
+  return { url: (path) => base + path, fetch: (path, authorization, dpop, init) => get(base + path, authorization, dpop, init), close }
 }
 
 /** Listens on 127.0.0.1, port 0. */

@@ -14,6 +14,9 @@
  * | /down         | @AuthOptions({ verifier: downVerifier })                            |
  * | /inherit      | @AuthOptions({ realm: 'orders', onFailure }) @Scopes('orders:write') |
  * | …             | (the same with @Roles('admin'); `/inherit-own` adds { realm: 'admin' }) |
+ * | /metadata…    | @AuthOptions({ resourceMetadata }), with @Scopes or another verifier |
+ *
+ * The metadata is served by the module's `protectedResource` option (a public controller).
  *
  * `express`: `forRoot(verifier, { global: true })`, the guard as an `APP_GUARD`.
  * `fastify`: `forRootAsync()` with the verifier from a provider standing in for `ConfigService`,
@@ -46,7 +49,7 @@ import {
   Scopes,
   type AuthContext,
 } from 'bearer-guard/nestjs'
-import { CUSTOM, type Fixture, type Harness } from '../conformance-cases.js'
+import { CUSTOM, METADATA_URL, PROTECTED_RESOURCE, type Fixture, type Harness } from '../conformance-cases.js'
 import { client } from './listen.js'
 
 export type Platform = 'express' | 'fastify'
@@ -59,7 +62,7 @@ const sendCustom: Record<Platform, (error: AuthError, response: any) => void> = 
 
 /** The table's routes as one controller (decorators need the fixture, so the class is made per app). */
 export function conformanceController(
-  { verifier: _verifier, downVerifier, foreignVerifier, nonceVerifier, ran, failed }: Fixture,
+  { verifier: _verifier, downVerifier, foreignVerifier, nonceVerifier, resourceVerifier, ran, failed }: Fixture,
   platform: Platform,
 ) {
   const onError = (error: AuthError, context: ExecutionContext) => {
@@ -134,6 +137,23 @@ export function conformanceController(
     dpopNonce(@Auth() auth: AuthContext) {
       return answer('dpop-nonce', auth)
     }
+    @Get('metadata') @AuthOptions({ resourceMetadata: METADATA_URL }) metadata(@Auth() auth: AuthContext) {
+      return answer('metadata', auth)
+    }
+    @Get('metadata-scoped')
+    @AuthOptions({ resourceMetadata: METADATA_URL })
+    @Scopes('orders:write')
+    metadataScoped(@Auth() auth: AuthContext) {
+      return answer('metadata-scoped', auth)
+    }
+    @Get('metadata-resource')
+    @AuthOptions({ verifier: resourceVerifier, resourceMetadata: true })
+    metadataResource(@Auth() auth: AuthContext) {
+      return answer('metadata-resource', auth)
+    }
+    @Get('metadata-request') @AuthOptions({ resourceMetadata: true }) metadataRequest(@Auth() auth: AuthContext) {
+      return answer('metadata-request', auth)
+    }
   }
   return ConformanceController
 }
@@ -165,7 +185,7 @@ export const nestExpressHarness: Harness = {
   transport: '@nestjs/platform-express, APP_GUARD (forRoot global), on 127.0.0.1:0',
   async start(fixture) {
     @Module({
-      imports: [BearerGuardModule.forRoot(fixture.verifier, { global: true })],
+      imports: [BearerGuardModule.forRoot(fixture.verifier, { global: true, protectedResource: PROTECTED_RESOURCE })],
       controllers: [conformanceController(fixture, 'express')],
     })
     class AppModule {}
@@ -187,6 +207,7 @@ export const nestFastifyHarness: Harness = {
           imports: [SettingsModule],
           inject: [Settings],
           useFactory: (settings: Settings) => ({ verifier: settings.verifier }),
+          protectedResource: PROTECTED_RESOURCE,
         }),
       ],
       controllers: [controller],
