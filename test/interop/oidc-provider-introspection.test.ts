@@ -6,7 +6,8 @@
  * (a JWT is a 400, so `use: 'always'` with its JWTs is a 503), and its RFC 9701 answers carry a
  * charset in their content type.
  */
-import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
+import { createHash, randomUUID } from 'node:crypto'
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createVerifier, type VerifierOptions } from 'bearer-guard'
 import { startOidcProvider, type RunningOidcProvider } from '../helpers/oidc-provider.js'
@@ -124,10 +125,19 @@ describe('introspection against oidc-provider', () => {
     expect(auth.scopes).toEqual(['write'])
   })
 
-  it('keeps the cnf.jkt of a DPoP-bound opaque token as confirmation', async () => {
+  it('binds a DPoP-bound opaque token by its cnf.jkt: refused as a bearer token, accepted with its proof', async () => {
     const key = await generateKeyPair('ES256', { extractable: true })
     const { accessToken } = await as.opaqueToken({ dpopKey: key })
-    const auth = await verifierFor().verifyAccessToken(accessToken)
-    expect(auth.confirmation).toEqual({ jkt: await calculateJwkThumbprint(await exportJWK(key.publicKey)) })
+    const verifier = verifierFor()
+    expect(await rejection(verifier.verifyAccessToken(accessToken))).toMatchObject({ status: 401, code: 'invalid_token' })
+    const jwk = await exportJWK(key.publicKey)
+    const url = 'https://api.test/orders'
+    const proof = await new SignJWT({ htm: 'GET', htu: url, jti: randomUUID(), ath: createHash('sha256').update(accessToken).digest('base64url') })
+      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk })
+      .setIssuedAt()
+      .sign(key.privateKey)
+    const auth = await verifier.authenticateRequest({ method: 'GET', url, headers: { authorization: `DPoP ${accessToken}`, dpop: proof } })
+    expect(auth.scheme).toBe('DPoP')
+    expect(auth.confirmation).toEqual({ jkt: await calculateJwkThumbprint(jwk) })
   })
 })
