@@ -35,8 +35,11 @@ import { VERIFIER_BRAND, type AuthContext, type JWSHeaderParameters, type JWTPay
 import type { VerifyKey } from './keys/verify-key.js'
 import { createWarn } from './warnings.js'
 
-/** The claims type a verifier yields: the zod schema's output, else the registered claims. */
-export type ClaimsOf<S> = [S] extends [ZodType] ? output<S> : RegisteredClaims
+/**
+ * The claims type a verifier yields: the zod schema's output, else the registered claims — also for
+ * options typed as the wide `VerifierOptions` (no particular schema: `S` is inferred as `ZodType`).
+ */
+export type ClaimsOf<S> = [S] extends [ZodType] ? (ZodType extends S ? RegisteredClaims : output<S>) : RegisteredClaims
 
 /**
  * Creates a verifier for one authorization server (or several with `issuers`). Options are

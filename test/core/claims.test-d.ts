@@ -3,7 +3,7 @@
  */
 import { describe, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
-import { createVerifier, type AuthContext, type JWTPayload, type Verifier } from 'bearer-guard'
+import { createVerifier, type AuthContext, type JWTPayload, type Verifier, type VerifierOptions } from 'bearer-guard'
 
 /** What a verifier's successful verification yields. */
 type Verified<V> = V extends Verifier<infer C> ? AuthContext<C> : never
@@ -21,6 +21,13 @@ describe('auth.claims', () => {
   it('is JWTPayload without a schema', () => {
     const verifier = createVerifier(base)
     expectTypeOf<Verified<typeof verifier>['claims']>().toEqualTypeOf<JWTPayload>()
+  })
+
+  it('is JWTPayload for options typed as the wide VerifierOptions (a config module\'s export)', () => {
+    const options: VerifierOptions = { ...base }
+    const verifier = createVerifier(options)
+    expectTypeOf<Verified<typeof verifier>['claims']>().toEqualTypeOf<JWTPayload>()
+    expectTypeOf(verifier.authenticate).returns.resolves.toEqualTypeOf<AuthContext>()
   })
 
   it('is what verifyAccessToken resolves to', () => {
