@@ -217,7 +217,9 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
           // the no-auth server reads the same never-seen tokens; it has no cache to remember them.
           // The floor (crypto.verify only) and `cache: false` beside bearer-guard, same tokens
           // (each server sees each token once: they are separate processes)
-          ['fresh', fresh, ['floor', 'bg', 'nocache']],
+          // `amount`: each run sends every token once and stops, so no token repeats (a repeated one
+          // would be a cache hit for bearer-guard, and a full check for the floor and `cache: false`)
+          ['fresh', fresh, ['floor', 'bg', 'nocache'], Math.floor(fresh.length / options.connections) * options.connections],
         ]
         const line = [`round ${r + 1} ${fw}:`]
         for (const [kind, tokens, modes, amount] of plan) {
