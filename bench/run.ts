@@ -43,7 +43,7 @@ if (only !== 'micro') {
     rounds: quick ? 1 : 3,
     duration: quick ? 1 : 1.5,
     connections: 50,
-    freshTokens: quick ? { express: 3000, fastify: 6000 } : { express: 6000, fastify: 12000 },
+    freshTokens: quick ? { express: 3000, fastify: 6000 } : { express: 6000, fastify: 16000 },
     log,
   })
   log(`HTTP: ${http.seconds.toFixed(0)} s`)
