@@ -2,26 +2,45 @@
  * One HTTP server for the HTTP benchmark, run in its own process so that autocannon (in the
  * parent) and the server do not share an event loop.
  *
- * `node --import tsx bench/http-server.ts <express|fastify> <none|noop|bg|peer>`; reads JWKS_URI,
- * listens on 127.0.0.1 (free port) and prints `{"port":…,"note":…}` on one line when ready.
+ * `node --import tsx bench/http-server.ts <express|fastify> <none|noop|floor|bg|nocache|peer>`; reads
+ * JWKS_URI, listens on 127.0.0.1 (free port) and prints `{"port":…,"note":…}` on one line when ready.
+ *
+ * `floor`: a middleware doing only `crypto.verify` of each request's token, split at its last dot
+ * (no JSON, no claim, no key lookup): the RSA work a never-seen token costs inside the server.
+ * `nocache`: bearer-guard with `cache: false`.
  */
 import express from 'express'
 import { auth as auth0 } from 'express-oauth2-jwt-bearer'
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
+import crypto, { type KeyObject } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { AUDIENCE, ISSUER } from './lib/fixtures.js'
 import { loadBearerGuard, loadExpressAdapter, loadFastifyAdapter } from './lib/target.js'
 
-const [framework, mode] = process.argv.slice(2) as ['express' | 'fastify', 'none' | 'noop' | 'bg' | 'peer']
+const [framework, mode] = process.argv.slice(2) as ['express' | 'fastify', 'none' | 'noop' | 'floor' | 'bg' | 'nocache' | 'peer']
 const jwksUri = process.env.JWKS_URI as string
 const options = { issuer: ISSUER, audience: AUDIENCE, jwksUri, algorithms: ['RS256' as const] }
 
 async function verifier() {
   const { createVerifier } = await loadBearerGuard()
-  const v = createVerifier(options)
+  const v = createVerifier(mode === 'nocache' ? { ...options, cache: false } : options)
   await v.warmUp()
   return v
+}
+
+/** The floor's key: the JWKS' one RSA key as a KeyObject, fetched once at start. */
+async function floorKey(): Promise<KeyObject> {
+  const { keys } = (await (await fetch(jwksUri)).json()) as { keys: crypto.JsonWebKey[] }
+  return crypto.createPublicKey({ key: keys[0] as crypto.JsonWebKey, format: 'jwk' })
+}
+
+/** The floor's whole check: `crypto.verify` of the signing input against the signature, nothing else. */
+function floorVerify(key: KeyObject, header: string | undefined): boolean {
+  if (!header) return false
+  const dot = header.lastIndexOf('.')
+  if (dot < 7) return false
+  return crypto.verify('sha256', Buffer.from(header.slice(7, dot)), key, Buffer.from(header.slice(dot + 1), 'base64url'))
 }
 
 async function startExpress(): Promise<{ port: number; note: string }> {
@@ -32,10 +51,18 @@ async function startExpress(): Promise<{ port: number; note: string }> {
     const r = req as { auth?: { subject?: string; payload?: { sub?: string } } }
     res.json({ ok: true, sub: r.auth?.subject ?? r.auth?.payload?.sub })
   }
-  if (mode === 'bg') {
+  if (mode === 'bg' || mode === 'nocache') {
     const { requireAuth } = await loadExpressAdapter()
     app.get('/orders', requireAuth(await verifier()), handler)
-    note = 'bearer-guard/express requireAuth'
+    note = `bearer-guard/express requireAuth${mode === 'nocache' ? ', cache: false' : ''}`
+  } else if (mode === 'floor') {
+    const key = await floorKey()
+    app.get(
+      '/orders',
+      (req, res, next) => (floorVerify(key, req.headers.authorization) ? next() : void res.status(401).end()),
+      handler,
+    )
+    note = 'a middleware doing only crypto.verify of the pre-split token'
   } else if (mode === 'peer') {
     app.get('/orders', auth0({ issuer: ISSUER, audience: AUDIENCE, jwksUri, tokenSigningAlg: 'RS256' }), handler)
     note = 'express-oauth2-jwt-bearer auth()'
@@ -58,12 +85,19 @@ async function startFastify(): Promise<{ port: number; note: string }> {
     const r = request as unknown as { auth?: { subject?: string } | null; user?: { sub?: string } }
     return { ok: true, sub: r.auth?.subject ?? r.user?.sub }
   }
-  if (mode === 'bg') {
+  if (mode === 'bg' || mode === 'nocache') {
     const { bearerGuard } = await loadFastifyAdapter()
     await app.register(bearerGuard, { verifier: await verifier() })
     const guarded = app as unknown as { requireAuth(): (req: FastifyRequest, reply: FastifyReply) => Promise<unknown> }
     app.get('/orders', { preHandler: guarded.requireAuth() }, handler)
-    note = 'bearer-guard/fastify plugin, app.requireAuth()'
+    note = `bearer-guard/fastify plugin, app.requireAuth()${mode === 'nocache' ? ', cache: false' : ''}`
+  } else if (mode === 'floor') {
+    const key = await floorKey()
+    const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!floorVerify(key, request.headers.authorization)) return reply.code(401).send()
+    }
+    app.get('/orders', { preHandler }, handler)
+    note = 'an async preHandler doing only crypto.verify of the pre-split token'
   } else if (mode === 'peer') {
     // what a Fastify user writes by hand with jose (no @fastify/jwt installed here)
     const jwks = createRemoteJWKSet(new URL(jwksUri))

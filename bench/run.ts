@@ -12,7 +12,8 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { runHttpBench, type HttpResult } from './http.js'
 import { runMicroBench, type MicroResult } from './micro.js'
-import { renderReport, type DpopRow, type RevocationRow } from './report.js'
+import { runFloodBench } from './flood.js'
+import { renderReport, type DpopRow, type FloodRow, type RevocationRow } from './report.js'
 import { target } from './lib/target.js'
 
 const quick = process.env.BENCH_QUICK === '1'
@@ -27,6 +28,7 @@ let micro: MicroResult | undefined
 let http: HttpResult | undefined
 let revocation: RevocationRow[] | undefined
 let dpop: DpopRow[] | undefined
+let flood: FloodRow[] | undefined
 
 if (only !== 'http') {
   log(`micro benchmark (${target})`)
@@ -41,7 +43,7 @@ if (only !== 'micro') {
     rounds: quick ? 1 : 3,
     duration: quick ? 1 : 1.5,
     connections: 50,
-    freshTokens: quick ? { express: 3000, fastify: 6000 } : { express: 6000, fastify: 12000 },
+    freshTokens: quick ? { express: 3000, fastify: 6000 } : { express: 6000, fastify: 16000 },
     log,
   })
   log(`HTTP: ${http.seconds.toFixed(0)} s`)
@@ -68,12 +70,18 @@ if (!only) {
   }
 }
 
+if (!only) {
+  log('flood of one bad token')
+  flood = await runFloodBench(quick ? 3 : 7)
+}
+
 const seconds = (performance.now() - t0) / 1000
 const report = renderReport({
   micro,
   http,
   revocation,
   dpop,
+  flood,
   seconds,
   target,
   quick,

@@ -50,6 +50,13 @@ export const TOKEN_LENGTH_BOUNDS = { min: 256, max: 1024 * 1024 } as const
 /** Keys read from one JWKS at most; the rest are ignored. */
 export const MAX_JWKS_KEYS = 100
 
+/**
+ * The negative cache (engine/token-cache.ts `RejectionCache`): slots of remembered bad signatures,
+ * how long one is remembered at most (ms), and the longest token remembered (8 KiB: the slots hold
+ * at most 2 MiB of tokens whatever `maxTokenLength` says).
+ */
+export const REJECTION_CACHE = { slots: 256, ttlMs: 60_000, maxTokenLength: 8192 } as const
+
 /** Keys tried for one token when its `kid` names none of them (or it has no `kid`). */
 export const MAX_KEYS_WITHOUT_KID = 5
 

@@ -21,17 +21,18 @@ import { createIntrospection } from './engine/introspected.js'
 import { createIssuerRuntime, createRouter, checkHeader, type IssuerRuntime } from './engine/issuer.js'
 import { checkTokenSize, JwsReader } from './engine/jws.js'
 import { chain, isPromiseLike, type MaybePromise } from './engine/maybe-promise.js'
-import { asAuthError } from './engine/reasons.js'
+import { asAuthError, invalid } from './engine/reasons.js'
 import { checkRevocation } from './engine/revocation-check.js'
 import { createSenderStage } from './engine/sender.js'
-import { signer, verifySignature } from './engine/signature.js'
+import { isRejected, signer, verifySignature, type Rejected } from './engine/signature.js'
 import { checkLifetime, nowSeconds } from './engine/times.js'
-import { TokenCache } from './engine/token-cache.js'
+import { RejectionCache, TokenCache, type Rejection } from './engine/token-cache.js'
 import { createVerifyProbe, traceAuthenticate, traceRequest, traceVerify } from './diagnostics.js'
 import type { NormalizedIssuer } from './options.js'
 import type { AuthRequest } from './request.js'
 import { normalizeOptions } from './options.js'
-import { VERIFIER_BRAND, type AuthContext, type JWSHeaderParameters, type JWTPayload, type RegisteredClaims, type Verifier, type VerifierOptions } from './types.js'
+import { VERIFIER_BRAND, type Algorithm, type AuthContext, type JWSHeaderParameters, type JWTPayload, type RegisteredClaims, type Verifier, type VerifierOptions } from './types.js'
+import type { KeySource } from './keys/select.js'
 import type { VerifyKey } from './keys/verify-key.js'
 import { createWarn } from './warnings.js'
 
@@ -67,6 +68,8 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   const route = createRouter(runtimes, normalized.multi)
   const jws = new JwsReader()
   const cache = normalized.cache ? new TokenCache<Verified>(normalized.cache.max) : undefined
+  // bad signatures, remembered while the same keys would fail them again (`cache: false` turns it off too)
+  const rejections = normalized.cache ? new RejectionCache<KeySource>() : undefined
   const maxLength = normalized.maxTokenLength
   const introspection = createIntrospection(runtimes, normalized.multi, normalized.cache && normalized.cache.max, warn)
   // diagnostics.ts reads whether the cache answered, right after the synchronous lookup
@@ -83,7 +86,27 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     // static keys still importing: the allowlist derived from them is not known yet
     if (rt.ready) return chain(rt.ready, verifyWhenReady, token)
     checkHeader(rt, header)
-    return chain(verifySignature(rt, header, token, signedLength, signature), afterSignature, token, rt, header, payload)
+    return chain(verifySignature(rt, header, token, signedLength, signature), signed, token, rt, header, payload)
+  }
+
+  /** `afterSignature`, remembering a bad signature that is the token's own (see `RejectionCache`). */
+  function signed(result: VerifyKey | boolean | Rejected, token: string, rt: IssuerRuntime, header: JWSHeaderParameters, payload: JWTPayload): MaybePromise<Verified> {
+    if (rejections !== undefined && isRejected(result) && rt.keys !== undefined) {
+      const kid = header.kid
+      // a kid no key carries fell back to the keys without kid: a refetch may bring its key, not remembered
+      if (kid === undefined || result.rejected.every((key) => key.kid === kid)) {
+        rejections.remember(token, rt.keys, kid, header.alg as string, result.rejected)
+      }
+    }
+    return afterSignature(result, token, rt, header, payload)
+  }
+
+  /** A remembered bad signature: refused again while its key source selects the same keys, else verified afresh. */
+  function rejectedAgain(keys: readonly VerifyKey[], token: string, rejection: Rejection<KeySource>): MaybePromise<Verified> {
+    const was = rejection.keys
+    if (keys.length === was.length && keys.every((key, i) => key === was[i])) throw invalid('signature verification failed')
+    ;(rejections as RejectionCache<KeySource>).forget(token)
+    return chain(verifyFresh(token), admit)
   }
 
   function verifyWhenReady(_ready: void, token: string): MaybePromise<Verified> {
@@ -105,6 +128,9 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
       checkLifetime(hit.cfg, hit.exp, hit.iat, nowSeconds())
       return chain(checkRevocation(hit.cfg.revocation, hit.payload), passOn, hit)
     }
+    const rejection = rejections?.get(token)
+    // the key source is asked as for a fresh token: a stale key set is refetched, an outage answers 503
+    if (rejection !== undefined) return chain(rejection.source.select(rejection.kid, rejection.alg as Algorithm), rejectedAgain, token, rejection)
     return chain(verifyFresh(token), admit)
   }
 
@@ -142,7 +168,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
 }
 
 /** After the signature: the claims and the context, then the revocation store. */
-function afterSignature(signed: VerifyKey | boolean, token: string, rt: IssuerRuntime, header: JWSHeaderParameters, payload: JWTPayload): MaybePromise<Verified> {
+function afterSignature(signed: VerifyKey | boolean | Rejected, token: string, rt: IssuerRuntime, header: JWSHeaderParameters, payload: JWTPayload): MaybePromise<Verified> {
   const cfg: NormalizedIssuer = rt.cfg
   const verified = checkClaims(token, header, payload, cfg, signer(signed))
   // revocation reads the raw payload's jti even when a schema transformed the claims

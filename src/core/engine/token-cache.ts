@@ -8,6 +8,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import type { KeyState } from '../keys/verify-key.js'
+import { REJECTION_CACHE } from '../limits.js'
 
 /** What the cache needs of an entry. */
 export interface Cacheable {
@@ -121,5 +122,49 @@ export class TokenCache<E extends Cacheable> {
   private frontHit(token: string, slot: number): E | undefined {
     const e = this.front[slot]
     return e !== undefined && e.token === token && e.until > Date.now() && !e.key.retired ? e : undefined
+  }
+}
+
+/** A remembered bad signature: the token, where its keys come from, and the keys that failed it. */
+export interface Rejection<Source> {
+  readonly token: string
+  /** The issuer's key source, asked again for `kid`/`alg` on each hit. */
+  readonly source: Source
+  readonly kid: string | undefined
+  readonly alg: string
+  /** The keys tried, in order: the failure holds while the source still selects exactly these. */
+  readonly keys: readonly unknown[]
+  readonly until: number
+}
+
+/**
+ * The negative cache: tokens whose signature no key verified, so that a flood of one bad token costs
+ * a lookup and a key selection, not a signature check per request. A fixed number of slots
+ * (`REJECTION_CACHE.slots`), indexed like `TokenCache`'s front table and compared on the whole
+ * token; a new failure takes its slot over. An entry lives `REJECTION_CACHE.ttlMs` at most, and is
+ * served only while the key source selects the very keys that failed it (the pipeline checks:
+ * a refetch that retires a key, or adds one that may verify the token, makes the token verified
+ * again). Only a failure that is the token's own goes in (see verifier.ts): never a key outage, a
+ * `kid` the key set lacks, or a store error.
+ */
+export class RejectionCache<Source> {
+  private readonly slots: (Rejection<Source> | undefined)[] = new Array<Rejection<Source> | undefined>(REJECTION_CACHE.slots)
+
+  /** The live rejection of this exact token, if one is remembered. */
+  get(token: string): Rejection<Source> | undefined {
+    const e = this.slots[tokenHash(token) & (REJECTION_CACHE.slots - 1)]
+    return e !== undefined && e.token === token && e.until > Date.now() ? e : undefined
+  }
+
+  /** Remembers that `keys` (what `source` selected for `kid`/`alg`) did not verify `token`. */
+  remember(token: string, source: Source, kid: string | undefined, alg: string, keys: readonly unknown[]): void {
+    if (token.length > REJECTION_CACHE.maxTokenLength || keys.length === 0) return
+    this.slots[tokenHash(token) & (REJECTION_CACHE.slots - 1)] = { token, source, kid, alg, keys, until: Date.now() + REJECTION_CACHE.ttlMs }
+  }
+
+  /** Forgets this token's rejection (its keys changed). */
+  forget(token: string): void {
+    const slot = tokenHash(token) & (REJECTION_CACHE.slots - 1)
+    if (this.slots[slot]?.token === token) this.slots[slot] = undefined
   }
 }
