@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -105,17 +105,26 @@ export function createProcessGroup({ verbose = false }: { verbose?: boolean } = 
   return { services, start, stopAll }
 }
 
-/** A free port on 127.0.0.1 (the OS picks; we close and hand it over). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
+/**
+ * `n` distinct free ports on 127.0.0.1: every listener stays open until all are known, so the OS
+ * cannot hand the same port out twice (one closed and asked for again can come back at once).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<Server>((resolve, reject) => {
+          const server = createServer()
+          server.unref()
+          server.once('error', reject)
+          server.listen(0, '127.0.0.1', () => resolve(server))
+        }),
+    ),
+  )
+  const ports = servers.map((server) => (server.address() as { port: number }).port)
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))))
+  return ports
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -233,10 +242,11 @@ export async function startSystem(
   group: ProcessGroup,
   { frameworks, authEnv = {}, resourceEnv = {}, browser = false, nodeEnv = {}, mcp = false }: SystemOptions,
 ): Promise<RunningSystem> {
-  const authPort = await freePort()
+  // one batch: the auth service, each framework and the MCP server never share a port
+  const [authPort, ...rest] = (await freePorts(1 + frameworks.length + (mcp ? 1 : 0))) as [number, ...number[]]
   const ports = new Map<Framework, number>()
-  for (const framework of frameworks) ports.set(framework, await freePort())
-  const mcpPort = mcp ? await freePort() : undefined
+  frameworks.forEach((framework, i) => ports.set(framework, rest[i] as number))
+  const mcpPort = mcp ? rest[frameworks.length] : undefined
   const mcpEnv: Record<string, string> =
     mcpPort === undefined
       ? {}
