@@ -239,6 +239,14 @@ function elapsed(message: object): number {
   return clock.now() - (startedAt.get(message) ?? clock.now())
 }
 
+/** Starts a traced call whose message is complete only at its end: `start` and `end` now, the clock running. */
+function begin<M extends object>(t: Tracing, message: M): M {
+  startedAt.set(message, clock.now())
+  t.start.publish(message)
+  t.end.publish(message)
+  return message
+}
+
 /**
  * The message builders, called only when a channel has a subscriber (the tests spy on them to prove
  * that nothing is built otherwise). Each message has all its fields from the start (one shape).
@@ -441,12 +449,7 @@ function cut(value: unknown, max: number): string | undefined {
 /** A JWKS fetch being traced: `undefined` when nobody subscribes (then nothing was built). */
 export function jwksFetchStart(uri: string): JwksMessage | undefined {
   const t = jwksTracing
-  if (!active(t)) return undefined
-  const message = build.jwks(uri)
-  startedAt.set(message, clock.now())
-  t.start.publish(message)
-  t.end.publish(message)
-  return message
+  return active(t) ? begin(t, build.jwks(uri)) : undefined
 }
 
 /** Ends a traced JWKS fetch (`message` from `jwksFetchStart`; nothing happens for `undefined`). */
@@ -481,12 +484,7 @@ export function jwksFetchEnd(
 /** An introspection call being traced (the introspection stage calls this): `undefined` when nobody subscribes. */
 export function introspectStart(endpoint: string, issuer: string | undefined): IntrospectMessage | undefined {
   const t = introspectTracing
-  if (!active(t)) return undefined
-  const message = build.introspect(endpoint, issuer)
-  startedAt.set(message, clock.now())
-  t.start.publish(message)
-  t.end.publish(message)
-  return message
+  return active(t) ? begin(t, build.introspect(endpoint, issuer)) : undefined
 }
 
 /** Ends a traced introspection call (nothing happens for `undefined`). */
