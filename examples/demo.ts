@@ -36,6 +36,7 @@ import {
 } from './shared/system.js'
 import { runOpaqueWalk } from './shared/opaque-walk.js'
 import { dpopWalk } from './shared/dpop-walk.js'
+import { bearer, call, form, type Answer } from './shared/http-client.js'
 import { walkMcp } from './mcp-server/walk.js'
 import { findChromium, runWalk, startBrowserSystem, startWalker } from './web/walk.js'
 import { printMetricsSummary } from './shared/metrics-summary.js'
@@ -91,29 +92,6 @@ function fail(message: string): never {
 
 // -- HTTP helpers ---------------------------------------------------------------------------
 
-interface Answer {
-  status: number
-  body: Record<string, unknown>
-}
-
-async function call(url: string, init: RequestInit = {}): Promise<Answer> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) })
-  const text = await res.text()
-  let body: Record<string, unknown> = {}
-  try {
-    body = text ? (JSON.parse(text) as Record<string, unknown>) : {}
-  } catch {
-    body = { raw: text.slice(0, 200) }
-  }
-  return { status: res.status, body }
-}
-
-const form = (fields: Record<string, string>): RequestInit => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  body: new URLSearchParams(fields).toString(),
-})
-const bearer = (token: string): RequestInit => ({ headers: { authorization: `Bearer ${token}` } })
 
 interface Tokens {
   access_token: string

@@ -10,15 +10,11 @@
  * expected, 1 otherwise.
  */
 import { join } from 'node:path'
+import { bearer, call, form, type Answer } from './http-client.js'
 import { startSystem, tail, type Framework, type ProcessGroup } from './system.js'
 
 /** The resource services' client at the auth service's /introspect (the demo's; never a real one). */
 const CLIENT = { id: 'demo-resource-servers', secret: 'demo-only-introspection-secret' }
-
-interface Answer {
-  status: number
-  body: Record<string, unknown>
-}
 
 interface Step {
   label: string
@@ -137,22 +133,3 @@ export async function runOpaqueWalk(group: ProcessGroup, options: OpaqueWalkOpti
   return ok ? 0 : 1
 }
 
-async function call(url: string, init: RequestInit = {}): Promise<Answer> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) })
-  const text = await res.text()
-  let body: Record<string, unknown> = {}
-  try {
-    body = text ? (JSON.parse(text) as Record<string, unknown>) : {}
-  } catch {
-    body = { raw: text.slice(0, 200) }
-  }
-  return { status: res.status, body }
-}
-
-const form = (fields: Record<string, string>): RequestInit => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  body: new URLSearchParams(fields).toString(),
-})
-
-const bearer = (token: string): RequestInit => ({ headers: { authorization: `Bearer ${token}` } })
