@@ -29,6 +29,8 @@ export interface HttpOptions {
    */
   freshTokens: Record<Framework, number>
   frameworks?: readonly Framework[]
+  /** The token loads to run (default: all three). */
+  kinds?: readonly Tokens[]
   log?: (line: string) => void
 }
 
@@ -183,8 +185,9 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
   const allCpus = `0-${os.cpus().length - 1}`
   pinSelf('1')
   try {
+    const modes = options.kinds && !options.kinds.some((k) => k !== 'fresh') ? (['none', 'floor', 'bg', 'nocache'] as const) : (['none', 'noop', 'floor', 'bg', 'nocache', 'peer'] as const)
     for (const fw of frameworks) {
-      for (const mode of ['none', 'noop', 'floor', 'bg', 'nocache', 'peer'] as const) {
+      for (const mode of modes) {
         const server = await startServer(fw, mode, jwks.jwksUri('RS256'))
         servers.set(`${fw}/${mode}`, server)
         if (server.note) result.notes[`${fw}/${mode}`] = server.note
@@ -224,6 +227,7 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
         ]
         const line = [`round ${r + 1} ${fw}:`]
         for (const [kind, tokens, modes, amount] of plan) {
+          if (options.kinds && !options.kinds.includes(kind)) continue
           // the order rotates each round, so no server always runs first (the machine's speed drifts)
           const all: Mode[] = ['none', ...modes]
           const order = all.map((_, i) => all[(i + r) % all.length] as Mode)
@@ -273,6 +277,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     duration: Number(process.env.DURATION ?? 2),
     connections: 50,
     freshTokens: { express: 8000, fastify: 24000 },
+    frameworks: process.env.FRAMEWORKS ? (process.env.FRAMEWORKS.split(',') as Framework[]) : undefined,
+    kinds: process.env.KINDS ? (process.env.KINDS.split(',') as Tokens[]) : undefined,
     log: console.log,
   })
   for (const c of r.cells) {

@@ -43,6 +43,21 @@ interface Target {
   held: boolean | undefined
 }
 
+/** Marks of the part of docs/performance.md written by hand, which `npm run bench` carries over. */
+export const HAND_WRITTEN_START = '<!-- hand-written: start (kept by npm run bench) -->'
+export const HAND_WRITTEN_END = '<!-- hand-written: end -->'
+
+/**
+ * The report with the hand-written part of the previous one (between the two marks) appended as it
+ * was: studies measured by hand (profiles, A/B runs) live in the same file as the generated tables.
+ */
+export function keepHandWritten(report: string, previous: string | undefined): string {
+  const start = previous?.indexOf(HAND_WRITTEN_START) ?? -1
+  const end = start === -1 ? -1 : (previous as string).indexOf(HAND_WRITTEN_END, start)
+  if (start === -1 || end === -1) return report
+  return `${report.trimEnd()}\n\n${(previous as string).slice(start, end + HAND_WRITTEN_END.length)}\n`
+}
+
 export function renderReport(input: ReportInput): string {
   const { micro, http, machine } = input
   const lines: string[] = []
@@ -50,7 +65,7 @@ export function renderReport(input: ReportInput): string {
   push(
     '# Performance',
     '',
-    '<!-- Written by `npm run bench` (bench/run.ts). Do not edit by hand: re-run the benchmark. -->',
+    '<!-- Written by `npm run bench` (bench/run.ts). Do not edit by hand: re-run the benchmark (the part between the hand-written marks at the end is carried over). -->',
     '',
     'What one verification costs in bearer-guard and in its peers, measured in one process and one',
     'run against the floor: `node:crypto` verifying a pre-decoded signature. The machine is small and',
@@ -244,12 +259,6 @@ function renderMicro(micro: MicroResult, push: (...l: string[]) => void, targets
 
   for (const alg of algs) {
     const bg = cellOf(micro, alg, 'bg')
-    if (!bg) continue
-    const goal = alg === 'HS256' ? 2 : 1.25
-    targets.push({ what: `distinct tokens, ${alg}`, goal: `≤ ${goal}× floor`, measured: `${fmtRatio(bg.distinctRatio)} (rounds ${spread(bg.distinctRatios, fmtRatio)})`, held: bg.distinctRatio <= goal })
-  }
-  for (const alg of algs) {
-    const bg = cellOf(micro, alg, 'bg')
     const off = cellOf(micro, alg, 'bg-nocache')
     if (!bg || !off) continue
     // within noise: the two are measured in the same rounds, a few percent apart is noise
@@ -260,19 +269,30 @@ function renderMicro(micro: MicroResult, push: (...l: string[]) => void, targets
       held: bg.distinctRatio <= off.distinctRatio * 1.05,
     })
   }
+  // issue 20: the tight-loop targets are relative to the fastest peer of the same run
   for (const alg of algs) {
     const bg = cellOf(micro, alg, 'bg')
     if (!bg) continue
     const fast = ['fastjwt', 'fastjwt-cache'].map((id) => cellOf(micro, alg, id)).filter((c): c is MicroCell => !!c)
     const best = Math.min(...fast.map((c) => c.distinctRatio))
+    targets.push({
+      what: `distinct tokens, ${alg}: level with fast-jwt or ahead (its best configuration)`,
+      goal: 'bearer-guard ≤ best fast-jwt',
+      measured: `${fmtRatio(bg.distinctRatio)} vs ${fmtRatio(best)} (rounds ${spread(bg.distinctRatios, fmtRatio)})`,
+      held: bg.distinctRatio <= best,
+    })
+    const aws = cellOf(micro, alg, 'aws')
+    if (aws) {
+      const ahead = aws.distinctRatio / bg.distinctRatio
+      targets.push({
+        what: `distinct tokens, ${alg}: ahead of aws-jwt-verify`,
+        goal: '≥ 1.15× faster',
+        measured: `${ahead.toFixed(2)}× (${fmtRatio(aws.distinctRatio)} vs ${fmtRatio(bg.distinctRatio)})`,
+        held: ahead >= 1.15,
+      })
+    }
     const slow = ['jose', 'jose-remote', 'auth0'].map((id) => cellOf(micro, alg, id)).filter((c): c is MicroCell => !!c)
     const leastAhead = Math.min(...slow.map((c) => c.distinctRatio / bg.distinctRatio))
-    targets.push({
-      what: `distinct tokens, ${alg}: ahead of fast-jwt (with or without cache)`,
-      goal: 'bearer-guard < best fast-jwt',
-      measured: `${fmtRatio(bg.distinctRatio)} vs ${fmtRatio(best)}`,
-      held: bg.distinctRatio < best,
-    })
     targets.push({
       what: `distinct tokens, ${alg}: ahead of jose and express-oauth2-jwt-bearer`,
       goal: '≥ 2× faster than each',
@@ -344,7 +364,7 @@ function renderHttp(http: HttpResult, push: (...l: string[]) => void, targets: T
   }
   push('')
   const goals: Record<string, { same: number; distinct: number }> = {
-    fastify: { same: 0.85, distinct: 0.45 },
+    fastify: { same: 0.9, distinct: 0.9 },
     express: { same: 0.9, distinct: 0.8 },
   }
   for (const fw of fws) {

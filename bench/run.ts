@@ -7,13 +7,13 @@
  * runs one part; `BENCH_OUT=<path>` writes the report elsewhere;
  * `BENCH_NOTE=<text>` adds a note under the run's details (e.g. other work loading the machine).
  */
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { runHttpBench, type HttpResult } from './http.js'
 import { runMicroBench, type MicroResult } from './micro.js'
 import { runFloodBench } from './flood.js'
-import { renderReport, type DpopRow, type FloodRow, type RevocationRow } from './report.js'
+import { keepHandWritten, renderReport, type DpopRow, type FloodRow, type RevocationRow } from './report.js'
 import { target } from './lib/target.js'
 
 const quick = process.env.BENCH_QUICK === '1'
@@ -95,5 +95,5 @@ const report = renderReport({
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
   },
 })
-writeFileSync(out, report)
+writeFileSync(out, keepHandWritten(report, existsSync(out) ? readFileSync(out, 'utf8') : undefined))
 log(`wrote ${out} (${seconds.toFixed(0)} s in all)`)

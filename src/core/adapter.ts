@@ -169,9 +169,23 @@ const metadataSources = new WeakMap<object, { verifier: Verifier<any>; request: 
  * (Express `req`, Fastify `request`, Koa `ctx`, Hono `c`); the entry goes with it.
  */
 export function recordAuthOptions(request: object, options: InheritedOptions & { optional?: boolean }): void {
-  // the options object itself (no copy per request); guards read only the three inherited fields
+  if (!recording) {
+    // nothing recorded yet in this process: options with nothing to inherit need no entry (a guard
+    // without one reads its own options alone, which is what inheriting nothing gives)
+    if (options.realm === undefined && options.onError === undefined && options.onFailure === undefined && options.resourceMetadata === undefined) return
+    recording = true
+  }
+  // the options object itself (no copy per request); guards read only the inherited fields.
+  // Once any requireAuth has something to pass on, every one records (the last one of a request wins)
   authOptions.set(request, options)
 }
+
+/**
+ * Whether a `requireAuth` with something for the guards to inherit has run in this process. Until
+ * then no request needs an entry in `authOptions`: one WeakMap entry per request was the largest
+ * share of the adapters' own time under never-seen tokens (bench/profile-http.ts).
+ */
+let recording = false
 
 /**
  * A guard's options for this request: its own, over the `realm`, `onError`, `onFailure` and

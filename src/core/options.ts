@@ -109,6 +109,8 @@ export interface NormalizedOptions {
   multi: boolean
   maxTokenLength: number
   cache: false | { max: number }
+  /** Asymmetric signatures of tokens the cache does not hold on libuv's threadpool. */
+  threadpool: boolean
   /** `undefined`: the default (`console`). */
   logger: Logger | false | undefined
   /** The resource identifier (RFC 8707) this verifier protects, as given. */
@@ -231,7 +233,7 @@ export function normalizeOptions(input: VerifierOptions): NormalizedOptions {
   return Object.freeze({ entries: Object.freeze([normalizeEntry(parsed.data)]), multi: false, ...normalizeWide(wide.data) })
 }
 
-function normalizeWide(w: WideInput): Pick<NormalizedOptions, 'maxTokenLength' | 'cache' | 'logger' | 'dpop' | 'mtls' | 'resource'> {
+function normalizeWide(w: WideInput): Pick<NormalizedOptions, 'maxTokenLength' | 'cache' | 'threadpool' | 'logger' | 'dpop' | 'mtls' | 'resource'> {
   const d = w.dpop
   const m = w.mtls
   return {
@@ -253,6 +255,7 @@ function normalizeWide(w: WideInput): Pick<NormalizedOptions, 'maxTokenLength' |
     mtls: m?.mode === false ? false : Object.freeze({ mode: m?.mode ?? 'allowed', certificate: m?.certificate as ((request: AuthRequest) => ClientCertificate | undefined) | undefined }),
     maxTokenLength: w.maxTokenLength ?? DEFAULTS.maxTokenLength,
     cache: w.cache === false ? false : { max: w.cache?.max ?? DEFAULTS.cacheMax },
+    threadpool: w.threadpool === true,
     logger: w.logger,
     resource: w.resource === undefined ? undefined : String(w.resource),
   }

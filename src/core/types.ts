@@ -362,6 +362,14 @@ export interface IssuerOptions<S extends ZodType | undefined = ZodType | undefin
   /** Cache of verified tokens (same token string → same result without re-verifying). Default: on, 10000 entries. */
   cache?: false | { max?: number }
   /**
+   * Verify the signatures of tokens the cache does not hold (RS*, PS*, ES*, EdDSA) on libuv's
+   * threadpool (`crypto.verify` with a callback) instead of on the event loop. Node's `node:crypto`
+   * only (Web Crypto is asynchronous already; HS* stays on the loop, where it costs less than the
+   * hand-off). Frees the event loop for other requests and, with a spare core, raises throughput;
+   * on one core it lowers it. See docs/performance.md ("Signatures on the threadpool"). Default: `false`.
+   */
+  threadpool?: boolean
+  /**
    * Warnings about failing key sources (with the root cause), stale keys served, and skipped keys:
    * at most one per cause per minute. `false` mutes them. Default: `console`.
    */
@@ -370,12 +378,12 @@ export interface IssuerOptions<S extends ZodType | undefined = ZodType | undefin
 
 /**
  * Options of `createVerifier`. With `issuers`, top-level options are defaults of every entry;
- * `maxTokenLength`, `cache` and `logger` apply to the whole verifier and stay at the top level.
+ * `maxTokenLength`, `cache`, `threadpool` and `logger` apply to the whole verifier and stay at the top level.
  */
 export type VerifierOptions<S extends ZodType | undefined = ZodType | undefined> =
   | (IssuerOptions<S> & SenderOptions)
   | (Omit<IssuerOptions<S>, 'audience' | 'resource'> & SenderOptions & { resource: string | URL; audience?: IssuerOptions<S>['audience'] })
-  | (Partial<IssuerOptions<S>> & SenderOptions & { issuers: readonly Omit<Partial<IssuerOptions<S>>, 'maxTokenLength' | 'cache' | 'logger' | 'resource'>[] })
+  | (Partial<IssuerOptions<S>> & SenderOptions & { issuers: readonly Omit<Partial<IssuerOptions<S>>, 'maxTokenLength' | 'cache' | 'threadpool' | 'logger' | 'resource'>[] })
 
 /** Options of sender-constrained tokens, for the whole verifier (not per issuer). */
 export interface SenderOptions {

@@ -64,7 +64,7 @@ export type ClaimsOf<S> = [S] extends [ZodType] ? (ZodType extends S ? Registere
 export function createVerifier<S extends ZodType | undefined = undefined>(options: VerifierOptions<S>): Verifier<ClaimsOf<S>> {
   const normalized = normalizeOptions(options as VerifierOptions)
   const warn = createWarn(normalized.logger)
-  const runtimes = normalized.entries.map((cfg) => createIssuerRuntime(cfg, warn))
+  const runtimes = normalized.entries.map((cfg) => createIssuerRuntime(cfg, warn, normalized.threadpool))
   const route = createRouter(runtimes, normalized.multi)
   const jws = new JwsReader()
   const cache = normalized.cache ? new TokenCache<Verified>(normalized.cache.max) : undefined
@@ -140,7 +140,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     return verified
   }
 
-  const sender = createSenderStage(normalized.dpop, normalized.mtls, verifyEntry, cache)
+  const sender = createSenderStage(normalized.dpop, normalized.mtls, verifyEntry, cache, introspection === undefined)
 
   /** Runs a stage; answers with a promise that rejects only with an `AuthError`. */
   function settle(run: () => MaybePromise<AuthContext<unknown>>): Promise<AuthContext<ClaimsOf<S>>> {

@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
@@ -22,6 +23,17 @@ async function outcome(p: Promise<unknown>): Promise<string> {
     return 'ok'
   } catch (error) {
     return `${(error as Error).constructor.name}`
+  }
+}
+
+/** The answer a client sees and the reason logged: equal answers, equal outcomes. */
+async function answer(p: Promise<unknown>): Promise<string> {
+  try {
+    await p
+    return 'ok'
+  } catch (error) {
+    const e = error as { constructor: { name: string }; status?: number; code?: string; reason?: string }
+    return `${e.constructor.name} ${e.status} ${e.code} ${e.reason}`
   }
 }
 
@@ -59,6 +71,36 @@ describe('authenticate', () => {
         expect([header, cached, await outcome(verifier.authenticate(header))]).toEqual([header, cached, expected])
       }
     }
+  })
+
+  it('reads a mangled header as extractBearer does, its syntax checked by the JWS reader or not (property)', async () => {
+    const token = await issuer.sign()
+    const expired = await issuer.sign({}, { expiresIn: -3600 })
+    // a token with characters put in (or a dot taken out), behind one of the ways clients write the scheme
+    const noise = fc.constantFrom(' ', '\t', ',', '=', '+', '/', '.', '~', '!', '"', '\u00e9', '\u0000', '\r', 'a', '-', '_', ', Bearer x')
+    const header = fc.record({
+      scheme: fc.constantFrom('Bearer ', 'bearer ', 'Bearer  ', 'Bearer\t', ' Bearer ', 'Bearer', 'Basic ', ''),
+      base: fc.constantFrom(token, expired, 'opaque-token', 'a.b.c', `${token}.x.y`),
+      edits: fc.array(fc.tuple(fc.nat(), noise), { maxLength: 3 }),
+      drop: fc.boolean(),
+      tail: fc.constantFrom('', ' ', '\t', '=', ','),
+    }).map(({ scheme, base, edits, drop, tail }) => {
+      let t = drop ? base.replace('.', '') : base
+      for (const [at, c] of edits) t = t.slice(0, at % (t.length + 1)) + c + t.slice(at % (t.length + 1))
+      return scheme + t + tail
+    })
+    const verifiers = [createVerifier(issuer.verifierOptions('keys')), createVerifier(issuer.verifierOptions('keys'))]
+    await verifiers[1]!.verifyAccessToken(token)
+    await verifiers[1]!.verifyAccessToken(token)
+    await fc.assert(
+      fc.asyncProperty(header, fc.nat(1), async (value, which) => {
+        const verifier = verifiers[which]!
+        const expected = await answer((async () => verifier.verifyAccessToken(extractBearer(value)))())
+        expect([value, await answer(verifier.authenticate(value))]).toEqual([value, expected])
+        expect([value, await answer(verifier.authenticateRequest({ method: 'GET', url: 'https://api.example/', headers: { authorization: value, dpop: undefined } }))]).toEqual([value, expected])
+      }),
+      { numRuns: 400 },
+    )
   })
 })
 

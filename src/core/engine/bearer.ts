@@ -6,6 +6,7 @@
  */
 import { extractBearer } from '../extract.js'
 import { MAX_AUTHORIZATION_LENGTH } from '../limits.js'
+import type { HeaderValue } from '../request.js'
 
 /**
  * `Bearer <compact JWS>`: a value of this form is what `extractBearer` would read as the string after
@@ -26,4 +27,32 @@ export function bearerToken(authorization: string | readonly string[] | null | u
     if ((cached !== undefined && cached.peek(token) !== undefined) || BEARER_JWS.test(value)) return token
   }
   return extractBearer(authorization)
+}
+
+/**
+ * The token of a single `Bearer <token>` value whose syntax check can be left to the JWS reader, or
+ * `undefined` (read it with `bearerToken`). Whenever `extractBearer` accepts such a value, it answers
+ * this very string (one space after the scheme, no OWS at the end); and a token the JWS reader (or
+ * the cache, which holds only tokens it read) accepts is a b64token. So the caller verifies the token
+ * at once and, should that fail, asks `extractBearer` first (`malformedFirst`): a malformed header is
+ * still refused as `extractBearer` refuses it (400), and nothing else changes. What the caller must not
+ * do with the token before it is read as a JWS: send it anywhere (introspection).
+ */
+export function deferredBearer(authorization: HeaderValue): string | undefined {
+  if (typeof authorization !== 'string' || authorization.length > MAX_AUTHORIZATION_LENGTH || !authorization.startsWith('Bearer ')) return undefined
+  const first = authorization.charCodeAt(7)
+  const last = authorization.charCodeAt(authorization.length - 1)
+  // `Bearer ` alone gives NaN: not taken
+  if (!(first > 0x20) || last === 0x20 || last === 0x09) return undefined
+  return authorization.slice(7)
+}
+
+/** Why a request whose token came from `deferredBearer` failed: `extractBearer`'s refusal first, else `error`. */
+export function malformedFirst(error: unknown, authorization: HeaderValue): unknown {
+  try {
+    extractBearer(authorization)
+  } catch (malformed) {
+    return malformed
+  }
+  return error
 }

@@ -29,13 +29,15 @@ export interface IssuerRuntime {
   hmac: HmacVerifier | undefined
   /** Pending while static keys are still being imported (a PEM without node:crypto). */
   ready: Promise<void> | undefined
+  /** Asymmetric signatures on libuv's threadpool (the `threadpool` option; node:crypto only). */
+  readonly threadpool: boolean
   warmUp(): Promise<void>
 }
 
 /** The runtime of one issuer's options; a JWKS cache's events go to `warn`. */
-export function createIssuerRuntime(cfg: NormalizedIssuer, warn: Warn): IssuerRuntime {
+export function createIssuerRuntime(cfg: NormalizedIssuer, warn: Warn, threadpool = false): IssuerRuntime {
   const { source } = cfg
-  const rt: IssuerRuntime = { cfg, allowed: new Set(cfg.algorithms), keys: undefined, hmac: undefined, ready: undefined, warmUp: () => Promise.resolve() }
+  const rt: IssuerRuntime = { cfg, allowed: new Set(cfg.algorithms), keys: undefined, hmac: undefined, ready: undefined, threadpool, warmUp: () => Promise.resolve() }
   if (source.type === 'secret') {
     rt.hmac = createHmacVerifier(source.secret)
   } else if (source.type === 'keys') {

@@ -20,7 +20,7 @@ import type { NormalizedDpop, NormalizedMtls } from '../options.js'
 import type { AuthRequest, HeaderValue } from '../request.js'
 import { createMemoryReplayStore } from '../stores/memory-replay.js'
 import type { AuthContext, JWTPayload } from '../types.js'
-import { bearerToken } from './bearer.js'
+import { bearerToken, deferredBearer, malformedFirst } from './bearer.js'
 import type { Verified } from './claims.js'
 import { chain, isPromiseLike, type MaybePromise } from './maybe-promise.js'
 import { checkCertificate } from './mtls.js'
@@ -68,8 +68,17 @@ function dpopToken(authorization: HeaderValue): string {
   return extractBearer(`Bearer${value.slice(start + 4)}`)
 }
 
-/** Builds the request stage of a verifier. */
-export function createSenderStage(dpop: NormalizedDpop, mtls: NormalizedMtls, verify: VerifyEntry, cache: { peek(token: string): unknown } | undefined): SenderStage {
+/**
+ * Builds the request stage of a verifier. `deferSyntax`: a `Bearer` token's syntax may be left to the
+ * JWS reader (see `deferredBearer`); not with introspection, which would send an unchecked token out.
+ */
+export function createSenderStage(
+  dpop: NormalizedDpop,
+  mtls: NormalizedMtls,
+  verify: VerifyEntry,
+  cache: { peek(token: string): unknown } | undefined,
+  deferSyntax: boolean,
+): SenderStage {
   const nonces = dpop && dpop.nonce ? new NonceIssuer(dpop.nonce.secrets, dpop.nonce.lifetime) : undefined
   const algs = dpop ? dpop.algorithms : undefined
   /** The challenge of a DPoP request's refusals (and of every refusal in `'required'` mode). */
@@ -154,12 +163,30 @@ export function createSenderStage(dpop: NormalizedDpop, mtls: NormalizedMtls, ve
     })
   }
 
+  /** A bearer request whose token's syntax is checked by the JWS reader: a refusal is `extractBearer`'s first. */
+  function deferredRequest(request: AuthRequest, token: string): MaybePromise<AuthContext<unknown>> {
+    let answer: MaybePromise<AuthContext<unknown>>
+    try {
+      answer = chain(verify(token), afterBearer, request)
+    } catch (error) {
+      throw malformedFirst(error, request.headers.authorization)
+    }
+    if (!isPromiseLike(answer)) return answer
+    return answer.then(undefined, (error: unknown) => {
+      throw malformedFirst(error, request.headers.authorization)
+    })
+  }
+
   return {
     authenticate(request) {
       const authorization = request.headers.authorization
       if (proofs !== undefined && isDpopScheme(authorization)) return withChallenges(() => dpopRequest(request), true)
       // a bearer request's refusals challenge as before (a bound token's sets its own), unless DPoP is required
-      if (!required) return chain(verify(bearerToken(authorization, cache)), afterBearer, request)
+      if (!required) {
+        const token = deferSyntax ? deferredBearer(authorization) : undefined
+        if (token !== undefined) return deferredRequest(request, token)
+        return chain(verify(bearerToken(authorization, cache)), afterBearer, request)
+      }
       return withChallenges(() => bearerRequest(request, bearerToken(authorization, cache)), false)
     },
     bearer(token) {

@@ -38,7 +38,7 @@ export function verifySignature(rt: IssuerRuntime, header: JWSHeaderParameters, 
   if (rt.hmac) return rt.hmac(alg, token.slice(0, signedLength), signature)
   const data = asciiBytes(token.slice(0, signedLength))
   const keys = (rt.keys as KeySource).select(header.kid, alg)
-  return chain(keys, tryKeys, alg, data, signature)
+  return chain(keys, tryKeys, alg, data, signature, rt.threadpool)
 }
 
 /**
@@ -52,21 +52,21 @@ export function signer(result: VerifyKey | boolean | Rejected): KeyState {
 }
 
 /** Tries the keys in order (several only when no `kid` names one; at most five): the one that verifies, or the keys tried. */
-function tryKeys(keys: readonly VerifyKey[], alg: Algorithm, data: Uint8Array, sig: Uint8Array): MaybePromise<VerifyKey | Rejected> {
+function tryKeys(keys: readonly VerifyKey[], alg: Algorithm, data: Uint8Array, sig: Uint8Array, threadpool: boolean): MaybePromise<VerifyKey | Rejected> {
   const n = Math.min(keys.length, MAX_KEYS_WITHOUT_KID)
   for (let i = 0; i < n; i++) {
     const key = keys[i] as VerifyKey
-    const r = verifyAsymmetric(alg, key, data, sig)
-    if (typeof r !== 'boolean') return tryKeysAsync(keys, i, r, n, alg, data, sig)
+    const r = verifyAsymmetric(alg, key, data, sig, threadpool)
+    if (typeof r !== 'boolean') return tryKeysAsync(keys, i, r, n, alg, data, sig, threadpool)
     if (r) return key
   }
   return rejected(keys, n)
 }
 
-/** `tryKeys` once a verification is pending (Web Crypto): that one, then the rest in turn. */
-async function tryKeysAsync(keys: readonly VerifyKey[], at: number, pending: Promise<boolean>, n: number, alg: Algorithm, data: Uint8Array, sig: Uint8Array): Promise<VerifyKey | Rejected> {
+/** `tryKeys` once a verification is pending (Web Crypto, the threadpool): that one, then the rest in turn. */
+async function tryKeysAsync(keys: readonly VerifyKey[], at: number, pending: Promise<boolean>, n: number, alg: Algorithm, data: Uint8Array, sig: Uint8Array, threadpool: boolean): Promise<VerifyKey | Rejected> {
   if (await pending) return keys[at] as VerifyKey
-  for (let i = at + 1; i < n; i++) if (await verifyAsymmetric(alg, keys[i] as VerifyKey, data, sig)) return keys[i] as VerifyKey
+  for (let i = at + 1; i < n; i++) if (await verifyAsymmetric(alg, keys[i] as VerifyKey, data, sig, threadpool)) return keys[i] as VerifyKey
   return rejected(keys, n)
 }
 

@@ -32,16 +32,30 @@ function keyArg(nc: NodeCrypto, alg: Algorithm, key: KeyObject): unknown {
   }
 }
 
-/** Verifies with node:crypto. Never throws: anything odd is `false`. */
-export function verifyNode(nc: NodeCrypto, alg: Algorithm, key: VerifyKey, data: Uint8Array, sig: Uint8Array): boolean {
+/**
+ * Verifies with node:crypto. Never throws: anything odd is `false`. With `threadpool`, on libuv's
+ * threadpool (`crypto.verify` with a callback): the answer is a promise, the event loop is free meanwhile.
+ */
+export function verifyNode(nc: NodeCrypto, alg: Algorithm, key: VerifyKey, data: Uint8Array, sig: Uint8Array, threadpool = false): boolean | Promise<boolean> {
   const digest = NODE_DIGEST[alg]
   if (digest === undefined) return false
   let args = keyArgs.get(key)
   if (args === undefined) keyArgs.set(key, (args = {}))
   const arg = (args[alg] ??= keyArg(nc, alg, key.node as KeyObject))
+  if (threadpool) return verifyOnThreadpool(nc, digest, data, arg as KeyObject, sig)
   try {
     return nc.verify(digest, data, arg as KeyObject, sig)
   } catch {
     return false
   }
+}
+
+function verifyOnThreadpool(nc: NodeCrypto, digest: string | null, data: Uint8Array, key: KeyObject, sig: Uint8Array): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    try {
+      nc.verify(digest, data, key, sig, (error, ok) => resolve(error === null && ok === true))
+    } catch {
+      resolve(false)
+    }
+  })
 }

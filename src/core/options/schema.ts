@@ -190,7 +190,7 @@ export type EntryInput = z.infer<typeof entrySchema>
 
 /**
  * Options of the whole verifier: read before a token's issuer is known (`maxTokenLength`), or
- * shared by every issuer (`cache`, `logger`, `dpop`, `mtls`, `resource`). With `issuers`, they sit at the top level only.
+ * shared by every issuer (`cache`, `threadpool`, `logger`, `dpop`, `mtls`, `resource`). With `issuers`, they sit at the top level only.
  */
 const nonceSecret = z.union([z.string(), z.instanceof(Uint8Array)]).refine(
   (v) => (typeof v === 'string' ? new TextEncoder().encode(v).length : v.length) >= 32,
@@ -229,6 +229,7 @@ const wideShape = {
   mtls: z.preprocess((v) => (v === false ? { mode: false } : v), mtlsSchema.optional()),
   maxTokenLength: z.number().int().min(TOKEN_LENGTH_BOUNDS.min).max(TOKEN_LENGTH_BOUNDS.max).optional(),
   cache: z.union([z.literal(false), z.strictObject({ max: z.number().int().min(1).optional() })]).optional(),
+  threadpool: z.boolean().optional(),
   logger: z
     .custom<Logger | false>(
       (v) => v === false || (typeof v === 'object' && v !== null && typeof (v as { warn?: unknown }).warn === 'function'),

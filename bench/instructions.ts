@@ -1,0 +1,101 @@
+/**
+ * Instructions per never-seen request inside an HTTP server, counted by valgrind's callgrind: a
+ * count that does not move with the machine's speed (this shared 2-CPU VM changes speed by 2× from
+ * one second to the next, which makes req/s A/B runs of a few percent unreadable). Each server of
+ * bench/http-server.ts runs under callgrind; autocannon sends it `WARM` never-seen RS256 tokens
+ * (JIT, caches), the counters are zeroed, then `N` more are sent and the counters dumped. The count
+ * covers every thread of the server (GC helpers included) and all of its code: node's HTTP stack,
+ * the framework, bearer-guard, the RSA verification.
+ *
+ *   node --import tsx bench/instructions.ts [fastify|express] [floor,bg,nocache,none]
+ *
+ * Environment: `N` (default 1500), `WARM` (default 3000), `CACHE=1` adds callgrind's cache
+ * simulation (L1 and last-level misses; about twice as slow), `BASELINE=<path of another checkout>`
+ * adds that tree's `bg` server (an A/B of two versions in one run). Needs `valgrind` (Debian's
+ * package); 1–3 minutes per server.
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { createFixture, signTokens, startJwksServer } from './lib/fixtures.js'
+
+const [framework = 'fastify', modeList = 'floor,bg'] = process.argv.slice(2)
+const n = Number(process.env.N ?? 1500)
+const warm = Number(process.env.WARM ?? 3000)
+const cacheSim = process.env.CACHE === '1'
+const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url))
+
+const servers: { label: string; file: string; mode: string }[] = modeList.split(',').map((mode) => ({ label: mode, file: SERVER, mode }))
+if (process.env.BASELINE) servers.push({ label: 'bg (baseline)', file: join(process.env.BASELINE, 'bench/http-server.ts'), mode: 'bg' })
+
+const fixture = createFixture('RS256')
+const jwks = await startJwksServer([fixture])
+
+/** Sends every token once (20 connections, each its own slice); answers how many requests were sent. */
+async function send(port: number, tokens: readonly string[]): Promise<number> {
+  const connections = 20
+  const per = Math.floor(tokens.length / connections)
+  let k = 0
+  const request = (token: string) => ({ method: 'GET' as const, path: '/orders', headers: { authorization: `Bearer ${token}` } })
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections,
+    amount: per * connections,
+    requests: [request(tokens[0] as string)],
+    setupClient: (c: { setRequests(r: unknown[]): void }) => {
+      const i = k++
+      c.setRequests(tokens.slice(i * per, (i + 1) * per).map(request))
+    },
+  })
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx answers, ${result.errors} errors`)
+  return result.requests.total
+}
+
+/** Per request: each event callgrind counted over the measured requests. */
+async function measure(file: string, mode: string): Promise<Record<string, number>> {
+  const dir = mkdtempSync(join(os.tmpdir(), 'bg-callgrind-'))
+  const child = spawn(
+    'valgrind',
+    ['--tool=callgrind', ...(cacheSim ? ['--cache-sim=yes'] : []), '--smc-check=all-non-file', `--callgrind-out-file=${dir}/cg.%p`, process.execPath, '--import', 'tsx', file, framework, mode],
+    { env: { ...process.env, JWKS_URI: jwks.jwksUri('RS256'), NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'ignore'] },
+  )
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', resolve)
+      child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)))
+    })
+    const { port } = JSON.parse(line) as { port: number }
+    await send(port, signTokens(fixture, warm))
+    execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' })
+    const total = await send(port, signTokens(fixture, n))
+    execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' })
+    child.kill('SIGTERM')
+    await new Promise((resolve) => child.once('exit', resolve))
+    // the dump taken after zeroing is the file with the part number (cg.<pid>.1)
+    const dump = readdirSync(dir).filter((f) => /\.\d+\.\d+$/.test(f)).sort().at(-1)
+    if (!dump) throw new Error(`no callgrind dump in ${dir}`)
+    const text = readFileSync(join(dir, dump), 'utf8')
+    const events = /^events: (.*)$/m.exec(text)?.[1]?.split(' ') ?? []
+    const summary = /^summary: (.*)$/m.exec(text)?.[1]?.split(' ').map(Number) ?? []
+    return Object.fromEntries(events.map((name, i) => [name, (summary[i] ?? Number.NaN) / total]))
+  } finally {
+    child.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+console.log(`${framework}: ${n} never-seen RS256 requests per server after ${warm} to warm up; per request:`)
+const rows: { label: string; counts: Record<string, number> }[] = []
+for (const s of servers) {
+  const counts = await measure(s.file, s.mode)
+  rows.push({ label: s.label, counts })
+  const floor = rows.find((r) => r.label === 'floor')?.counts.Ir
+  const over = floor !== undefined && s.label !== 'floor' ? ` (${((counts.Ir as number) - floor) / 1000 >= 0 ? '+' : ''}${(((counts.Ir as number) - floor) / 1000).toFixed(1)} k over the floor)` : ''
+  const misses = cacheSim ? `, L1 instruction misses ${counts.I1mr?.toFixed(0)}, L1 data misses ${((counts.D1mr ?? 0) + (counts.D1mw ?? 0)).toFixed(0)}, last-level misses ${((counts.ILmr ?? 0) + (counts.DLmr ?? 0) + (counts.DLmw ?? 0)).toFixed(0)}` : ''
+  console.log(`  ${s.label.padEnd(14)} ${((counts.Ir as number) / 1000).toFixed(1)} k instructions${over}${misses}`)
+}
+await jwks.close()
