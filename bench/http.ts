@@ -172,7 +172,8 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
   for (const fw of frameworks) {
     for (let r = 0; r < options.rounds; r++) freshSets.set(`${fw}/${r}`, signTokens(fixture, options.freshTokens[fw]))
   }
-  const warmFresh = signTokens(fixture, 2000 * 6 * frameworks.length)
+  const WARM_FRESH = 1200
+  const warmFresh = signTokens(fixture, WARM_FRESH * 6 * frameworks.length)
   const result: HttpResult = {
     cells: [],
     notes: {},
@@ -192,8 +193,8 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
         servers.set(`${fw}/${mode}`, server)
         if (server.note) result.notes[`${fw}/${mode}`] = server.note
         // warm-up: JIT (cache hits and full verifications), JWKS, keep-alive sockets
-        await load(server, pool, { duration: 1, connections: options.connections })
-        await load(server, warmFresh.splice(0, 2000), { amount: 2000, connections: options.connections })
+        await load(server, pool, { duration: 0.5, connections: options.connections })
+        await load(server, warmFresh.splice(0, WARM_FRESH), { amount: WARM_FRESH, connections: options.connections })
       }
     }
     const samples = new Map<string, { rps: number[]; ratio: number[]; p50: number[]; cpu: number[]; cpuRatio: number[]; repeated: number[] }>()

@@ -7,9 +7,12 @@
  * covers every thread of the server (GC helpers included) and all of its code: node's HTTP stack,
  * the framework, bearer-guard, the RSA verification.
  *
- *   node --import tsx bench/instructions.ts [fastify|express] [floor,bg,nocache,none]
+ *   node --import tsx bench/instructions.ts [fastify|express] [modes of bench/http-server.ts, comma-separated; default floor,bg]
  *
- * Environment: `N` (default 1500), `WARM` (default 3000), `CACHE=1` adds callgrind's cache
+ * Each row is compared with the first (the floor for never-seen tokens, no auth with `SAME=1`).
+ *
+ * Environment: `N` (default 1500), `WARM` (default 3000), `SAME=1` sends one token again and again
+ * (the cache-hit path, against `none` and `noop` rather than `floor`), `CACHE=1` adds callgrind's cache
  * simulation (L1 and last-level misses; about twice as slow), `BASELINE=<path of another checkout>`
  * adds that tree's `bg` server (an A/B of two versions in one run). Needs `valgrind` (Debian's
  * package); 1–3 minutes per server.
@@ -27,6 +30,7 @@ const [framework = 'fastify', modeList = 'floor,bg'] = process.argv.slice(2)
 const n = Number(process.env.N ?? 1500)
 const warm = Number(process.env.WARM ?? 3000)
 const cacheSim = process.env.CACHE === '1'
+const same = process.env.SAME === '1'
 const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url))
 
 const servers: { label: string; file: string; mode: string }[] = modeList.split(',').map((mode) => ({ label: mode, file: SERVER, mode }))
@@ -34,6 +38,14 @@ if (process.env.BASELINE) servers.push({ label: 'bg (baseline)', file: join(proc
 
 const fixture = createFixture('RS256')
 const jwks = await startJwksServer([fixture])
+
+/** `count` tokens: new ones, or with `SAME=1` one token `count` times. */
+function tokens(count: number): string[] {
+  if (!same) return signTokens(fixture, count)
+  const token = (sameToken ??= signTokens(fixture, 1)[0] as string)
+  return Array.from({ length: count }, () => token)
+}
+let sameToken: string | undefined
 
 /** Sends every token once (20 connections, each its own slice); answers how many requests were sent. */
 async function send(port: number, tokens: readonly string[]): Promise<number> {
@@ -69,9 +81,9 @@ async function measure(file: string, mode: string): Promise<Record<string, numbe
       child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)))
     })
     const { port } = JSON.parse(line) as { port: number }
-    await send(port, signTokens(fixture, warm))
+    await send(port, tokens(warm))
     execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' })
-    const total = await send(port, signTokens(fixture, n))
+    const total = await send(port, tokens(n))
     execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' })
     child.kill('SIGTERM')
     await new Promise((resolve) => child.once('exit', resolve))
@@ -88,13 +100,15 @@ async function measure(file: string, mode: string): Promise<Record<string, numbe
   }
 }
 
-console.log(`${framework}: ${n} never-seen RS256 requests per server after ${warm} to warm up; per request:`)
+console.log(`${framework}: ${n} ${same ? 'requests with one RS256 token' : 'never-seen RS256 requests'} per server after ${warm} to warm up; per request:`)
 const rows: { label: string; counts: Record<string, number> }[] = []
 for (const s of servers) {
   const counts = await measure(s.file, s.mode)
   rows.push({ label: s.label, counts })
-  const floor = rows.find((r) => r.label === 'floor')?.counts.Ir
-  const over = floor !== undefined && s.label !== 'floor' ? ` (${((counts.Ir as number) - floor) / 1000 >= 0 ? '+' : ''}${(((counts.Ir as number) - floor) / 1000).toFixed(1)} k over the floor)` : ''
+  // never-seen tokens are compared with the floor (crypto.verify alone), one token with no auth
+  const baseLabel = rows[0]?.label ?? ''
+  const floor = rows[0]?.counts.Ir
+  const over = floor !== undefined && s.label !== baseLabel ? ` (${((counts.Ir as number) - floor) / 1000 >= 0 ? '+' : ''}${(((counts.Ir as number) - floor) / 1000).toFixed(1)} k over ${baseLabel})` : ''
   const misses = cacheSim ? `, L1 instruction misses ${counts.I1mr?.toFixed(0)}, L1 data misses ${((counts.D1mr ?? 0) + (counts.D1mw ?? 0)).toFixed(0)}, last-level misses ${((counts.ILmr ?? 0) + (counts.DLmr ?? 0) + (counts.DLmw ?? 0)).toFixed(0)}` : ''
   console.log(`  ${s.label.padEnd(14)} ${((counts.Ir as number) / 1000).toFixed(1)} k instructions${over}${misses}`)
 }

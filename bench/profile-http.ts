@@ -4,7 +4,7 @@
  * this process on CPU 1 (as bench/http.ts does), one new RS256 token per request; then the profile's
  * self time is summed per function and per file and printed.
  *
- * `node --import tsx bench/profile-http.ts [fastify|express] [bg|nocache|floor|none]`
+ * `node --import tsx bench/profile-http.ts [fastify|express] [bg|nocache|floor|none]`; `SAME=1`: one token repeated
  * Environment: `TOKENS` (default 30000: signed before the run, one per request), `PROFILE_DIR`
  * (default `.tmp/profile-http`), `TOP` (rows printed, default 25).
  */
@@ -39,8 +39,9 @@ rmSync(dir, { recursive: true, force: true })
 mkdirSync(dir, { recursive: true })
 const fixture = createFixture('RS256')
 const jwks = await startJwksServer([fixture])
-const tokens = signTokens(fixture, count)
-const warm = signTokens(fixture, 3000)
+// `SAME=1`: one token repeated (the cache-hit path) instead of a new one per request
+const tokens = process.env.SAME === "1" ? Array.from({ length: count }, ((t) => () => t)(signTokens(fixture, 1)[0] as string)) : signTokens(fixture, count)
+const warm = process.env.SAME === '1' ? tokens.slice(0, 3000) : signTokens(fixture, 3000)
 execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' })
 const child = spawn('taskset', ['-c', '0', process.execPath, '--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', SERVER, framework, mode], {
   env: { ...process.env, JWKS_URI: jwks.jwksUri('RS256'), NODE_ENV: 'production' },

@@ -41,9 +41,9 @@ if (only !== 'micro') {
   http = await runHttpBench({
     // the machine's speed drifts over seconds: a ratio is taken per round, the servers' order rotates
     rounds: quick ? 1 : 3,
-    duration: quick ? 1 : 1.5,
+    duration: 1,
     connections: 50,
-    freshTokens: quick ? { express: 3000, fastify: 6000 } : { express: 6000, fastify: 16000 },
+    freshTokens: quick ? { express: 3000, fastify: 6000 } : { express: 7000, fastify: 16000 },
     log,
   })
   log(`HTTP: ${http.seconds.toFixed(0)} s`)
