@@ -23,8 +23,8 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
 import { createFixture, signTokens, startJwksServer } from './lib/fixtures.js'
+import { sendEach } from './lib/send.js'
 
 const [framework = 'fastify', modeList = 'floor,bg'] = process.argv.slice(2)
 const n = Number(process.env.N ?? 1500)
@@ -47,26 +47,6 @@ function tokens(count: number): string[] {
 }
 let sameToken: string | undefined
 
-/** Sends every token once (20 connections, each its own slice); answers how many requests were sent. */
-async function send(port: number, tokens: readonly string[]): Promise<number> {
-  const connections = 20
-  const per = Math.floor(tokens.length / connections)
-  let k = 0
-  const request = (token: string) => ({ method: 'GET' as const, path: '/orders', headers: { authorization: `Bearer ${token}` } })
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}`,
-    connections,
-    amount: per * connections,
-    requests: [request(tokens[0] as string)],
-    setupClient: (c: { setRequests(r: unknown[]): void }) => {
-      const i = k++
-      c.setRequests(tokens.slice(i * per, (i + 1) * per).map(request))
-    },
-  })
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx answers, ${result.errors} errors`)
-  return result.requests.total
-}
-
 /** Per request: each event callgrind counted over the measured requests. */
 async function measure(file: string, mode: string): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(os.tmpdir(), 'bg-callgrind-'))
@@ -81,9 +61,9 @@ async function measure(file: string, mode: string): Promise<Record<string, numbe
       child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)))
     })
     const { port } = JSON.parse(line) as { port: number }
-    await send(port, tokens(warm))
+    await sendEach(port, tokens(warm), 20)
     execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' })
-    const total = await send(port, tokens(n))
+    const { total } = await sendEach(port, tokens(n), 20)
     execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' })
     child.kill('SIGTERM')
     await new Promise((resolve) => child.once('exit', resolve))

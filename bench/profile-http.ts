@@ -14,8 +14,8 @@ import { createInterface } from 'node:readline'
 import { join } from 'node:path'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
 import { createFixture, signTokens, startJwksServer } from './lib/fixtures.js'
+import { sendEach } from './lib/send.js'
 
 const [framework = 'fastify', mode = 'bg'] = process.argv.slice(2)
 const count = Number(process.env.TOKENS ?? 30000)
@@ -50,24 +50,7 @@ const child = spawn('taskset', ['-c', '0', process.execPath, '--cpu-prof', `--cp
 const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))
 const { port } = JSON.parse(line) as { port: number }
 
-async function run(list: string[]): Promise<{ rps: number; total: number }> {
-  const connections = 50
-  const per = Math.floor(list.length / connections)
-  let k = 0
-  const request = (t: string) => ({ method: 'GET' as const, path: '/orders', headers: { authorization: `Bearer ${t}` } })
-  const r = await autocannon({
-    url: `http://127.0.0.1:${port}`,
-    connections,
-    amount: per * connections,
-    requests: [request(list[0] as string)],
-    setupClient: (c: { setRequests(r: unknown[]): void }) => {
-      const i = k++
-      c.setRequests(list.slice(i * per, (i + 1) * per).map(request))
-    },
-  })
-  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${r.non2xx} non-2xx, ${r.errors} errors`)
-  return { rps: r.requests.total / r.duration, total: r.requests.total }
-}
+const run = (list: string[]) => sendEach(port, list, 50)
 
 await run(warm)
 const load0 = os.loadavg()[0]
