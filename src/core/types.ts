@@ -362,8 +362,8 @@ export interface IssuerOptions<S extends ZodType | undefined = ZodType | undefin
   /** Cache of verified tokens (same token string → same result without re-verifying). Default: on, 10000 entries. */
   cache?: false | { max?: number }
   /**
-   * Verify the signatures of tokens the cache does not hold (RS*, PS*, ES*, EdDSA) on libuv's
-   * threadpool (`crypto.verify` with a callback) instead of on the event loop. Node's `node:crypto`
+   * Verify the signatures of tokens the cache does not hold (RS*, PS*, ES*, EdDSA), and of DPoP
+   * proofs, on libuv's threadpool (`crypto.verify` with a callback) instead of on the event loop. Node's `node:crypto`
    * only (Web Crypto is asynchronous already; HS* stays on the loop, where it costs less than the
    * hand-off). Frees the event loop for other requests and, with a spare core, raises throughput;
    * on one core it lowers it. See docs/performance.md ("Signatures on the threadpool"). Default: `false`.

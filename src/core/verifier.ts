@@ -140,7 +140,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     return verified
   }
 
-  const sender = createSenderStage(normalized.dpop, normalized.mtls, verifyEntry, cache, introspection === undefined)
+  const sender = createSenderStage(normalized.dpop, normalized.mtls, verifyEntry, cache, introspection === undefined, normalized.threadpool)
 
   /** Runs a stage; answers with a promise that rejects only with an `AuthError`. */
   function settle(run: () => MaybePromise<AuthContext<unknown>>): Promise<AuthContext<ClaimsOf<S>>> {

@@ -406,3 +406,24 @@ describe('the success headers the adapters add', () => {
     expect(withSuccessHeaders(plain, undefined)).toBe(plain)
   })
 })
+
+describe('threadpool: true', () => {
+  it('checks the proof on the threadpool too, and decides as before', async () => {
+    const nodeCrypto = process.getBuiltinModule('node:crypto') as typeof import('node:crypto')
+    const verifier = verifierWith({ threadpool: true })
+    const spy = vi.spyOn(nodeCrypto, 'verify')
+    try {
+      const auth = await verifier.authenticateRequest(request(`DPoP ${bound}`, await client.proof({ url: URL_, token: bound })))
+      expect(auth.scheme).toBe('DPoP')
+      // the token's signature and the proof's, each handed over with a callback
+      expect(spy.mock.calls.length).toBe(2)
+      expect(spy.mock.calls.every((call) => typeof call[4] === 'function')).toBe(true)
+      const stolen = await rejection(verifier.authenticateRequest(request(`DPoP ${bound}`, await other.proof({ url: URL_, token: bound }))))
+      expect(stolen).toMatchObject({ code: 'invalid_dpop_proof' })
+      expect(spy.mock.calls.length).toBe(3)
+    } finally {
+      spy.mockRestore()
+    }
+  })
+})
+

@@ -88,6 +88,8 @@ export class ProofChecker {
   readonly #reader = new JwsReader()
   readonly #keys = new WeakMap<JWSHeaderParameters, ProofKey>()
   readonly #challenge: Challenge
+  /** Proof signatures on libuv's threadpool (the verifier's `threadpool` option). */
+  readonly #threadpool: boolean
   /** The last URL normalised, and its form: a client sends to one URL many times (one entry, no growth). */
   #lastUrl = ''
   #lastUrlForm: string | undefined
@@ -97,7 +99,8 @@ export class ProofChecker {
   readonly #aths = new Map<string, MaybePromise<string>>()
 
   /** `challenge`: what a `use_dpop_nonce` refusal challenges with (its nonce added). */
-  constructor(settings: DpopSettings, replay: ReplayStore, nonces: NonceIssuer | undefined, challenge: Challenge) {
+  constructor(settings: DpopSettings, replay: ReplayStore, nonces: NonceIssuer | undefined, challenge: Challenge, threadpool = false) {
+    this.#threadpool = threadpool
     this.#challenge = challenge
     this.#settings = settings
     this.#replay = replay
@@ -167,7 +170,7 @@ export class ProofChecker {
   }
 
   #afterKey(this: void, key: ProofKey, self: ProofChecker, proof: string, signedLength: number, rest: Pending): MaybePromise<void> {
-    const ok = verifyAsymmetric(rest.alg as Algorithm, key.key, asciiBytes(proof.slice(0, signedLength)), rest.signature)
+    const ok = verifyAsymmetric(rest.alg as Algorithm, key.key, asciiBytes(proof.slice(0, signedLength)), rest.signature, self.#threadpool)
     return chain(ok, afterSignature, self, key, rest)
   }
 

@@ -71,6 +71,7 @@ function dpopToken(authorization: HeaderValue): string {
 /**
  * Builds the request stage of a verifier. `deferSyntax`: a `Bearer` token's syntax may be left to the
  * JWS reader (see `deferredBearer`); not with introspection, which would send an unchecked token out.
+ * `threadpool`: DPoP proofs' signatures on libuv's threadpool, as the tokens' (the `threadpool` option).
  */
 export function createSenderStage(
   dpop: NormalizedDpop,
@@ -78,12 +79,13 @@ export function createSenderStage(
   verify: VerifyEntry,
   cache: { peek(token: string): unknown } | undefined,
   deferSyntax: boolean,
+  threadpool = false,
 ): SenderStage {
   const nonces = dpop && dpop.nonce ? new NonceIssuer(dpop.nonce.secrets, dpop.nonce.lifetime) : undefined
   const algs = dpop ? dpop.algorithms : undefined
   /** The challenge of a DPoP request's refusals (and of every refusal in `'required'` mode). */
   const dpopChallenge: Challenge | undefined = dpop ? Object.freeze({ primary: 'DPoP', algs, bearer: dpop.mode === 'allowed' }) : undefined
-  const proofs = dpop ? new ProofChecker(dpop, dpop.replay ?? createMemoryReplayStore(), nonces, dpopChallenge as Challenge) : undefined
+  const proofs = dpop ? new ProofChecker(dpop, dpop.replay ?? createMemoryReplayStore(), nonces, dpopChallenge as Challenge, threadpool) : undefined
   /** A bound token presented as a bearer token: the Bearer error, then where to go (`DPoP algs`). */
   const boundChallenge: Challenge = Object.freeze({ primary: 'Bearer', algs, bearer: false })
   const required = dpop !== false && dpop.mode === 'required'
