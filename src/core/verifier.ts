@@ -16,7 +16,7 @@
  * @module bearer-guard
  */
 import type { ZodType, output } from 'zod'
-import { checkClaims, type Verified } from './engine/claims.js'
+import { checkClaims, retain, type Verified } from './engine/claims.js'
 import { createIntrospection } from './engine/introspected.js'
 import { createIssuerRuntime, createRouter, checkHeader, type IssuerRuntime } from './engine/issuer.js'
 import { checkTokenSize, JwsReader } from './engine/jws.js'
@@ -67,7 +67,7 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   const runtimes = normalized.entries.map((cfg) => createIssuerRuntime(cfg, warn, normalized.threadpool))
   const route = createRouter(runtimes, normalized.multi)
   const jws = new JwsReader()
-  const cache = normalized.cache ? new TokenCache<Verified>(normalized.cache.max) : undefined
+  const cache = normalized.cache ? new TokenCache<Verified>(normalized.cache.max, retain) : undefined
   // bad signatures, remembered while the same keys would fail them again (`cache: false` turns it off too)
   const rejections = normalized.cache ? new RejectionCache<KeySource>() : undefined
   const maxLength = normalized.maxTokenLength
@@ -135,9 +135,10 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
   }
 
   function admit(verified: Verified): Verified {
-    // an entry never outlives its token, nor the key source's freshness window
-    cache?.admit(verified.token, verified, (verified.exp + verified.cfg.clockTolerance) * 1000, verified.cfg.jwks.cacheMaxAge * 1000)
-    return verified
+    // an entry never outlives its token, nor the key source's freshness window; once cached, the
+    // cache's copy is the answer (the first request and the hits share one context)
+    if (cache === undefined) return verified
+    return cache.admit(verified.token, verified, (verified.exp + verified.cfg.clockTolerance) * 1000, verified.cfg.jwks.cacheMaxAge * 1000)
   }
 
   const sender = createSenderStage(normalized.dpop, normalized.mtls, verifyEntry, cache, introspection === undefined, normalized.threadpool)

@@ -276,6 +276,16 @@ describe('introspection: single flight and the cache', () => {
     expect(new Set(answers.map((a) => a.subject))).toEqual(new Set(['user-123']))
   })
 
+  it("answers the cache's copy from the first request on (equal to an uncached answer)", async () => {
+    const token = issuer.opaque({ scope: 'orders:read' }, { subject: 'alice' })
+    const verifier = verifierFor()
+    const first = await verifier.verifyAccessToken(token)
+    expect(await verifier.verifyAccessToken(token)).toBe(first)
+    const uncached = await verifierFor({ cacheMaxAge: 0 }).verifyAccessToken(token)
+    expect(first).toEqual(uncached)
+    expect(first).not.toBe(uncached)
+  })
+
   it('shares one failure among concurrent requests, and asks again afterwards', async () => {
     const verifier = verifierFor()
     const token = issuer.opaque()

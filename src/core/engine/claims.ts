@@ -65,6 +65,38 @@ export function checkClaims(token: string, header: JWSHeaderParameters, payload:
   return { token, ctx: Object.freeze(ctx), payload, cfg, exp, iat, key, until: 0 }
 }
 
+/**
+ * The copy of a verified token that a cache keeps (the token cache, introspection's): the same
+ * values, in objects allocated here rather than by `checkClaims`. V8 chooses per allocation site
+ * whether new objects start in the young or the old generation ("pretenuring"), from the share of
+ * them that survive. Were a cache to keep `checkClaims`' own objects, a server that caches its
+ * users' tokens would teach V8 that the context's sites make long-lived objects, and from then on
+ * every never-seen token's context would be allocated in the old generation to die there: each
+ * young collection then scans them and keeps what they point to. Measured (issue 20; Fastify,
+ * RS256, never-seen tokens after 1,000 cached ones): scavenges of 6–10 ms moving ~2.5 KB per
+ * request to the old generation, against 1.2–2 ms and nothing with `cache: false`. With the copy,
+ * the sites of `checkClaims` only ever see objects that die with their request; the copies' sites,
+ * long-lived ones. A schema's output (`claims`) is kept as it is.
+ */
+export function retain(verified: Verified): Verified {
+  const c = verified.ctx
+  const ctx: AuthContext<unknown> = {
+    token: c.token,
+    header: c.header,
+    claims: c.claims,
+    subject: c.subject,
+    issuer: c.issuer,
+    audience: Object.freeze(c.audience.slice()) as string[],
+    scopes: Object.freeze(c.scopes.slice()) as string[],
+    roles: Object.freeze(c.roles.slice()) as string[],
+    expiresAt: new FrozenDate(c.expiresAt.getTime()),
+    scheme: c.scheme,
+  }
+  if (c.confirmation !== undefined) ctx.confirmation = Object.freeze({ ...c.confirmation })
+  if (c.issuedAt !== undefined) ctx.issuedAt = new FrozenDate(c.issuedAt.getTime())
+  return { token: verified.token, ctx: Object.freeze(ctx), payload: verified.payload, cfg: verified.cfg, exp: verified.exp, iat: verified.iat, key: verified.key, until: verified.until }
+}
+
 /** `cnf`'s `jkt` and `x5t#S256` (RFC 9449 §6, RFC 8705 §3) when it has them, frozen. */
 function confirmationOf(payload: JWTPayload): AuthContext['confirmation'] {
   const cnf = payload.cnf as Record<string, unknown> | undefined

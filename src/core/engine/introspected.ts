@@ -36,7 +36,7 @@ import { FetchJsonError } from '../sources/fetch-json.js'
 import { createIntrospectionClient, type Introspect, type IntrospectionAnswer } from '../sources/introspection.js'
 import type { AuthContext, JWSHeaderParameters, JWTPayload } from '../types.js'
 import type { Warn } from '../warnings.js'
-import { checkClaims, type Verified } from './claims.js'
+import { checkClaims, retain, type Verified } from './claims.js'
 import type { IssuerRuntime } from './issuer.js'
 import { JwsReader } from './jws.js'
 import { chain, type MaybePromise } from './maybe-promise.js'
@@ -205,21 +205,26 @@ export function createIntrospection(runtimes: readonly IssuerRuntime[], multi: b
     }
     // revocation reads the answer's jti (never cached: the store decides each time)
     await checkRevocation(t.rt.cfg.revocation, verified.payload)
-    remember(t, key, answer, verified, undefined)
-    return verified
+    // once cached, the cache's copy is the answer (see `retain`)
+    return remember(t, key, answer, verified, undefined) ?? verified
   }
 
-  /** Keeps an answer: never past the token's `exp`, `cacheMaxAge`, the answer's `max-age`; not at all under `no-store`. */
-  function remember(t: IntrospectionTarget, key: string, answer: IntrospectionAnswer, verified: Verified | undefined, refused: InvalidTokenError | undefined): void {
-    if (t.cache === undefined || answer.noStore) return
+  /**
+   * Keeps an answer: never past the token's `exp`, `cacheMaxAge`, the answer's `max-age`; not at all
+   * under `no-store`. Answers the kept copy of `verified` (`retain`), if it was kept.
+   */
+  function remember(t: IntrospectionTarget, key: string, answer: IntrospectionAnswer, verified: Verified | undefined, refused: InvalidTokenError | undefined): Verified | undefined {
+    if (t.cache === undefined || answer.noStore) return undefined
     const now = Date.now()
     let ttl = (verified ? t.cfg.cacheMaxAge : t.cfg.negativeCacheMaxAge) * 1000
     if (answer.maxAge !== undefined) ttl = Math.min(ttl, answer.maxAge * 1000)
     if (verified) ttl = Math.min(ttl, verified.exp * 1000 - now)
-    if (ttl <= 0) return
-    const entry: Entry = { verified, refused, until: now + ttl }
+    if (ttl <= 0) return undefined
+    const kept = verified && retain(verified)
+    const entry: Entry = { verified: kept, refused, until: now + ttl }
     t.cache.set(key, entry)
-    if (verified) t.front[frontSlot(verified.token)] = entry
+    if (kept) t.front[frontSlot(kept.token)] = entry
+    return kept
   }
 
   /** A cached answer: the clock and the revocation store checked again; a refusal repeated. */

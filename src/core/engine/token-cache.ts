@@ -41,6 +41,10 @@ function tokenHash(token: string): number {
  * reused meanwhile, a cached token is simply verified once more. Without churn the LRU is always
  * asked, so two tokens of a steady pool that share a slot do not re-verify each other out.
  *
+ * Keeping. What the LRU stores is `keep(entry)`: for verified tokens, a copy (`retain` in claims.ts),
+ * so that the objects a verification allocates for its request all die young and V8 does not learn
+ * to allocate them in the old generation (see `retain`).
+ *
  * Front. Hits are served from `front` first: per `seen` slot, the entry last found or cached there.
  * It compares the whole token (never the hash alone) and the deadline, and skips the LRU's lookup,
  * which hashes the whole token on each request (a request's header is always a new string). The
@@ -60,7 +64,14 @@ export class TokenCache<E extends Cacheable> {
   private hits = 0
   private churn = false
 
-  constructor(max: number) {
+  /**
+   * @param max Entries at most.
+   * @param keep What the cache stores of an admitted entry (the entry itself by default).
+   */
+  constructor(
+    max: number,
+    private readonly keep: (entry: E) => E = (entry) => entry,
+  ) {
     let size = 2048
     while (size < 2 * max && size < 1 << 22) size *= 2
     this.seen = new Int32Array(size)
@@ -111,25 +122,27 @@ export class TokenCache<E extends Cacheable> {
 
   /**
    * Caches a verified token: at once while the cache has room and tokens repeat, else from its
-   * second verification on (see above).
+   * second verification on (see above). Answers what to hand out: the kept entry when it was
+   * cached (so that the first request and every hit share one context), else `entry`.
    * The entry is served until `notAfterMs` (its `exp` with the tolerance) and at most `maxAgeMs`.
    */
-  admit(token: string, entry: E, notAfterMs: number, maxAgeMs: number): void {
+  admit(token: string, entry: E, notAfterMs: number, maxAgeMs: number): E {
     const hash = tokenHash(token)
     const slot = hash & this.mask
     // once the cache is full, or under churn, the first verification is only remembered (as its
     // hash): a token earns its slot on the second
     if (!this.wasSeen(hash)) {
       this.markSeen(hash)
-      if (this.churn || this.lru.size >= this.max) return
+      if (this.churn || this.lru.size >= this.max) return entry
     }
     const now = Date.now()
     const ttl = Math.min(notAfterMs - now, maxAgeMs)
-    if (ttl > 0) {
-      entry.until = now + ttl
-      this.lru.set(token, entry, { ttl })
-      this.front[slot] = entry
-    }
+    if (ttl <= 0) return entry
+    const kept = this.keep(entry)
+    kept.until = now + ttl
+    this.lru.set(token, kept, { ttl })
+    this.front[slot] = kept
+    return kept
   }
 
   /**

@@ -63,4 +63,27 @@ describe('TokenCache', () => {
     cache.admit(e.token, e, Date.now() + HOUR, HOUR)
     expect(cache.get(e.token)).toBe(e)
   })
+
+  it('stores what `keep` makes of an admitted entry, and answers it from admission on', () => {
+    const cache = new TokenCache<Entry>(100, (e) => ({ ...e }))
+    const e = entry('kept.token.1')
+    const kept = cache.admit(e.token, e, Date.now() + HOUR, HOUR)
+    expect(kept).not.toBe(e)
+    expect(kept).toEqual({ ...e, until: kept.until })
+    expect(kept.until).toBeGreaterThan(Date.now())
+    expect(cache.get(e.token)).toBe(kept)
+    expect(cache.peek(e.token)).toBe(kept)
+  })
+
+  it('answers the entry itself when it is not cached (a first sighting under churn, a past deadline)', () => {
+    let copies = 0
+    const cache = new TokenCache<Entry>(100, (e) => (copies++, { ...e }))
+    for (let i = 0; i < 1024; i++) expect(cache.get(`churn.token.${i}`)).toBeUndefined()
+    const fresh = entry('never.seen.before')
+    expect(cache.admit(fresh.token, fresh, Date.now() + HOUR, HOUR)).toBe(fresh)
+    const old = entry('expired.token.1')
+    expect(cache.admit(old.token, old, Date.now() - 1, HOUR)).toBe(old)
+    expect(copies).toBe(0)
+  })
 })
+
