@@ -13,7 +13,6 @@
  * user + system time per request (/proc), for scale.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -21,6 +20,7 @@ import { fileURLToPath } from 'node:url'
 import { createFixture, signTokens, startJwksServer } from './lib/fixtures.js'
 import type { GcStats } from './lib/gc-probe.js'
 import { sendEach } from './lib/send.js'
+import { cpuOf } from './lib/proc.js'
 import { median } from './lib/stats.js'
 
 const [framework = 'fastify', modeList = 'floor,bg,nocache'] = process.argv.slice(2)
@@ -69,16 +69,6 @@ function gcStats(server: Server): Promise<GcStats> {
     server.child.on('message', onMessage)
     server.child.send('gc-stats')
   })
-}
-
-/** User + system CPU time of a process, µs (/proc; NaN elsewhere). */
-function cpuOf(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100
-  } catch {
-    return Number.NaN
-  }
 }
 
 const pool = signTokens(fixture, 1000)

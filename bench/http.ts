@@ -6,12 +6,12 @@
  * Ratios are req/s over the same round's no-auth req/s; the table shows medians over rounds.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { createFixture, signToken, signTokens, startJwksServer, type AlgFixture } from './lib/fixtures.js'
+import { cpuOf } from './lib/proc.js'
 import { median } from './lib/stats.js'
 
 export type Framework = 'express' | 'fastify'
@@ -116,16 +116,6 @@ interface Load {
   total: number
   /** Server CPU (user + system) per request, µs; NaN where /proc is missing. */
   cpuUs: number
-}
-
-/** CPU time of a process in µs, from /proc (Linux); NaN elsewhere. */
-function cpuOf(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100
-  } catch {
-    return Number.NaN
-  }
 }
 
 /**
