@@ -12,7 +12,8 @@
  * Each row is compared with the first (the floor for never-seen tokens, no auth with `SAME=1`).
  *
  * Environment: `N` (default 1500), `WARM` (default 3000), `SAME=1` sends one token again and again
- * (the cache-hit path, against `none` and `noop` rather than `floor`), `CACHE=1` adds callgrind's cache
+ * (the cache-hit path, against `none` and `noop` rather than `floor`), `POOL=1` cycles a pool of 1,000
+ * tokens (1,000 active users: cache hits on many entries), `CACHE=1` adds callgrind's cache
  * simulation (L1 and last-level misses; about twice as slow), `BASELINE=<path of another checkout>`
  * adds that tree's `bg` server (an A/B of two versions in one run). Needs `valgrind` (Debian's
  * package); 1–3 minutes per server.
@@ -31,6 +32,7 @@ const n = Number(process.env.N ?? 1500)
 const warm = Number(process.env.WARM ?? 3000)
 const cacheSim = process.env.CACHE === '1'
 const same = process.env.SAME === '1'
+const pool = process.env.POOL === '1'
 const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url))
 
 const servers: { label: string; file: string; mode: string }[] = modeList.split(',').map((mode) => ({ label: mode, file: SERVER, mode }))
@@ -39,13 +41,18 @@ if (process.env.BASELINE) servers.push({ label: 'bg (baseline)', file: join(proc
 const fixture = createFixture('RS256')
 const jwks = await startJwksServer([fixture])
 
-/** `count` tokens: new ones, or with `SAME=1` one token `count` times. */
+/** `count` tokens: new ones, with `SAME=1` one token `count` times, with `POOL=1` a pool of 1,000 cycled. */
 function tokens(count: number): string[] {
+  if (pool) {
+    const tokens = (poolTokens ??= signTokens(fixture, 1000))
+    return Array.from({ length: count }, (_, i) => tokens[i % tokens.length] as string)
+  }
   if (!same) return signTokens(fixture, count)
   const token = (sameToken ??= signTokens(fixture, 1)[0] as string)
   return Array.from({ length: count }, () => token)
 }
 let sameToken: string | undefined
+let poolTokens: string[] | undefined
 
 /** Per request: each event callgrind counted over the measured requests. */
 async function measure(file: string, mode: string): Promise<Record<string, number>> {
@@ -80,7 +87,7 @@ async function measure(file: string, mode: string): Promise<Record<string, numbe
   }
 }
 
-console.log(`${framework}: ${n} ${same ? 'requests with one RS256 token' : 'never-seen RS256 requests'} per server after ${warm} to warm up; per request:`)
+console.log(`${framework}: ${n} ${pool ? 'requests with a pool of 1,000 RS256 tokens' : same ? 'requests with one RS256 token' : 'never-seen RS256 requests'} per server after ${warm} to warm up; per request:`)
 const rows: { label: string; counts: Record<string, number> }[] = []
 for (const s of servers) {
   const counts = await measure(s.file, s.mode)
