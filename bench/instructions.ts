@@ -68,9 +68,9 @@ async function measure(file: string, mode: string): Promise<Record<string, numbe
       child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)))
     })
     const { port } = JSON.parse(line) as { port: number }
-    await sendEach(port, tokens(warm), 20)
+    await sendEach(port, tokens(warm), 20, 300)
     execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' })
-    const { total } = await sendEach(port, tokens(n), 20)
+    const { total } = await sendEach(port, tokens(n), 20, 300)
     execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' })
     child.kill('SIGTERM')
     await new Promise((resolve) => child.once('exit', resolve))

@@ -9,6 +9,8 @@ declare module 'autocannon' {
     interface Options {
       url: string
       connections?: number
+      /** Seconds before a request counts as an error (default 10). */
+      timeout?: number
       duration?: number
       amount?: number
       requests?: Request[]

@@ -5,13 +5,15 @@
  */
 import autocannon from 'autocannon'
 
-export async function sendEach(port: number, tokens: readonly string[], connections: number): Promise<{ total: number; rps: number }> {
+/** `timeoutS`: seconds a request may take (autocannon's 10 by default; a server under valgrind needs more). */
+export async function sendEach(port: number, tokens: readonly string[], connections: number, timeoutS = 10): Promise<{ total: number; rps: number }> {
   const per = Math.floor(tokens.length / connections)
   let k = 0
   const request = (token: string) => ({ method: 'GET' as const, path: '/orders', headers: { authorization: `Bearer ${token}` } })
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections,
+    timeout: timeoutS,
     amount: per * connections,
     requests: [request(tokens[0] as string)],
     setupClient: (c: { setRequests(r: unknown[]): void }) => {
