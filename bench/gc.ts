@@ -12,51 +12,37 @@
  * Counts and bytes are steadier than req/s on this machine; the CPU column is the server's
  * user + system time per request (/proc), for scale.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import os from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { pinSelf, startServer, type Framework, type Mode, type Server as Started } from './http.js'
 import { createFixture, signTokens, startJwksServer } from './lib/fixtures.js'
 import type { GcStats } from './lib/gc-probe.js'
 import { sendEach } from './lib/send.js'
 import { cpuOf } from './lib/proc.js'
 import { median } from './lib/stats.js'
 
-const [framework = 'fastify', modeList = 'floor,bg,nocache'] = process.argv.slice(2)
+const [framework = 'fastify', modeList = 'floor,bg,nocache'] = process.argv.slice(2) as [Framework?, string?]
 const n = Number(process.env.N ?? 4000)
 const rounds = Number(process.env.ROUNDS ?? 3)
 const warm = Number(process.env.WARM ?? 2000)
 const warmPool = Number(process.env.WARM_POOL ?? 1)
 const CONNECTIONS = 50
-const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url))
 const PROBE = fileURLToPath(new URL('./lib/gc-probe.ts', import.meta.url))
-const pin = process.platform === 'linux' && os.cpus().length >= 2
 
-const specs = modeList.split(',').map((mode) => ({ label: mode, file: SERVER, mode }))
+const specs: { label: string; file?: string; mode: Mode }[] = modeList.split(',').map((mode) => ({ label: mode, mode: mode as Mode }))
 if (process.env.BASELINE) specs.push({ label: 'bg (baseline)', file: join(process.env.BASELINE, 'bench/http-server.ts'), mode: 'bg' })
 
 const fixture = createFixture('RS256')
 const jwks = await startJwksServer([fixture])
-if (pin) execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' })
+pinSelf('1')
 
-interface Server {
+interface Server extends Started {
   label: string
-  port: number
-  child: ChildProcess
 }
 
 async function start(spec: (typeof specs)[number]): Promise<Server> {
-  const args = ['--import', 'tsx', '--import', PROBE, spec.file, framework, spec.mode]
-  const child = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '0', process.execPath, ...args] : args, {
-    env: { ...process.env, JWKS_URI: jwks.jwksUri('RS256'), NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  })
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve)
-    child.once('exit', (code) => reject(new Error(`${spec.label} exited with ${code}`)))
-  })
-  return { label: spec.label, port: (JSON.parse(line) as { port: number }).port, child }
+  const started = await startServer(framework, spec.mode, jwks.jwksUri('RS256'), { file: spec.file, nodeArgs: ['--import', PROBE], ipc: true })
+  return { ...started, label: spec.label }
 }
 
 function gcStats(server: Server): Promise<GcStats> {

@@ -68,7 +68,7 @@ export interface HttpResult {
 
 const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url))
 
-interface Server {
+export interface Server {
   port: number
   note: string
   child: ChildProcess
@@ -89,15 +89,24 @@ const pinning = ((): boolean => {
   }
 })()
 
-function pinSelf(cpus: string): void {
+export function pinSelf(cpus: string): void {
   if (pinning) execFileSync('taskset', ['-a', '-cp', cpus, String(process.pid)], { stdio: 'ignore' })
 }
 
-async function startServer(framework: Framework, mode: Mode, jwksUri: string): Promise<Server> {
-  const args = ['--import', 'tsx', SERVER, framework, mode]
+/**
+ * Starts a server of bench/http-server.ts (pinned to CPU 0 when pinning): `file` another checkout's
+ * copy of it, `nodeArgs` more node options, `ipc` an IPC channel to it (bench/gc.ts's probe).
+ */
+export async function startServer(
+  framework: Framework,
+  mode: Mode,
+  jwksUri: string,
+  opts: { file?: string; nodeArgs?: readonly string[]; ipc?: boolean } = {},
+): Promise<Server> {
+  const args = ['--import', 'tsx', ...(opts.nodeArgs ?? []), opts.file ?? SERVER, framework, mode]
   const child = spawn(pinning ? 'taskset' : process.execPath, pinning ? ['-c', '0', process.execPath, ...args] : args, {
     env: { ...process.env, JWKS_URI: jwksUri, NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: opts.ipc ? ['ignore', 'pipe', 'inherit', 'ipc'] : ['ignore', 'pipe', 'inherit'],
   })
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! })
