@@ -26,7 +26,7 @@ import { checkRevocation } from './engine/revocation-check.js'
 import { createSenderStage } from './engine/sender.js'
 import { isRejected, signer, verifySignature, type Rejected } from './engine/signature.js'
 import { checkLifetime, nowSeconds } from './engine/times.js'
-import { RejectionCache, TokenCache, type Rejection } from './engine/token-cache.js'
+import { RejectionCache, TokenCache, tokenHash, type Rejection } from './engine/token-cache.js'
 import { createVerifyProbe, traceAuthenticate, traceRequest, traceVerify } from './diagnostics.js'
 import type { NormalizedIssuer } from './options.js'
 import type { AuthRequest } from './request.js'
@@ -122,23 +122,29 @@ export function createVerifier<S extends ZodType | undefined = undefined>(option
     checkTokenSize(token, maxLength)
     const introspected = introspection?.route(token)
     if (introspected !== undefined) return (introspection as NonNullable<typeof introspection>).verify(token, introspected)
-    const hit = cache?.get(token)
+    if (cache === undefined) {
+      probe.hit = false
+      return verifyFresh(token)
+    }
+    // hashed once for the three tables a never-seen token meets (cache, rejections, admission)
+    const hash = tokenHash(token)
+    const hit = cache.get(token, hash)
     probe.hit = hit !== undefined
     if (hit !== undefined) {
       checkLifetime(hit.cfg, hit.exp, hit.iat, nowSeconds())
       return chain(checkRevocation(hit.cfg.revocation, hit.payload), passOn, hit)
     }
-    const rejection = rejections?.get(token)
+    const rejection = (rejections as RejectionCache<KeySource>).get(token, hash)
     // the key source is asked as for a fresh token: a stale key set is refetched, an outage answers 503
     if (rejection !== undefined) return chain(rejection.source.select(rejection.kid, rejection.alg as Algorithm), rejectedAgain, token, rejection)
-    return chain(verifyFresh(token), admit)
+    return chain(verifyFresh(token), admit, hash)
   }
 
-  function admit(verified: Verified): Verified {
+  /** Offers a fresh verification to the cache (there is one); `hash` is `tokenHash` of its token. */
+  function admit(verified: Verified, hash: number | undefined): Verified {
     // an entry never outlives its token, nor the key source's freshness window; once cached, the
     // cache's copy is the answer (the first request and the hits share one context)
-    if (cache === undefined) return verified
-    return cache.admit(verified.token, verified, (verified.exp + verified.cfg.clockTolerance) * 1000, verified.cfg.jwks.cacheMaxAge * 1000)
+    return (cache as TokenCache<Verified>).admit(verified.token, verified, (verified.exp + verified.cfg.clockTolerance) * 1000, verified.cfg.jwks.cacheMaxAge * 1000, hash)
   }
 
   const sender = createSenderStage(normalized.dpop, normalized.mtls, verifyEntry, cache, introspection === undefined, normalized.threadpool)
