@@ -8,7 +8,7 @@
  *   npm run bench:cache                                           # this tree
  *   BASELINE=/path/to/other/checkout node --import tsx bench/cache-paths.ts   # and that tree's src/
  *
- * Two loads:
+ * Three parts:
  * - never-seen: a stream of new tokens (the cache under churn) against `cache: false`;
  * - mixed: a full cache (`MIX_MAX` tokens cached, default 2,000) serving `HITS` cached tokens and
  *   `FRESH` never-seen ones per block (default 100 and 100: hits keep the cache out of churn), cost per

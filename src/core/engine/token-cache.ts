@@ -24,7 +24,7 @@ export interface Cacheable {
  * signature: 8 base64url characters of it carry 46+ bits, more than the table sizes use. 8, not
  * more: each `charCodeAt` costs a few cycles, and the hash is taken once per request (the verifier
  * passes it to each table). FNV-1a over 4-character words, then murmur3's finalizer, so that the
- * low bits (the slot) and the high bits (`seen`'s second slot) both mix every character.
+ * low bits (the bucket) mix every character.
  */
 export function tokenHash(token: string): number {
   const n = token.length
@@ -74,8 +74,9 @@ export function tokenHash(token: string): number {
  * the 3 seen ways; 16 bytes, so a bucket never straddles a 64-byte line. A never-seen token reads
  * that one line and nothing else (`front` only when the hash matches): between two requests a
  * server allocates kilobytes, which evicts the tables from the CPU's caches, and each table read is
- * then a memory access of ~100 ns (measured, issue 20: the former separate `front` and two-slot
- * `seen` tables cost ~250 ns per never-seen token that way, ~25 ns without the allocation).
+ * then a memory access (issue 20, `PART=isolated` of bench/cache-paths.ts: a never-seen token's
+ * whole path through the caches, with 4 KB allocated between tokens, 290–360 ns with the former
+ * separate tables and three hashes, 150–190 ns now; 180–240 and 50–80 ns without the allocation).
  */
 export class TokenCache<E extends Cacheable> {
   private readonly lru: LRUCache<string, E>
