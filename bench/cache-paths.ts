@@ -17,7 +17,8 @@
  * - isolated (`PART=isolated`): the cache's own path for a never-seen token (lookup, negative cache,
  *   admission) on its own, with `ALLOC` bytes allocated between tokens (default 0 and 4096: what a
  *   verification's garbage does to the CPU caches), against the same loop without the cache; with
- *   `BASELINE`, that tree's caches too.
+ *   `BASELINE`, that tree's caches too. `FLUSH=1` writes 64 MB before each block of 1,000 tokens, as
+ *   other work between two samples of bench/micro.ts does: the cache's tables start cold.
  *
  * Environment: `ALG` (HS256, or an asymmetric algorithm of bench/lib/fixtures.ts), `R` rounds
  * (default 120), `B` tokens per never-seen block (default 500), `PART` (never-seen, mixed,
@@ -157,10 +158,12 @@ if (parts.includes('isolated')) {
     // past the churn detector's first window
     for (const [, loop] of loops) for (let k = 0; k < 5000; k++) loop(tokens[at++] as string)
     const times = loops.map(() => [] as number[])
+    const flush = process.env.FLUSH === '1' ? new Uint8Array(64 << 20) : undefined
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < loops.length; i++) {
         const k = (i + r) % loops.length
         const loop = loops[k]![1]
+        if (flush) for (let j = 0; j < flush.length; j += 64) flush[j]!++
         const start = process.hrtime.bigint()
         for (let j = 0; j < n; j++) loop(tokens[at++] as string)
         times[k]!.push(Number(process.hrtime.bigint() - start) / 1000 / n)
@@ -168,7 +171,7 @@ if (parts.includes('isolated')) {
     }
     // keeps the garbage observable, so that it is made
     if (sink === -1) console.log(sink)
-    console.log(`the cache's own path, never-seen tokens, ${alloc} bytes allocated between them:`)
+    console.log(`the cache's own path, never-seen tokens, ${alloc} bytes allocated between them${process.env.FLUSH === '1' ? ', caches flushed before each block' : ''}:`)
     for (let i = 1; i < loops.length; i++) console.log(`  ${loops[i]![0]} − no cache, paired: ${paired(times[i]!, times[0]!)}`)
   }
 }
