@@ -17,8 +17,10 @@
  * - isolated (`PART=isolated`): the cache's own path for a never-seen token (lookup, negative cache,
  *   admission) on its own, with `ALLOC` bytes allocated between tokens (default 0 and 4096: what a
  *   verification's garbage does to the CPU caches), against the same loop without the cache; with
- *   `BASELINE`, that tree's caches too. `FLUSH=1` writes 64 MB before each block of 1,000 tokens, as
- *   other work between two samples of bench/micro.ts does: the cache's tables start cold.
+ *   `BASELINE`, that tree's caches too.
+ *
+ * `FLUSH=1` writes 64 MB before each block (never-seen and isolated parts), as other verifiers do
+ * between two samples of bench/micro.ts: the cache's tables start cold.
  *
  * Environment: `ALG` (HS256, or an asymmetric algorithm of bench/lib/fixtures.ts), `R` rounds
  * (default 120), `B` tokens per never-seen block (default 500), `PART` (never-seen, mixed,
@@ -53,6 +55,13 @@ async function make(mod: BearerGuard, cache: false | { max: number } | undefined
   return (token) => v.verifyAccessToken(token)
 }
 
+const flushBuffer = process.env.FLUSH === '1' ? new Uint8Array(64 << 20) : undefined
+
+/** With `FLUSH=1`: writes a line of every 64 bytes of 64 MB, which evicts the CPU's caches. */
+function flush(): void {
+  if (flushBuffer) for (let j = 0; j < flushBuffer.length; j += 64) flushBuffer[j]!++
+}
+
 /** Median and interquartile range of paired differences, in ns. */
 function paired(a: readonly number[], b: readonly number[], scale = 1): string {
   const d = a.map((x, i) => (x - (b[i] as number)) * 1000 * scale).sort((x, y) => x - y)
@@ -76,10 +85,12 @@ if (parts.includes('never-seen')) {
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < contenders.length; i++) {
       const k = (i + r) % contenders.length
-      times[k]!.push(await perOp(contenders[k]![1], take(block)))
+      const tokens = take(block)
+      flush()
+      times[k]!.push(await perOp(contenders[k]![1], tokens))
     }
   }
-  console.log(`${alg}, never-seen tokens, ${rounds} rounds of ${block}: ${contenders.map(([name], i) => `${name} ${median(times[i]!).toFixed(2)} µs`).join(', ')}`)
+  console.log(`${alg}, never-seen tokens, ${rounds} rounds of ${block}${flushBuffer ? ', caches flushed before each block' : ''}: ${contenders.map(([name], i) => `${name} ${median(times[i]!).toFixed(2)} µs`).join(', ')}`)
   console.log(`  cache on − cache: false, paired: ${paired(times[0]!, times[1]!)}`)
   if (baseline) {
     console.log(`  baseline: cache on − cache: false, paired: ${paired(times[2]!, times[3]!)}`)
@@ -158,12 +169,11 @@ if (parts.includes('isolated')) {
     // past the churn detector's first window
     for (const [, loop] of loops) for (let k = 0; k < 5000; k++) loop(tokens[at++] as string)
     const times = loops.map(() => [] as number[])
-    const flush = process.env.FLUSH === '1' ? new Uint8Array(64 << 20) : undefined
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < loops.length; i++) {
         const k = (i + r) % loops.length
         const loop = loops[k]![1]
-        if (flush) for (let j = 0; j < flush.length; j += 64) flush[j]!++
+        flush()
         const start = process.hrtime.bigint()
         for (let j = 0; j < n; j++) loop(tokens[at++] as string)
         times[k]!.push(Number(process.hrtime.bigint() - start) / 1000 / n)
@@ -171,7 +181,7 @@ if (parts.includes('isolated')) {
     }
     // keeps the garbage observable, so that it is made
     if (sink === -1) console.log(sink)
-    console.log(`the cache's own path, never-seen tokens, ${alloc} bytes allocated between them${process.env.FLUSH === '1' ? ', caches flushed before each block' : ''}:`)
+    console.log(`the cache's own path, never-seen tokens, ${alloc} bytes allocated between them${flushBuffer ? ', caches flushed before each block' : ''}:`)
     for (let i = 1; i < loops.length; i++) console.log(`  ${loops[i]![0]} − no cache, paired: ${paired(times[i]!, times[0]!)}`)
   }
 }
