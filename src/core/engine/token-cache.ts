@@ -21,10 +21,10 @@ export interface Cacheable {
 /**
  * A 30-bit hash of a token's last 8 characters, for the tables below only (never a security check:
  * every table compares the whole token). A cached token is a compact JWS, which ends in its
- * signature: 8 base64url characters of it carry 46+ bits, more than the table sizes use. 8, not
- * more: each `charCodeAt` costs a few cycles, and the hash is taken once per request (the verifier
- * passes it to each table). FNV-1a over 4-character words, then murmur3's finalizer, so that the
- * low bits (the bucket) mix every character.
+ * signature: 8 base64url characters of it carry 44+ bits (its last character 2 to 6), more than
+ * the index uses. 8, not more: each `charCodeAt` costs a few cycles, and the hash is taken once per
+ * request (the verifier passes it to each table). FNV-1a over 4-character words, then murmur3's
+ * finalizer, so that the low bits (the bucket) mix every character.
  */
 export function tokenHash(token: string): number {
   const n = token.length
