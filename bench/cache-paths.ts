@@ -26,13 +26,11 @@
  * (default 120), `B` tokens per never-seen block (default 500), `PART` (never-seen, mixed,
  * isolated; default the first two).
  */
-import { createFixture, signTokens, startJwksServer, AUDIENCE, ISSUER, type BenchAlg } from './lib/fixtures.js'
+import { createFixture, signTokens, startJwksServer, type BenchAlg } from './lib/fixtures.js'
+import { bearerGuardVerifier, type VerifyFn } from './lib/peers.js'
 import { median, perOp } from './lib/stats.js'
 
-type VerifyFn = (token: string) => unknown
-interface BearerGuard {
-  createVerifier(options: Record<string, unknown>): { warmUp(): Promise<void>; verifyAccessToken(token: string): Promise<unknown> }
-}
+type BearerGuard = Parameters<typeof bearerGuardVerifier>[0]
 
 const alg = (process.env.ALG ?? 'HS256') as BenchAlg
 const rounds = Number(process.env.R ?? 120)
@@ -45,15 +43,10 @@ const parts = (process.env.PART ?? 'never-seen,mixed').split(',')
 
 const f = createFixture(alg)
 const jwks = await startJwksServer([f])
-const current = (await import('../src/index.js')) as unknown as BearerGuard
+const current: BearerGuard = await import('../src/index.js')
 const baseline = process.env.BASELINE ? ((await import(`${process.env.BASELINE}/src/index.ts`)) as BearerGuard) : undefined
 
-async function make(mod: BearerGuard, cache: false | { max: number } | undefined): Promise<VerifyFn> {
-  const common = { issuer: ISSUER, audience: AUDIENCE, algorithms: [alg], ...(cache === undefined ? {} : { cache }) }
-  const v = mod.createVerifier(alg === 'HS256' ? { ...common, secret: new Uint8Array(f.secret as Buffer) } : { ...common, jwksUri: jwks.jwksUri(alg) })
-  await v.warmUp()
-  return (token) => v.verifyAccessToken(token)
-}
+const make = (core: BearerGuard, cache: false | { max: number } | undefined): Promise<VerifyFn> => bearerGuardVerifier(core, f, jwks.jwksUri(alg), cache)
 
 const flushBuffer = process.env.FLUSH === '1' ? new Uint8Array(64 << 20) : undefined
 

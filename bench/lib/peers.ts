@@ -26,12 +26,25 @@ const ALL = (): boolean => true
 const ASYM = (alg: BenchAlg): boolean => alg !== 'HS256'
 
 async function bearerGuard(f: AlgFixture, jwksUri: string, cache: boolean): Promise<VerifyFn> {
-  const { createVerifier } = await loadBearerGuard()
-  const common = { issuer: ISSUER, audience: AUDIENCE, algorithms: [f.alg], ...(cache ? {} : { cache: false as const }) }
+  return bearerGuardVerifier(await loadBearerGuard(), f, jwksUri, cache ? undefined : false)
+}
+
+/**
+ * A warm bearer-guard verifier of `core` (this tree's, or another checkout's `src/index.ts` for an
+ * A/B) for the fixture, as the benches build it: issuer, audience, the algorithm, and the JWKS (HS256:
+ * the secret); `cache` as the option (`undefined`: the default).
+ */
+export async function bearerGuardVerifier(
+  core: Pick<typeof import('../../src/index.js'), 'createVerifier'>,
+  f: AlgFixture,
+  jwksUri: string,
+  cache?: false | { max: number },
+): Promise<VerifyFn> {
+  const common = { issuer: ISSUER, audience: AUDIENCE, algorithms: [f.alg], ...(cache === undefined ? {} : { cache }) }
   const verifier: Verifier<unknown> =
     f.alg === 'HS256'
-      ? createVerifier({ ...common, secret: new Uint8Array(f.secret as Buffer) })
-      : createVerifier({ ...common, jwksUri })
+      ? core.createVerifier({ ...common, secret: new Uint8Array(f.secret as Buffer) })
+      : core.createVerifier({ ...common, jwksUri })
   await verifier.warmUp()
   return (token) => verifier.verifyAccessToken(token)
 }

@@ -136,7 +136,7 @@ export class TokenCache<E extends Cacheable> {
     // the LRU (which hashes the whole token) is asked for a token seen recently; without churn also
     // when the bucket's front holds another token: several active tokens share this bucket, and a
     // seen way of this one may have been taken by the others (see above)
-    if (hit === undefined && (buckets[b + 1] === tag || buckets[b + 2] === tag || buckets[b + 3] === tag || (!this.churn && front !== 0 && front !== tag))) {
+    if (hit === undefined && (this.wasSeen(b, tag) || (!this.churn && front !== 0 && front !== tag))) {
       hit = this.lru.get(token)
       if (hit !== undefined) {
         // a refetch dropped the key that verified it: verify again (the key is gone, so it fails)
@@ -177,7 +177,7 @@ export class TokenCache<E extends Cacheable> {
     const tag = hash + 1
     // once the cache is full, or under churn, the first verification is only remembered (as its
     // hash): a token earns its slot on the second
-    if (buckets[b + 1] !== tag && buckets[b + 2] !== tag && buckets[b + 3] !== tag) {
+    if (!this.wasSeen(b, tag)) {
       this.markSeen(b, tag)
       if (this.churn || this.lru.size >= this.max) return entry
     }
@@ -190,6 +190,12 @@ export class TokenCache<E extends Cacheable> {
     this.front[slot] = kept
     buckets[b] = tag
     return kept
+  }
+
+  /** Whether `tag` (a token hash + 1) is in one of bucket `b`'s seen ways. */
+  private wasSeen(b: number, tag: number): boolean {
+    const buckets = this.buckets
+    return buckets[b + 1] === tag || buckets[b + 2] === tag || buckets[b + 3] === tag
   }
 
   /**
