@@ -8,10 +8,12 @@
  * bearer-guard (default options) and `cache: false`, the same number of new RS256 tokens each,
  * alternated over rounds, the process pinned to CPU 0 (the load generator on CPU 1):
  * - `server`: bench/http-server.ts (Fastify, or Express with `FRAMEWORK=express`) under autocannon;
- * - `loop`: the same checks in a tight loop in one process (no HTTP), for comparison.
+ * - `loop`: the same checks in a tight loop in one process (no HTTP), for comparison;
+ * - `pool` (not in `both`): the server under a pool of 1,000 tokens cycled (cache hits), against no
+ *   auth and an empty hook instead of the floor.
  * Samples are put into buckets (by shared object and symbol) and printed as µs per request.
  *
- * `node --import tsx bench/profile-native.ts [server|loop|both]`; environment `N` (tokens per run,
+ * `node --import tsx bench/profile-native.ts [server|loop|both|pool]`; environment `N` (tokens per run,
  * default 10000), `R` (rounds, default 5), `N_LOOP` (tokens per run of the loop, default 3 × N: a loop's token
  * costs a third of a server's request, and each run should hold as many samples), `F` (samples per second, default 4000), `FRAMEWORK`,
  * `TOP` (symbols listed, default 25). Needs `perf` (Debian: linux-perf) with
@@ -30,9 +32,11 @@ import { sendEach } from './lib/send.js'
 import { median } from './lib/stats.js'
 import { loadBearerGuard } from './lib/target.js'
 
-type Mode = 'floor' | 'bg' | 'nocache'
+type Mode = 'none' | 'noop' | 'floor' | 'bg' | 'nocache'
 const MODES: readonly Mode[] = ['floor', 'bg', 'nocache']
-const LABEL: Record<Mode, string> = { floor: 'floor', bg: 'bearer-guard', nocache: '`cache: false`' }
+/** `part pool`: cache hits, against no auth and an empty hook. */
+const POOL_MODES: readonly Mode[] = ['none', 'noop', 'bg']
+const LABEL: Record<Mode, string> = { none: 'no auth', noop: 'an empty hook', floor: 'floor', bg: 'bearer-guard', nocache: '`cache: false`' }
 /**
  * JIT symbols for perf (/tmp/perf-<pid>.map). The flag also turns on V8's isolate log: into one file in
  * the run's temporary directory (`/dev/null` would make V8 write it to stdout).
@@ -163,13 +167,16 @@ function medians(a: Map<string, number>[]): Map<string, number> {
   return new Map([...keys].map((k) => [k, median(a.map((m) => m.get(k) ?? 0))]))
 }
 
+/** Prints one part's table: every mode of `runs`, and bearer-guard against the first mode. */
 function print(title: string, runs: Map<Mode, Sampled[]>, top: number): void {
+  const MODES = [...runs.keys()]
+  const base = MODES[0] as Mode
   const avg = new Map([...runs].map(([mode, s]) => [mode, { buckets: medians(s.map((x) => x.buckets)), symbols: medians(s.map((x) => x.symbols)), cpu: median(s.map((x) => x.cpu)) }]))
-  const floor = avg.get('floor')!
+  const floor = avg.get(base)!
   const bg = avg.get('bg')!
   const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
   console.log(`\n### ${title}\n`)
-  console.log(`| bucket, µs per request (median of ${runs.get('floor')!.length} runs) | ${MODES.map((m) => LABEL[m]).join(' | ')} | bearer-guard − floor |`)
+  console.log(`| bucket, µs per request (median of ${runs.get(base)!.length} runs) | ${MODES.map((m) => LABEL[m]).join(' | ')} | bearer-guard − ${LABEL[base]} |`)
   console.log(`| --- | ${MODES.map(() => '---:').join(' | ')} | ---: |`)
   const keys = [...new Set([...floor.buckets.keys(), ...bg.buckets.keys()])].sort((a, b) => (bg.buckets.get(b) ?? 0) - (floor.buckets.get(b) ?? 0) - ((bg.buckets.get(a) ?? 0) - (floor.buckets.get(a) ?? 0)))
   for (const k of keys) {
@@ -180,7 +187,8 @@ function print(title: string, runs: Map<Mode, Sampled[]>, top: number): void {
   console.log(`| sum of the medians | ${MODES.map((m) => total(avg.get(m)!.buckets).toFixed(1)).join(' | ')} | +${(total(bg.buckets) - total(floor.buckets)).toFixed(1)} |`)
   console.log(`| **CPU time from /proc** (median) | ${MODES.map((m) => avg.get(m)!.cpu.toFixed(1)).join(' | ')} | +${(bg.cpu - floor.cpu).toFixed(1)} |`)
   console.log(`| CPU time per run | ${MODES.map((m) => runs.get(m)!.map((x) => x.cpu.toFixed(0)).join(', ')).join(' | ')} | |`)
-  console.log(`\nSymbols that grew most, bearer-guard − floor (µs per request):\n`)
+  console.log(`\n${LABEL[base]}'s CPU time per request over bearer-guard's: **${(floor.cpu / bg.cpu).toFixed(2)}**`)
+  console.log(`\nSymbols that grew most, bearer-guard − ${LABEL[base]} (µs per request):\n`)
   const syms = [...new Set([...floor.symbols.keys(), ...bg.symbols.keys()])]
     .map((k) => [k, (bg.symbols.get(k) ?? 0) - (floor.symbols.get(k) ?? 0)] as const)
     .sort((a, b) => b[1] - a[1])
@@ -208,24 +216,29 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = []
   pinSelf('1')
   try {
-    if (part === 'server' || part === 'both') {
+    if (part === 'server' || part === 'both' || part === 'pool') {
+      const pool = part === 'pool' ? signTokens(fixture, 1000) : undefined
+      const modes = pool ? POOL_MODES : MODES
+      // a pool of 1,000 tokens cycled (each connection its slice of 20, as bench/http.ts): cache hits
+      const tokensOf = (n: number): string[] => (pool ? Array.from({ length: n }, (_, i) => pool[(Math.floor(i / (n / 50)) * 20 + (i % 20)) % 1000] as string) : signTokens(fixture, n))
       const servers = new Map<Mode, Server>()
-      for (const mode of MODES) {
+      for (const mode of modes) {
         const s = await startServer(framework, mode, jwksUri, { nodeArgs: perfNodeArgs(dir) })
         children.push(s.child)
         servers.set(mode, s)
         await sendEach(s.port, signTokens(fixture, 8000), 50) // JIT, JWKS, sockets; fills the cache's seen filter
+        if (pool) for (let k = 0; k < 3; k++) await sendEach(s.port, pool, 50) // seen, then cached
       }
-      const runs = new Map<Mode, Sampled[]>(MODES.map((m) => [m, []]))
+      const runs = new Map<Mode, Sampled[]>(modes.map((m) => [m, []]))
       for (let r = 0; r < R; r++) {
-        for (let i = 0; i < MODES.length; i++) {
-          const mode = MODES[(i + r) % MODES.length] as Mode
+        for (let i = 0; i < modes.length; i++) {
+          const mode = modes[(i + r) % modes.length] as Mode
           const s = servers.get(mode)!
-          const tokens = signTokens(fixture, N)
+          const tokens = tokensOf(N)
           runs.get(mode)!.push(await sample(s.child.pid!, hz, dir, `server-${mode}-${r}`, N, async () => void (await sendEach(s.port, tokens, 50))))
         }
       }
-      print(`${framework} server, never-seen RS256 tokens (${N} per run, ${R} rounds, ${hz} samples/s)`, runs, top)
+      print(`${framework} server, ${pool ? 'a pool of 1,000 RS256 tokens cycled' : 'never-seen RS256 tokens'} (${N} per run, ${R} rounds, ${hz} samples/s)`, runs, top)
     }
     if (part === 'loop' || part === 'both') {
       const runs = new Map<Mode, Sampled[]>(MODES.map((m) => [m, []]))
