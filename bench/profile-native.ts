@@ -16,7 +16,8 @@
  * `node --import tsx bench/profile-native.ts [server|loop|both|pool]`; environment `N` (tokens per run,
  * default 10000), `R` (rounds, default 5), `N_LOOP` (tokens per run of the loop, default 3 × N: a loop's token
  * costs a third of a server's request, and each run should hold as many samples), `F` (samples per second, default 4000), `FRAMEWORK`,
- * `TOP` (symbols listed, default 25). Needs `perf` (Debian: linux-perf) with
+ * `TOP` (symbols listed, default 25), `BASELINE` (another checkout, e.g. a `git worktree`: its
+ * bearer-guard server runs in the server part in place of `cache: false`, for an A/B of two versions). Needs `perf` (Debian: linux-perf) with
  * `kernel.perf_event_paranoid` ≤ 1 or root. Timer-based samples (`cpu-clock`): a VM without
  * hardware counters can run it.
  */
@@ -32,11 +33,13 @@ import { sendEach } from './lib/send.js'
 import { median } from './lib/stats.js'
 import { loadBearerGuard } from './lib/target.js'
 
-type Mode = 'none' | 'noop' | 'floor' | 'bg' | 'nocache'
+type Mode = 'none' | 'noop' | 'floor' | 'bg' | 'nocache' | 'base'
 const MODES: readonly Mode[] = ['floor', 'bg', 'nocache']
 /** `part pool`: cache hits, against no auth and an empty hook. */
 const POOL_MODES: readonly Mode[] = ['none', 'noop', 'bg']
-const LABEL: Record<Mode, string> = { none: 'no auth', noop: 'an empty hook', floor: 'floor', bg: 'bearer-guard', nocache: '`cache: false`' }
+const LABEL: Record<Mode, string> = { none: 'no auth', noop: 'an empty hook', floor: 'floor', bg: 'bearer-guard', nocache: '`cache: false`', base: 'bearer-guard, BASELINE' }
+/** `BASELINE=<checkout>`: the server part runs that checkout's bearer-guard server beside this one's, in place of `cache: false`. */
+const baseline = process.env.BASELINE
 /**
  * JIT symbols for perf (/tmp/perf-<pid>.map). The flag also turns on V8's isolate log: into one file in
  * the run's temporary directory (`/dev/null` would make V8 write it to stdout).
@@ -218,12 +221,15 @@ async function main(): Promise<void> {
   try {
     if (part === 'server' || part === 'both' || part === 'pool') {
       const pool = part === 'pool' ? signTokens(fixture, 1000) : undefined
-      const modes = pool ? POOL_MODES : MODES
+      const modes: readonly Mode[] = pool ? POOL_MODES : baseline ? ['floor', 'bg', 'base'] : MODES
       // a pool of 1,000 tokens cycled (each connection its slice of 20, as bench/http.ts): cache hits
       const tokensOf = (n: number): string[] => (pool ? Array.from({ length: n }, (_, i) => pool[(Math.floor(i / (n / 50)) * 20 + (i % 20)) % 1000] as string) : signTokens(fixture, n))
       const servers = new Map<Mode, Server>()
       for (const mode of modes) {
-        const s = await startServer(framework, mode, jwksUri, { nodeArgs: perfNodeArgs(dir) })
+        const s =
+          mode === 'base'
+            ? await startServer(framework, 'bg', jwksUri, { nodeArgs: perfNodeArgs(dir), file: join(baseline as string, 'bench/http-server.ts') })
+            : await startServer(framework, mode, jwksUri, { nodeArgs: perfNodeArgs(dir) })
         children.push(s.child)
         servers.set(mode, s)
         await sendEach(s.port, signTokens(fixture, 8000), 50) // JIT, JWKS, sockets; fills the cache's seen filter
