@@ -9,11 +9,11 @@
  * alternated over rounds, the process pinned to CPU 0 (the load generator on CPU 1):
  * - `server`: bench/http-server.ts (Fastify, or Express with `FRAMEWORK=express`) under autocannon;
  * - `loop`: the same checks in a tight loop in one process (no HTTP), for comparison;
- * - `pool` (not in `both`): the server under a pool of 1,000 tokens cycled (cache hits), against no
- *   auth and an empty hook instead of the floor.
+ * - `pool` and `same` (not in `both`): the server under a pool of 1,000 tokens cycled, or one token
+ *   repeated (cache hits), against no auth and an empty hook instead of the floor.
  * Samples are put into buckets (by shared object and symbol) and printed as µs per request.
  *
- * `node --import tsx bench/profile-native.ts [server|loop|both|pool]`; environment `N` (tokens per run,
+ * `node --import tsx bench/profile-native.ts [server|loop|both|pool|same]`; environment `N` (tokens per run,
  * default 10000), `R` (rounds, default 5), `N_LOOP` (tokens per run of the loop, default 3 × N: a loop's token
  * costs a third of a server's request, and each run should hold as many samples), `F` (samples per second, default 4000), `FRAMEWORK`,
  * `TOP` (symbols listed, default 25), `BASELINE` (another checkout, e.g. a `git worktree`: its
@@ -170,6 +170,8 @@ function medians(a: Map<string, number>[]): Map<string, number> {
   return new Map([...keys].map((k) => [k, median(a.map((m) => m.get(k) ?? 0))]))
 }
 
+const signed = (x: number, digits: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`
+
 /** Prints one part's table: every mode of `runs`, and bearer-guard against the first mode. */
 function print(title: string, runs: Map<Mode, Sampled[]>, top: number): void {
   const MODES = [...runs.keys()]
@@ -185,10 +187,10 @@ function print(title: string, runs: Map<Mode, Sampled[]>, top: number): void {
   for (const k of keys) {
     const d = (bg.buckets.get(k) ?? 0) - (floor.buckets.get(k) ?? 0)
     if (Math.abs(d) < 0.05 && (floor.buckets.get(k) ?? 0) < 0.5) continue
-    console.log(`| ${k} | ${MODES.map((m) => (avg.get(m)!.buckets.get(k) ?? 0).toFixed(2)).join(' | ')} | ${d >= 0 ? '+' : ''}${d.toFixed(2)} |`)
+    console.log(`| ${k} | ${MODES.map((m) => (avg.get(m)!.buckets.get(k) ?? 0).toFixed(2)).join(' | ')} | ${signed(d, 2)} |`)
   }
-  console.log(`| sum of the medians | ${MODES.map((m) => total(avg.get(m)!.buckets).toFixed(1)).join(' | ')} | +${(total(bg.buckets) - total(floor.buckets)).toFixed(1)} |`)
-  console.log(`| **CPU time from /proc** (median) | ${MODES.map((m) => avg.get(m)!.cpu.toFixed(1)).join(' | ')} | +${(bg.cpu - floor.cpu).toFixed(1)} |`)
+  console.log(`| sum of the medians | ${MODES.map((m) => total(avg.get(m)!.buckets).toFixed(1)).join(' | ')} | ${signed(total(bg.buckets) - total(floor.buckets), 1)} |`)
+  console.log(`| **CPU time from /proc** (median) | ${MODES.map((m) => avg.get(m)!.cpu.toFixed(1)).join(' | ')} | ${signed(bg.cpu - floor.cpu, 1)} |`)
   console.log(`| CPU time per run | ${MODES.map((m) => runs.get(m)!.map((x) => x.cpu.toFixed(0)).join(', ')).join(' | ')} | |`)
   console.log(`\n${LABEL[base]}'s CPU time per request over bearer-guard's: **${(floor.cpu / bg.cpu).toFixed(2)}**`)
   console.log(`\nSymbols that grew most, bearer-guard − ${LABEL[base]} (µs per request):\n`)
@@ -219,11 +221,13 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = []
   pinSelf('1')
   try {
-    if (part === 'server' || part === 'both' || part === 'pool') {
-      const pool = part === 'pool' ? signTokens(fixture, 1000) : undefined
+    if (part === 'server' || part === 'both' || part === 'pool' || part === 'same') {
+      const pool = part === 'pool' ? signTokens(fixture, 1000) : part === 'same' ? signTokens(fixture, 1) : undefined
       const modes: readonly Mode[] = pool ? POOL_MODES : baseline ? ['floor', 'bg', 'base'] : MODES
-      // a pool of 1,000 tokens cycled (each connection its slice of 20, as bench/http.ts): cache hits
-      const tokensOf = (n: number): string[] => (pool ? Array.from({ length: n }, (_, i) => pool[(Math.floor(i / (n / 50)) * 20 + (i % 20)) % 1000] as string) : signTokens(fixture, n))
+      // a pool of 1,000 tokens cycled (each connection its slice of 20, as bench/http.ts), or one
+      // token repeated: cache hits
+      const tokensOf = (n: number): string[] =>
+        pool ? Array.from({ length: n }, (_, i) => pool[((Math.floor(i / (n / 50)) * 20 + (i % 20)) % pool.length)] as string) : signTokens(fixture, n)
       const servers = new Map<Mode, Server>()
       for (const mode of modes) {
         const s =
@@ -233,7 +237,7 @@ async function main(): Promise<void> {
         children.push(s.child)
         servers.set(mode, s)
         await sendEach(s.port, signTokens(fixture, 8000), 50) // JIT, JWKS, sockets; fills the cache's seen filter
-        if (pool) for (let k = 0; k < 3; k++) await sendEach(s.port, pool, 50) // seen, then cached
+        if (pool) for (let k = 0; k < 3; k++) await sendEach(s.port, tokensOf(1000), 50) // seen, then cached
       }
       const runs = new Map<Mode, Sampled[]>(modes.map((m) => [m, []]))
       for (let r = 0; r < R; r++) {
@@ -244,7 +248,7 @@ async function main(): Promise<void> {
           runs.get(mode)!.push(await sample(s.child.pid!, hz, dir, `server-${mode}-${r}`, N, async () => void (await sendEach(s.port, tokens, 50))))
         }
       }
-      print(`${framework} server, ${pool ? 'a pool of 1,000 RS256 tokens cycled' : 'never-seen RS256 tokens'} (${N} per run, ${R} rounds, ${hz} samples/s)`, runs, top)
+      print(`${framework} server, ${part === 'pool' ? 'a pool of 1,000 RS256 tokens cycled' : part === 'same' ? 'one RS256 token repeated' : 'never-seen RS256 tokens'} (${N} per run, ${R} rounds, ${hz} samples/s)`, runs, top)
     }
     if (part === 'loop' || part === 'both') {
       const runs = new Map<Mode, Sampled[]>(MODES.map((m) => [m, []]))
