@@ -170,7 +170,10 @@ function medians(a: Map<string, number>[]): Map<string, number> {
   return new Map([...keys].map((k) => [k, median(a.map((m) => m.get(k) ?? 0))]))
 }
 
-const signed = (x: number, digits: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`
+/** `x` with its sign, `+` included. */
+function signed(x: number, digits: number): string {
+  return `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`
+}
 
 /** Prints one part's table: every mode of `runs`, and bearer-guard against the first mode. */
 function print(title: string, runs: Map<Mode, Sampled[]>, top: number): void {
