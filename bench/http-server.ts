@@ -13,9 +13,9 @@ import express from 'express'
 import { auth as auth0 } from 'express-oauth2-jwt-bearer'
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
-import crypto, { type KeyObject } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { AUDIENCE, ISSUER } from './lib/fixtures.js'
+import { floorKey, floorVerify } from './lib/floor.js'
 import { loadBearerGuard, loadExpressAdapter, loadFastifyAdapter } from './lib/target.js'
 
 const [framework, mode] = process.argv.slice(2) as ['express' | 'fastify', 'none' | 'noop' | 'floor' | 'bg' | 'nocache' | 'peer']
@@ -27,20 +27,6 @@ async function verifier() {
   const v = createVerifier(mode === 'nocache' ? { ...options, cache: false } : options)
   await v.warmUp()
   return v
-}
-
-/** The floor's key: the JWKS' one RSA key as a KeyObject, fetched once at start. */
-async function floorKey(): Promise<KeyObject> {
-  const { keys } = (await (await fetch(jwksUri)).json()) as { keys: crypto.JsonWebKey[] }
-  return crypto.createPublicKey({ key: keys[0] as crypto.JsonWebKey, format: 'jwk' })
-}
-
-/** The floor's whole check: `crypto.verify` of the signing input against the signature, nothing else. */
-function floorVerify(key: KeyObject, header: string | undefined): boolean {
-  if (!header) return false
-  const dot = header.lastIndexOf('.')
-  if (dot < 7) return false
-  return crypto.verify('sha256', Buffer.from(header.slice(7, dot)), key, Buffer.from(header.slice(dot + 1), 'base64url'))
 }
 
 async function startExpress(): Promise<{ port: number; note: string }> {
@@ -56,10 +42,10 @@ async function startExpress(): Promise<{ port: number; note: string }> {
     app.get('/orders', requireAuth(await verifier()), handler)
     note = `bearer-guard/express requireAuth${mode === 'nocache' ? ', cache: false' : ''}`
   } else if (mode === 'floor') {
-    const key = await floorKey()
+    const key = await floorKey(jwksUri)
     app.get(
       '/orders',
-      (req, res, next) => (floorVerify(key, req.headers.authorization) ? next() : void res.status(401).end()),
+      (req, res, next) => (floorVerify(key, req.headers.authorization, 7) ? next() : void res.status(401).end()),
       handler,
     )
     note = 'a middleware doing only crypto.verify of the pre-split token'
@@ -92,9 +78,9 @@ async function startFastify(): Promise<{ port: number; note: string }> {
     app.get('/orders', { preHandler: guarded.requireAuth() }, handler)
     note = `bearer-guard/fastify plugin, app.requireAuth()${mode === 'nocache' ? ', cache: false' : ''}`
   } else if (mode === 'floor') {
-    const key = await floorKey()
+    const key = await floorKey(jwksUri)
     const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
-      if (!floorVerify(key, request.headers.authorization)) return reply.code(401).send()
+      if (!floorVerify(key, request.headers.authorization, 7)) return reply.code(401).send()
     }
     app.get('/orders', { preHandler }, handler)
     note = 'an async preHandler doing only crypto.verify of the pre-split token'

@@ -4,38 +4,42 @@
  * network stack and the JIT-compiled JavaScript (`node --perf-basic-prof` names it) — where V8's own
  * profiler (bench/profile-http.ts) sees JavaScript frames and puts everything else under "(program)".
  *
- * Two parts, each an A/B of the floor (only `crypto.verify` of the pre-split token) against
- * bearer-guard (default options) and `cache: false`, the same number of new RS256 tokens each,
- * alternated over rounds, the process pinned to CPU 0 (the load generator on CPU 1):
- * - `server`: bench/http-server.ts (Fastify, or Express with `FRAMEWORK=express`) under autocannon;
- * - `loop`: the same checks in a tight loop in one process (no HTTP), for comparison;
+ * Each part compares servers or processes given the same number of RS256 tokens, alternated over
+ * rounds, pinned to CPU 0 (the load generator on CPU 1):
+ * - `server`: bench/http-server.ts (Fastify, or Express with `FRAMEWORK=express`) under autocannon,
+ *   never-seen tokens: the floor (bench/lib/floor.ts: only `crypto.verify`), bearer-guard (default
+ *   options) and `cache: false`;
+ * - `loop`: the same three in a tight loop in one process each (no HTTP), for comparison;
  * - `pool` and `same` (not in `both`): the server under a pool of 1,000 tokens cycled, or one token
  *   repeated (cache hits), against no auth and an empty hook instead of the floor.
- * Samples are put into buckets (by shared object and symbol) and printed as µs per request.
+ * Samples are put into buckets (by shared object and symbol) and printed as µs per request, with
+ * the process's CPU time per request from /proc beside them.
  *
- * `node --import tsx bench/profile-native.ts [server|loop|both|pool|same]`; environment `N` (tokens per run,
- * default 10000), `R` (rounds, default 5), `N_LOOP` (tokens per run of the loop, default 3 × N: a loop's token
- * costs a third of a server's request, and each run should hold as many samples), `F` (samples per second, default 4000), `FRAMEWORK`,
- * `TOP` (symbols listed, default 25), `BASELINE` (another checkout, e.g. a `git worktree`: its
- * bearer-guard server runs in the server part in place of `cache: false`, for an A/B of two versions). Needs `perf` (Debian: linux-perf) with
- * `kernel.perf_event_paranoid` ≤ 1 or root. Timer-based samples (`cpu-clock`): a VM without
+ * `node --import tsx bench/profile-native.ts [server|loop|both|pool|same]`; environment `N` (tokens
+ * per run, default 10000), `R` (rounds, default 5), `N_LOOP` (tokens per run of the loop, default
+ * 3 × N: a loop's token costs a third of a server's request, and each run should hold as many
+ * samples), `F` (samples per second, default 4000), `FRAMEWORK`, `TOP` (symbols listed, default 25),
+ * `BASELINE` (another checkout, e.g. a `git worktree`: its bearer-guard server runs in the server
+ * part in place of `cache: false`, for an A/B of two versions). Needs `perf` (Debian: linux-perf)
+ * with `kernel.perf_event_paranoid` ≤ 1 or root. Timer-based samples (`cpu-clock`): a VM without
  * hardware counters can run it.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import crypto from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pinSelf, startServer, type Framework, type Server } from './http.js'
 import { AUDIENCE, createFixture, ISSUER, signTokens, startJwksServer } from './lib/fixtures.js'
+import { floorKey, floorVerify } from './lib/floor.js'
+import { cpuOf } from './lib/proc.js'
 import { sendEach } from './lib/send.js'
 import { median } from './lib/stats.js'
 import { loadBearerGuard } from './lib/target.js'
 
 type Mode = 'none' | 'noop' | 'floor' | 'bg' | 'nocache' | 'base'
 const MODES: readonly Mode[] = ['floor', 'bg', 'nocache']
-/** `part pool`: cache hits, against no auth and an empty hook. */
+/** Parts `pool` and `same`: cache hits, against no auth and an empty hook. */
 const POOL_MODES: readonly Mode[] = ['none', 'noop', 'bg']
 const LABEL: Record<Mode, string> = { none: 'no auth', noop: 'an empty hook', floor: 'floor', bg: 'bearer-guard', nocache: '`cache: false`', base: 'bearer-guard, BASELINE' }
 /** `BASELINE=<checkout>`: the server part runs that checkout's bearer-guard server beside this one's, in place of `cache: false`. */
@@ -56,13 +60,11 @@ async function loopChild(mode: Mode): Promise<void> {
   const { createVerifier } = await loadBearerGuard()
   const v = createVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUri, algorithms: ['RS256'], ...(mode === 'nocache' ? { cache: false } : {}) })
   await v.warmUp()
-  const { keys } = (await (await fetch(jwksUri)).json()) as { keys: crypto.JsonWebKey[] }
-  const key = crypto.createPublicKey({ key: keys[0] as crypto.JsonWebKey, format: 'jwk' })
+  const key = await floorKey(jwksUri)
   const run = async (tokens: readonly string[]): Promise<void> => {
     for (const t of tokens) {
       if (mode === 'floor') {
-        const dot = t.lastIndexOf('.')
-        if (!crypto.verify('sha256', Buffer.from(t.slice(0, dot)), key, Buffer.from(t.slice(dot + 1), 'base64url'))) throw new Error('floor: bad signature')
+        if (!floorVerify(key, t)) throw new Error('floor: bad signature')
       } else await v.verifyAccessToken(t)
     }
   }
@@ -89,13 +91,8 @@ interface Sampled {
   cpu: number
 }
 
-function cpuOf(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(f[11]) + Number(f[12])) * 1e4
-}
-
 /** The bucket of one sampled symbol (shared object and name as `perf report` prints them). */
-export function bucketOf(dso: string, sym: string): string {
+function bucketOf(dso: string, sym: string): string {
   if (dso.startsWith('[kernel')) return 'kernel (network stack, scheduling, page faults)'
   if (/^libc\.|\/libc\./.test(dso)) return 'libc (malloc, free, syscalls)'
   if (sym.includes('JS:')) {
@@ -177,24 +174,24 @@ function signed(x: number, digits: number): string {
 
 /** Prints one part's table: every mode of `runs`, and bearer-guard against the first mode. */
 function print(title: string, runs: Map<Mode, Sampled[]>, top: number): void {
-  const MODES = [...runs.keys()]
-  const base = MODES[0] as Mode
-  const avg = new Map([...runs].map(([mode, s]) => [mode, { buckets: medians(s.map((x) => x.buckets)), symbols: medians(s.map((x) => x.symbols)), cpu: median(s.map((x) => x.cpu)) }]))
-  const floor = avg.get(base)!
-  const bg = avg.get('bg')!
+  const modes = [...runs.keys()]
+  const base = modes[0] as Mode
+  const med = new Map([...runs].map(([mode, s]) => [mode, { buckets: medians(s.map((x) => x.buckets)), symbols: medians(s.map((x) => x.symbols)), cpu: median(s.map((x) => x.cpu)) }]))
+  const floor = med.get(base)!
+  const bg = med.get('bg')!
   const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
   console.log(`\n### ${title}\n`)
-  console.log(`| bucket, µs per request (median of ${runs.get(base)!.length} runs) | ${MODES.map((m) => LABEL[m]).join(' | ')} | bearer-guard − ${LABEL[base]} |`)
-  console.log(`| --- | ${MODES.map(() => '---:').join(' | ')} | ---: |`)
+  console.log(`| bucket, µs per request (median of ${runs.get(base)!.length} runs) | ${modes.map((m) => LABEL[m]).join(' | ')} | bearer-guard − ${LABEL[base]} |`)
+  console.log(`| --- | ${modes.map(() => '---:').join(' | ')} | ---: |`)
   const keys = [...new Set([...floor.buckets.keys(), ...bg.buckets.keys()])].sort((a, b) => (bg.buckets.get(b) ?? 0) - (floor.buckets.get(b) ?? 0) - ((bg.buckets.get(a) ?? 0) - (floor.buckets.get(a) ?? 0)))
   for (const k of keys) {
     const d = (bg.buckets.get(k) ?? 0) - (floor.buckets.get(k) ?? 0)
     if (Math.abs(d) < 0.05 && (floor.buckets.get(k) ?? 0) < 0.5) continue
-    console.log(`| ${k} | ${MODES.map((m) => (avg.get(m)!.buckets.get(k) ?? 0).toFixed(2)).join(' | ')} | ${signed(d, 2)} |`)
+    console.log(`| ${k} | ${modes.map((m) => (med.get(m)!.buckets.get(k) ?? 0).toFixed(2)).join(' | ')} | ${signed(d, 2)} |`)
   }
-  console.log(`| sum of the medians | ${MODES.map((m) => total(avg.get(m)!.buckets).toFixed(1)).join(' | ')} | ${signed(total(bg.buckets) - total(floor.buckets), 1)} |`)
-  console.log(`| **CPU time from /proc** (median) | ${MODES.map((m) => avg.get(m)!.cpu.toFixed(1)).join(' | ')} | ${signed(bg.cpu - floor.cpu, 1)} |`)
-  console.log(`| CPU time per run | ${MODES.map((m) => runs.get(m)!.map((x) => x.cpu.toFixed(0)).join(', ')).join(' | ')} | |`)
+  console.log(`| sum of the medians | ${modes.map((m) => total(med.get(m)!.buckets).toFixed(1)).join(' | ')} | ${signed(total(bg.buckets) - total(floor.buckets), 1)} |`)
+  console.log(`| **CPU time from /proc** (median) | ${modes.map((m) => med.get(m)!.cpu.toFixed(1)).join(' | ')} | ${signed(bg.cpu - floor.cpu, 1)} |`)
+  console.log(`| CPU time per run | ${modes.map((m) => runs.get(m)!.map((x) => x.cpu.toFixed(0)).join(', ')).join(' | ')} | |`)
   console.log(`\n${LABEL[base]}'s CPU time per request over bearer-guard's: **${(floor.cpu / bg.cpu).toFixed(2)}**`)
   console.log(`\nSymbols that grew most, bearer-guard − ${LABEL[base]} (µs per request):\n`)
   const syms = [...new Set([...floor.symbols.keys(), ...bg.symbols.keys()])]
