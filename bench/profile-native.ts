@@ -208,6 +208,10 @@ async function main(): Promise<void> {
     process.exit(2)
   }
   const part = process.argv[2] ?? 'both'
+  if (!['server', 'loop', 'both', 'pool', 'same'].includes(part)) {
+    console.error(`bench/profile-native.ts: unknown part ${part} (server, loop, both, pool or same)`)
+    process.exit(2)
+  }
   const N = Number(process.env.N ?? 10000)
   const R = Number(process.env.R ?? 5)
   const NL = Number(process.env.N_LOOP ?? 3 * N)
