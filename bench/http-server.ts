@@ -8,6 +8,7 @@
  * `floor`: a middleware doing only `crypto.verify` of each request's token, split at its last dot
  * (no JSON, no claim, no key lookup): the RSA work a never-seen token costs inside the server.
  * `nocache`: bearer-guard with `cache: false`.
+ * `fjwt` (Fastify only): @fastify/jwt, the plugin Fastify's documentation points to (fast-jwt underneath).
  */
 import express from 'express'
 import { auth as auth0 } from 'express-oauth2-jwt-bearer'
@@ -18,7 +19,7 @@ import { AUDIENCE, ISSUER } from './lib/fixtures.js'
 import { floorKey, floorVerify } from './lib/floor.js'
 import { loadBearerGuard, loadExpressAdapter, loadFastifyAdapter } from './lib/target.js'
 
-const [framework, mode] = process.argv.slice(2) as ['express' | 'fastify', 'none' | 'noop' | 'floor' | 'bg' | 'nocache' | 'peer']
+const [framework, mode] = process.argv.slice(2) as ['express' | 'fastify', 'none' | 'noop' | 'floor' | 'bg' | 'nocache' | 'peer' | 'fjwt']
 const jwksUri = process.env.JWKS_URI as string
 const options = { issuer: ISSUER, audience: AUDIENCE, jwksUri, algorithms: ['RS256' as const] }
 
@@ -30,6 +31,7 @@ async function verifier() {
 }
 
 async function startExpress(): Promise<{ port: number; note: string }> {
+  if (mode === 'fjwt') throw new Error('fjwt is a Fastify plugin')
   const app = express()
   app.disable('x-powered-by')
   let note = ''
@@ -85,10 +87,10 @@ async function startFastify(): Promise<{ port: number; note: string }> {
     app.get('/orders', { preHandler }, handler)
     note = 'an async preHandler doing only crypto.verify of the pre-split token'
   } else if (mode === 'peer') {
-    // what a Fastify user writes by hand with jose (no @fastify/jwt installed here)
+    // what a Fastify user writes by hand with jose (the issue's row; @fastify/jwt is `fjwt`)
     const jwks = createRemoteJWKSet(new URL(jwksUri))
     await jwks.reload()
-    app.decorateRequest('user', null)
+    app.decorateRequest('user', null as never) // @fastify/jwt's types (the fjwt mode) declare `user`
     const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
       const header = request.headers.authorization
       if (!header?.startsWith('Bearer ')) return reply.code(401).send({ error: 'missing_token' })
@@ -101,6 +103,21 @@ async function startFastify(): Promise<{ port: number; note: string }> {
     }
     app.get('/orders', { preHandler }, handler)
     note = 'hand-written jose preHandler (createRemoteJWKSet + jwtVerify)'
+  } else if (mode === 'fjwt') {
+    // what Fastify's own plugin does (fast-jwt underneath): the JWKS' RSA key as PEM, fetched once
+    // (no JWKS fetcher), fast-jwt's cache left off as by default
+    const { default: fastifyJwt } = await import('@fastify/jwt')
+    const pem = (await floorKey(jwksUri)).export({ type: 'spki', format: 'pem' }) as string
+    await app.register(fastifyJwt, { secret: { public: pem, private: 'unused: this server only verifies' }, verify: { algorithms: ['RS256'], allowedIss: ISSUER, allowedAud: AUDIENCE } })
+    const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
+      try {
+        await request.jwtVerify()
+      } catch {
+        return reply.code(401).send({ error: 'invalid_token' })
+      }
+    }
+    app.get('/orders', { preHandler }, handler)
+    note = '@fastify/jwt (fast-jwt) with the key as PEM, request.jwtVerify() in a preHandler'
   } else if (mode === 'noop') {
     app.get('/orders', { preHandler: async () => {} }, handler)
     note = 'an async preHandler that does nothing'

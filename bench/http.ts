@@ -1,8 +1,9 @@
 /**
  * HTTP benchmark: autocannon on loopback against Express and Fastify servers, each server in its own
  * process (bench/http-server.ts), RS256 tokens. Per round and framework: no auth, bearer-guard and
- * the peer middleware, with one token repeated, a pool of 1,000 tokens cycled (1,000 active users:
- * each token is seen many times), and, for bearer-guard, tokens never seen before (one per request).
+ * the peer middleware (Fastify: a hand-written jose hook and @fastify/jwt), with one token repeated, a
+ * pool of 1,000 tokens cycled (1,000 active users: each token is seen many times), and tokens never
+ * seen before (one per request) for bearer-guard, the floor and, on Fastify, @fastify/jwt.
  * Ratios are req/s over the same round's no-auth req/s; the table shows medians over rounds.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
@@ -15,7 +16,7 @@ import { cpuOf } from './lib/proc.js'
 import { median } from './lib/stats.js'
 
 export type Framework = 'express' | 'fastify'
-export type Mode = 'none' | 'noop' | 'floor' | 'bg' | 'nocache' | 'peer'
+export type Mode = 'none' | 'noop' | 'floor' | 'bg' | 'nocache' | 'peer' | 'fjwt'
 export type Tokens = 'same' | 'pool' | 'fresh'
 
 export interface HttpOptions {
@@ -185,8 +186,11 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
   const allCpus = `0-${os.cpus().length - 1}`
   pinSelf('1')
   try {
-    const modes = options.kinds && !options.kinds.some((k) => k !== 'fresh') ? (['none', 'floor', 'bg', 'nocache'] as const) : (['none', 'noop', 'floor', 'bg', 'nocache', 'peer'] as const)
+    const freshOnly = options.kinds && !options.kinds.some((k) => k !== 'fresh')
+    // Fastify has a second peer: @fastify/jwt, the plugin its documentation points to (fast-jwt underneath)
+    const peers = (fw: Framework): Mode[] => (fw === 'fastify' ? ['fjwt'] : [])
     for (const fw of frameworks) {
+      const modes: Mode[] = freshOnly ? ['none', 'floor', 'bg', 'nocache', ...peers(fw)] : ['none', 'noop', 'floor', 'bg', 'nocache', 'peer', ...peers(fw)]
       for (const mode of modes) {
         const server = await startServer(fw, mode, jwks.jwksUri('RS256'))
         servers.set(`${fw}/${mode}`, server)
@@ -215,15 +219,16 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
         // each kind of token load has its own no-auth baseline: the client's work per request depends
         // on it (one pre-built request, or many), and the client shares the CPUs with the server
         const plan: [Tokens, readonly string[], Mode[], number?][] = [
-          ['same', same, ['noop', 'bg', 'peer']],
-          ['pool', pool, ['noop', 'bg', 'peer']],
+          ['same', same, ['noop', 'bg', 'peer', ...peers(fw)]],
+          ['pool', pool, ['noop', 'bg', 'peer', ...peers(fw)]],
           // the no-auth server reads the same never-seen tokens; it has no cache to remember them.
           // The floor (crypto.verify only) and `cache: false` beside bearer-guard, same tokens
           // (each server sees each token once: they are separate processes)
           // timed runs, not `amount`: autocannon's duration of a run that stops on a count is too coarse
           // for req/s. A run that outruns its tokens reports the share it reused (a reused token is a
           // cache hit for bearer-guard, a full check for the floor and `cache: false`)
-          ['fresh', fresh, ['floor', 'bg', 'nocache']],
+          // and for Fastify @fastify/jwt: the fastest peer's distance from the same floor
+          ['fresh', fresh, ['floor', 'bg', 'nocache', ...peers(fw)]],
         ]
         const line = [`round ${r + 1} ${fw}:`]
         for (const [kind, tokens, modes, amount] of plan) {

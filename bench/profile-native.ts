@@ -20,7 +20,8 @@
  * 3 × N: a loop's token costs a third of a server's request, and each run should hold as many
  * samples), `F` (samples per second, default 4000), `FRAMEWORK`, `TOP` (symbols listed, default 25),
  * `BASELINE` (another checkout, e.g. a `git worktree`: its bearer-guard server runs in the server
- * part in place of `cache: false`, for an A/B of two versions). Needs `perf` (Debian: linux-perf)
+ * part in place of `cache: false`, for an A/B of two versions), `MODES` (the servers compared, the
+ * first the base: e.g. `floor,bg,fjwt` for @fastify/jwt beside bearer-guard). Needs `perf` (Debian: linux-perf)
  * with `kernel.perf_event_paranoid` ≤ 1 or root. Timer-based samples (`cpu-clock`): a VM without
  * hardware counters can run it.
  */
@@ -37,11 +38,22 @@ import { sendEach } from './lib/send.js'
 import { median } from './lib/stats.js'
 import { loadBearerGuard } from './lib/target.js'
 
-type Mode = 'none' | 'noop' | 'floor' | 'bg' | 'nocache' | 'base'
+type Mode = 'none' | 'noop' | 'floor' | 'bg' | 'nocache' | 'base' | 'fjwt'
 const MODES: readonly Mode[] = ['floor', 'bg', 'nocache']
 /** Parts `pool` and `same`: cache hits, against no auth and an empty hook. */
 const POOL_MODES: readonly Mode[] = ['none', 'noop', 'bg']
-const LABEL: Record<Mode, string> = { none: 'no auth', noop: 'an empty hook', floor: 'floor', bg: 'bearer-guard', nocache: '`cache: false`', base: 'bearer-guard, BASELINE' }
+const LABEL: Record<Mode, string> = { none: 'no auth', noop: 'an empty hook', floor: 'floor', bg: 'bearer-guard', nocache: '`cache: false`', base: 'bearer-guard, BASELINE', fjwt: '@fastify/jwt' }
+/**
+ * `MODES=floor,bg,fjwt`: the servers of the server, pool and same parts, the first one the base of the
+ * comparison (`fjwt`: @fastify/jwt, Fastify only; `base`: the BASELINE checkout's bearer-guard).
+ */
+const serverModes = process.env.MODES?.split(',').map((m) => {
+  if (!(m in LABEL)) {
+    console.error(`MODES: unknown server ${JSON.stringify(m)} (${Object.keys(LABEL).join(', ')})`)
+    process.exit(2)
+  }
+  return m as Mode
+})
 /** `BASELINE=<checkout>`: the server part runs that checkout's bearer-guard server beside this one's, in place of `cache: false`. */
 const baseline = process.env.BASELINE
 /**
@@ -96,6 +108,7 @@ function bucketOf(dso: string, sym: string): string {
   if (dso.startsWith('[kernel')) return 'kernel (network stack, scheduling, page faults)'
   if (/^libc\.|\/libc\./.test(dso)) return 'libc (malloc, free, syscalls)'
   if (sym.includes('JS:')) {
+    if (/node_modules\/(fast-jwt|@fastify\/jwt|jose)\//.test(sym)) return 'JavaScript: the peer (@fastify/jwt, fast-jwt, jose)'
     if (/\/src\/|bearer-guard\/dist\//.test(sym)) return 'JavaScript: bearer-guard'
     if (/node_modules\/(fastify|find-my-way|avvio|light-my-request|@fastify|fast-|express|router|body-parser|finalhandler|send)/.test(sym)) return 'JavaScript: the framework'
     if (/ node:/.test(sym)) return 'JavaScript: Node (http, streams, events)'
@@ -183,16 +196,23 @@ function print(title: string, runs: Map<Mode, Sampled[]>, top: number): void {
   console.log(`\n### ${title}\n`)
   console.log(`| bucket, µs per request (median of ${runs.get(base)!.length} runs) | ${modes.map((m) => LABEL[m]).join(' | ')} | bearer-guard − ${LABEL[base]} |`)
   console.log(`| --- | ${modes.map(() => '---:').join(' | ')} | ---: |`)
-  const keys = [...new Set([...floor.buckets.keys(), ...bg.buckets.keys()])].sort((a, b) => (bg.buckets.get(b) ?? 0) - (floor.buckets.get(b) ?? 0) - ((bg.buckets.get(a) ?? 0) - (floor.buckets.get(a) ?? 0)))
+  const keys = [...new Set([...med.values()].flatMap((m) => [...m.buckets.keys()]))].sort((a, b) => (bg.buckets.get(b) ?? 0) - (floor.buckets.get(b) ?? 0) - ((bg.buckets.get(a) ?? 0) - (floor.buckets.get(a) ?? 0)))
   for (const k of keys) {
     const d = (bg.buckets.get(k) ?? 0) - (floor.buckets.get(k) ?? 0)
-    if (Math.abs(d) < 0.05 && (floor.buckets.get(k) ?? 0) < 0.5) continue
+    if (Math.abs(d) < 0.05 && modes.every((m) => (med.get(m)!.buckets.get(k) ?? 0) < 0.5)) continue
     console.log(`| ${k} | ${modes.map((m) => (med.get(m)!.buckets.get(k) ?? 0).toFixed(2)).join(' | ')} | ${signed(d, 2)} |`)
   }
   console.log(`| sum of the medians | ${modes.map((m) => total(med.get(m)!.buckets).toFixed(1)).join(' | ')} | ${signed(total(bg.buckets) - total(floor.buckets), 1)} |`)
   console.log(`| **CPU time from /proc** (median) | ${modes.map((m) => med.get(m)!.cpu.toFixed(1)).join(' | ')} | ${signed(bg.cpu - floor.cpu, 1)} |`)
   console.log(`| CPU time per run | ${modes.map((m) => runs.get(m)!.map((x) => x.cpu.toFixed(0)).join(', ')).join(' | ')} | |`)
-  console.log(`\n${LABEL[base]}'s CPU time per request over bearer-guard's: **${(floor.cpu / bg.cpu).toFixed(2)}**`)
+  for (const m of modes.slice(1)) {
+    // each round runs every server once, back to back: a ratio inside a round cancels a drift of the machine's speed
+    const rounds = runs.get(m)!.map((x, r) => runs.get(base)![r]!.cpu / x.cpu).sort((a, b) => a - b)
+    console.log(
+      `\n${LABEL[base]}'s CPU time per request over ${LABEL[m]}'s: **${(floor.cpu / med.get(m)!.cpu).toFixed(2)}** of the medians; ` +
+        `**${median(rounds).toFixed(2)}** the median of the rounds' ratios (${rounds[0]!.toFixed(2)}–${rounds[rounds.length - 1]!.toFixed(2)})`,
+    )
+  }
   console.log(`\nSymbols that grew most, bearer-guard − ${LABEL[base]} (µs per request):\n`)
   const syms = [...new Set([...floor.symbols.keys(), ...bg.symbols.keys()])]
     .map((k) => [k, (bg.symbols.get(k) ?? 0) - (floor.symbols.get(k) ?? 0)] as const)
@@ -227,7 +247,7 @@ async function main(): Promise<void> {
   try {
     if (part === 'server' || part === 'both' || part === 'pool' || part === 'same') {
       const pool = part === 'pool' ? signTokens(fixture, 1000) : part === 'same' ? signTokens(fixture, 1) : undefined
-      const modes: readonly Mode[] = pool ? POOL_MODES : baseline ? ['floor', 'bg', 'base'] : MODES
+      const modes: readonly Mode[] = serverModes ?? (pool ? POOL_MODES : baseline ? ['floor', 'bg', 'base'] : MODES)
       // a pool of 1,000 tokens cycled (each connection its slice of 20, as bench/http.ts), or one
       // token repeated: cache hits
       const tokensOf = (n: number): string[] =>
