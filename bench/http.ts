@@ -173,7 +173,6 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
     for (let r = 0; r < options.rounds; r++) freshSets.set(`${fw}/${r}`, signTokens(fixture, options.freshTokens[fw]))
   }
   const WARM_FRESH = 1200
-  const warmFresh = signTokens(fixture, WARM_FRESH * 6 * frameworks.length)
   const result: HttpResult = {
     cells: [],
     notes: {},
@@ -197,7 +196,7 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
         if (server.note) result.notes[`${fw}/${mode}`] = server.note
         // warm-up: JIT (cache hits and full verifications), JWKS, keep-alive sockets
         await load(server, pool, { duration: 0.5, connections: options.connections })
-        await load(server, warmFresh.splice(0, WARM_FRESH), { amount: WARM_FRESH, connections: options.connections })
+        await load(server, signTokens(fixture, WARM_FRESH), { amount: WARM_FRESH, connections: options.connections })
       }
     }
     const samples = new Map<string, { rps: number[]; ratio: number[]; p50: number[]; cpu: number[]; cpuRatio: number[]; repeated: number[] }>()
