@@ -54,6 +54,10 @@ const serverModes = process.env.MODES?.split(',').map((m) => {
   }
   return m as Mode
 })
+if (serverModes && (serverModes.length < 2 || new Set(serverModes).size !== serverModes.length || (serverModes.includes('base') && !process.env.BASELINE))) {
+  console.error('MODES: two servers or more, each once (`base` needs BASELINE=)')
+  process.exit(2)
+}
 /** `BASELINE=<checkout>`: the server part runs that checkout's bearer-guard server beside this one's, in place of `cache: false`. */
 const baseline = process.env.BASELINE
 /**
@@ -107,6 +111,8 @@ interface Sampled {
 function bucketOf(dso: string, sym: string): string {
   if (dso.startsWith('[kernel')) return 'kernel (network stack, scheduling, page faults)'
   if (/^libc\.|\/libc\./.test(dso)) return 'libc (malloc, free, syscalls)'
+  // irregexp's compiled code (perf names it `RegExp:<source>`; fast-jwt checks base64url with one)
+  if (sym.includes('RegExp:')) return 'V8: regular expressions (compiled)'
   if (sym.includes('JS:')) {
     if (/node_modules\/(fast-jwt|@fastify\/jwt|jose)\//.test(sym)) return 'JavaScript: the peer (@fastify/jwt, fast-jwt, jose)'
     if (/\/src\/|bearer-guard\/dist\//.test(sym)) return 'JavaScript: bearer-guard'
@@ -191,10 +197,12 @@ function print(title: string, runs: Map<Mode, Sampled[]>, top: number): void {
   const base = modes[0] as Mode
   const med = new Map([...runs].map(([mode, s]) => [mode, { buckets: medians(s.map((x) => x.buckets)), symbols: medians(s.map((x) => x.symbols)), cpu: median(s.map((x) => x.cpu)) }]))
   const floor = med.get(base)!
-  const bg = med.get('bg')!
+  // the server compared with the base, bucket by bucket: bearer-guard, or the second one listed
+  const cmp = (base !== 'bg' && runs.has('bg') ? 'bg' : modes[1]) as Mode
+  const bg = med.get(cmp)!
   const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
   console.log(`\n### ${title}\n`)
-  console.log(`| bucket, µs per request (median of ${runs.get(base)!.length} runs) | ${modes.map((m) => LABEL[m]).join(' | ')} | bearer-guard − ${LABEL[base]} |`)
+  console.log(`| bucket, µs per request (median of ${runs.get(base)!.length} runs) | ${modes.map((m) => LABEL[m]).join(' | ')} | ${LABEL[cmp]} − ${LABEL[base]} |`)
   console.log(`| --- | ${modes.map(() => '---:').join(' | ')} | ---: |`)
   const keys = [...new Set([...med.values()].flatMap((m) => [...m.buckets.keys()]))].sort((a, b) => (bg.buckets.get(b) ?? 0) - (floor.buckets.get(b) ?? 0) - ((bg.buckets.get(a) ?? 0) - (floor.buckets.get(a) ?? 0)))
   for (const k of keys) {
@@ -213,7 +221,7 @@ function print(title: string, runs: Map<Mode, Sampled[]>, top: number): void {
         `**${median(rounds).toFixed(2)}** the median of the rounds' ratios (${rounds[0]!.toFixed(2)}–${rounds[rounds.length - 1]!.toFixed(2)})`,
     )
   }
-  console.log(`\nSymbols that grew most, bearer-guard − ${LABEL[base]} (µs per request):\n`)
+  console.log(`\nSymbols that grew most, ${LABEL[cmp]} − ${LABEL[base]} (µs per request):\n`)
   const syms = [...new Set([...floor.symbols.keys(), ...bg.symbols.keys()])]
     .map((k) => [k, (bg.symbols.get(k) ?? 0) - (floor.symbols.get(k) ?? 0)] as const)
     .sort((a, b) => b[1] - a[1])
