@@ -53,6 +53,8 @@ export interface HttpCell {
   repeated: number
   /** Median of per-round no-auth CPU / this CPU: the req/s ratio if the server alone were the limit. */
   cpuRatio: number
+  /** That CPU ratio of every round. */
+  cpuRatios: number[]
   rounds: number
 }
 
@@ -261,6 +263,7 @@ export async function runHttpBench(options: HttpOptions): Promise<HttpResult> {
         p50: median(s.p50),
         cpuUs: median(s.cpu),
         cpuRatio: median(s.cpuRatio),
+        cpuRatios: s.cpuRatio,
         repeated: Math.max(...s.repeated),
         rounds: s.rps.length,
       })
