@@ -15,11 +15,12 @@ import { auth as auth0 } from 'express-oauth2-jwt-bearer'
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import type { AddressInfo } from 'node:net'
+import type { Framework, Mode } from './http.js'
 import { AUDIENCE, ISSUER } from './lib/fixtures.js'
 import { floorKey, floorVerify } from './lib/floor.js'
 import { loadBearerGuard, loadExpressAdapter, loadFastifyAdapter } from './lib/target.js'
 
-const [framework, mode] = process.argv.slice(2) as ['express' | 'fastify', 'none' | 'noop' | 'floor' | 'bg' | 'nocache' | 'peer' | 'fjwt']
+const [framework, mode] = process.argv.slice(2) as [Framework, Mode]
 const jwksUri = process.env.JWKS_URI as string
 const options = { issuer: ISSUER, audience: AUDIENCE, jwksUri, algorithms: ['RS256' as const] }
 

@@ -30,7 +30,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { pinSelf, startServer, type Framework, type Server } from './http.js'
+import { pinSelf, startServer, type Framework, type Mode as ServerMode, type Server } from './http.js'
 import { AUDIENCE, createFixture, ISSUER, signTokens, startJwksServer } from './lib/fixtures.js'
 import { floorKey, floorVerify } from './lib/floor.js'
 import { cpuOf } from './lib/proc.js'
@@ -38,11 +38,12 @@ import { sendEach } from './lib/send.js'
 import { median } from './lib/stats.js'
 import { loadBearerGuard } from './lib/target.js'
 
-type Mode = 'none' | 'noop' | 'floor' | 'bg' | 'nocache' | 'base' | 'fjwt'
+/** bench/http-server.ts's servers, and `base`: its bg server from the BASELINE checkout. */
+type Mode = ServerMode | 'base'
 const MODES: readonly Mode[] = ['floor', 'bg', 'nocache']
 /** Parts `pool` and `same`: cache hits, against no auth and an empty hook. */
 const POOL_MODES: readonly Mode[] = ['none', 'noop', 'bg']
-const LABEL: Record<Mode, string> = { none: 'no auth', noop: 'an empty hook', floor: 'floor', bg: 'bearer-guard', nocache: '`cache: false`', base: 'bearer-guard, BASELINE', fjwt: '@fastify/jwt' }
+const LABEL: Record<Mode, string> = { none: 'no auth', noop: 'an empty hook', floor: 'floor', bg: 'bearer-guard', nocache: '`cache: false`', base: 'bearer-guard, BASELINE', peer: 'the peer (jose hook; Express: express-oauth2-jwt-bearer)', fjwt: '@fastify/jwt' }
 /**
  * `MODES=floor,bg,fjwt`: the servers of the server, pool and same parts, the first one the base of the
  * comparison (`fjwt`: @fastify/jwt, Fastify only; `base`: the BASELINE checkout's bearer-guard).
@@ -191,42 +192,42 @@ function signed(x: number, digits: number): string {
   return `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`
 }
 
-/** Prints one part's table: every mode of `runs`, and bearer-guard against the first mode. */
+/** Prints one part's table: every mode of `runs`, and bearer-guard (or the second mode) against the first. */
 function print(title: string, runs: Map<Mode, Sampled[]>, top: number): void {
   const modes = [...runs.keys()]
   const base = modes[0] as Mode
   const med = new Map([...runs].map(([mode, s]) => [mode, { buckets: medians(s.map((x) => x.buckets)), symbols: medians(s.map((x) => x.symbols)), cpu: median(s.map((x) => x.cpu)) }]))
-  const floor = med.get(base)!
+  const baseMed = med.get(base)!
   // the server compared with the base, bucket by bucket: bearer-guard, or the second one listed
   const cmp = (base !== 'bg' && runs.has('bg') ? 'bg' : modes[1]) as Mode
-  const bg = med.get(cmp)!
+  const cmpMed = med.get(cmp)!
   const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0)
   console.log(`\n### ${title}\n`)
   console.log(`| bucket, µs per request (median of ${runs.get(base)!.length} runs) | ${modes.map((m) => LABEL[m]).join(' | ')} | ${LABEL[cmp]} − ${LABEL[base]} |`)
   console.log(`| --- | ${modes.map(() => '---:').join(' | ')} | ---: |`)
-  const keys = [...new Set([...med.values()].flatMap((m) => [...m.buckets.keys()]))].sort((a, b) => (bg.buckets.get(b) ?? 0) - (floor.buckets.get(b) ?? 0) - ((bg.buckets.get(a) ?? 0) - (floor.buckets.get(a) ?? 0)))
+  const keys = [...new Set([...med.values()].flatMap((m) => [...m.buckets.keys()]))].sort((a, b) => (cmpMed.buckets.get(b) ?? 0) - (baseMed.buckets.get(b) ?? 0) - ((cmpMed.buckets.get(a) ?? 0) - (baseMed.buckets.get(a) ?? 0)))
   for (const k of keys) {
-    const d = (bg.buckets.get(k) ?? 0) - (floor.buckets.get(k) ?? 0)
+    const d = (cmpMed.buckets.get(k) ?? 0) - (baseMed.buckets.get(k) ?? 0)
     if (Math.abs(d) < 0.05 && modes.every((m) => (med.get(m)!.buckets.get(k) ?? 0) < 0.5)) continue
     console.log(`| ${k} | ${modes.map((m) => (med.get(m)!.buckets.get(k) ?? 0).toFixed(2)).join(' | ')} | ${signed(d, 2)} |`)
   }
-  console.log(`| sum of the medians | ${modes.map((m) => total(med.get(m)!.buckets).toFixed(1)).join(' | ')} | ${signed(total(bg.buckets) - total(floor.buckets), 1)} |`)
-  console.log(`| **CPU time from /proc** (median) | ${modes.map((m) => med.get(m)!.cpu.toFixed(1)).join(' | ')} | ${signed(bg.cpu - floor.cpu, 1)} |`)
+  console.log(`| sum of the medians | ${modes.map((m) => total(med.get(m)!.buckets).toFixed(1)).join(' | ')} | ${signed(total(cmpMed.buckets) - total(baseMed.buckets), 1)} |`)
+  console.log(`| **CPU time from /proc** (median) | ${modes.map((m) => med.get(m)!.cpu.toFixed(1)).join(' | ')} | ${signed(cmpMed.cpu - baseMed.cpu, 1)} |`)
   console.log(`| CPU time per run | ${modes.map((m) => runs.get(m)!.map((x) => x.cpu.toFixed(0)).join(', ')).join(' | ')} | |`)
   for (const m of modes.slice(1)) {
     // each round runs every server once, back to back: a ratio inside a round cancels a drift of the machine's speed
     const rounds = runs.get(m)!.map((x, r) => runs.get(base)![r]!.cpu / x.cpu).sort((a, b) => a - b)
     console.log(
-      `\n${LABEL[base]}'s CPU time per request over ${LABEL[m]}'s: **${(floor.cpu / med.get(m)!.cpu).toFixed(2)}** of the medians; ` +
+      `\n${LABEL[base]}'s CPU time per request over ${LABEL[m]}'s: **${(baseMed.cpu / med.get(m)!.cpu).toFixed(2)}** of the medians; ` +
         `**${median(rounds).toFixed(2)}** the median of the rounds' ratios (${rounds[0]!.toFixed(2)}–${rounds[rounds.length - 1]!.toFixed(2)})`,
     )
   }
   console.log(`\nSymbols that grew most, ${LABEL[cmp]} − ${LABEL[base]} (µs per request):\n`)
-  const syms = [...new Set([...floor.symbols.keys(), ...bg.symbols.keys()])]
-    .map((k) => [k, (bg.symbols.get(k) ?? 0) - (floor.symbols.get(k) ?? 0)] as const)
+  const syms = [...new Set([...baseMed.symbols.keys(), ...cmpMed.symbols.keys()])]
+    .map((k) => [k, (cmpMed.symbols.get(k) ?? 0) - (baseMed.symbols.get(k) ?? 0)] as const)
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
-  for (const [k, d] of syms) console.log(`  ${d.toFixed(2).padStart(6)}  ${(floor.symbols.get(k) ?? 0).toFixed(2).padStart(6)} → ${(bg.symbols.get(k) ?? 0).toFixed(2).padEnd(6)} ${k.slice(0, 110)}`)
+  for (const [k, d] of syms) console.log(`  ${d.toFixed(2).padStart(6)}  ${(baseMed.symbols.get(k) ?? 0).toFixed(2).padStart(6)} → ${(cmpMed.symbols.get(k) ?? 0).toFixed(2).padEnd(6)} ${k.slice(0, 110)}`)
 }
 
 async function main(): Promise<void> {
