@@ -1,14 +1,19 @@
 /**
  * Certificate-bound tokens (RFC 8705 §3) over real mutual TLS: a token with `cnf["x5t#S256"]` is
  * accepted from the client holding that certificate and refused from any other, in Express,
- * Fastify, Koa and Hono (on @hono/node-server); behind a TLS-terminating proxy, `mtls.certificate`
- * reads the certificate the proxy passes on. Certificates are made when the test runs.
+ * Fastify, Koa, Hono (on @hono/node-server) and NestJS on both of its platforms (the global guard of
+ * `BearerGuardModule.forRoot`); behind a TLS-terminating proxy, `mtls.certificate` reads the
+ * certificate the proxy passes on. Certificates are made when the test runs.
  */
 import { createHash, X509Certificate } from 'node:crypto'
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http'
 import { createServer as createHttpsServer, request as httpsRequest, type ServerOptions } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
+import { Controller, Get, Module, type NestApplicationOptions, type Type } from '@nestjs/common'
+import { NestFactory } from '@nestjs/core'
+import { ExpressAdapter } from '@nestjs/platform-express'
+import { FastifyAdapter } from '@nestjs/platform-fastify'
 import express from 'express'
 import Fastify from 'fastify'
 import { Hono } from 'hono'
@@ -19,6 +24,7 @@ import { requireAuth as expressAuth } from 'bearer-guard/express'
 import { requireAuth as fastifyAuth } from 'bearer-guard/fastify'
 import { requireAuth as honoAuth } from 'bearer-guard/hono'
 import { requireAuth as koaAuth } from 'bearer-guard/koa'
+import { Auth, BearerGuardModule, type AuthContext } from 'bearer-guard/nestjs'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
 import { createCertificate, type TestCertificate } from './harnesses/tls.js'
 
@@ -34,6 +40,24 @@ async function serveNode(listener: RequestListener, tls: ServerOptions): Promise
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return { base: `https://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) }
+}
+
+/** A Nest app whose global guard (`forRoot`) protects `GET /me`, served over TLS by either platform. */
+async function serveNest(verifier: Verifier, tls: ServerOptions, platform: 'express' | 'fastify'): Promise<Served> {
+  @Controller()
+  class MeController {
+    @Get('me') me(@Auth() auth: AuthContext) {
+      return { sub: auth.subject, x5t: auth.confirmation?.['x5t#S256'] }
+    }
+  }
+  @Module({ imports: [BearerGuardModule.forRoot(verifier, { global: true })], controllers: [MeController] })
+  class AppModule {}
+  // Express: Nest makes the HTTPS server from `httpsOptions`; Fastify: the adapter makes its instance
+  const adapter = platform === 'express' ? new ExpressAdapter() : new FastifyAdapter({ https: tls })
+  const app = await NestFactory.create(AppModule as Type, adapter, { logger: false, abortOnError: false, ...(platform === 'express' ? { httpsOptions: tls as NestApplicationOptions['httpsOptions'] } : {}) })
+  await app.listen(0, '127.0.0.1')
+  const { port } = (app.getHttpServer() as Server).address() as AddressInfo
+  return { base: `https://127.0.0.1:${port}`, close: () => app.close() }
 }
 
 const frameworks: [string, Start][] = [
@@ -65,6 +89,8 @@ const frameworks: [string, Start][] = [
       )
     })
   }],
+  ['nestjs (express platform)', (verifier, tls) => serveNest(verifier, tls, 'express')],
+  ['nestjs (fastify platform)', (verifier, tls) => serveNest(verifier, tls, 'fastify')],
 ]
 
 /** A GET over TLS, presenting `certificate` when given. */
