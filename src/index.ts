@@ -51,6 +51,7 @@ export {
   checkAuthOptions,
   FORWARDED_IDENTITY_HEADERS,
   successHeaders,
+  addSuccessHeaders,
   withSuccessHeaders,
 } from './core/adapter.js'
 export { nodeRequest, webRequest, nodeHeaders, nodeAuthorization, socketCertificate } from './core/request.js'

@@ -4,7 +4,7 @@
  * @module bearer-guard/express
  */
 import type { Request, RequestHandler, Response } from 'express'
-import { admitRequest, checkAuthOptions, guardFailureOptions, guardMiddleware, refuse, runGuard, successHeaders, toVerifier } from '../core/adapter.js'
+import { admitRequest, checkAuthOptions, guardFailureOptions, guardMiddleware, refuse, runGuard, addSuccessHeaders, toVerifier } from '../core/adapter.js'
 import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js'
 import type { Guard } from '../core/guards.js'
 import { nodeRequest, type AuthRequest } from '../core/request.js'
@@ -74,7 +74,7 @@ export function requireAuth(
     } catch (error) {
       return refuse(express, error, guardFailureOptions(req, options), req, res).catch(next)
     }
-    for (const [name, value] of successHeaders(auth, (name) => res.get(name))) res.set(name, value)
+    addSuccessHeaders(auth, res, getHeader, setHeader)
     next()
   }
 }
@@ -120,6 +120,8 @@ const express: Framework<Ctx, void> = {
 }
 
 const guards = guardMiddleware<ExpressGuardOptions, RequestHandler, RegisteredClaims>(check)
+const getHeader = (res: Response, name: string): unknown => res.get(name)
+const setHeader = (res: Response, name: string, value: string): void => void res.set(name, value)
 
 /**
  * Serves the protected-resource metadata (RFC 9728) of a resource at

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { admitRequest, checkAuthOptions, guardFailureOptions, guardMiddleware, refuse, runGuard, successHeaders, toVerifier } from '../core/adapter.js'
+import { admitRequest, checkAuthOptions, guardFailureOptions, guardMiddleware, refuse, runGuard, addSuccessHeaders, toVerifier } from '../core/adapter.js'
 import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js'
 import type { Guard } from '../core/guards.js'
 import { nodeRequest, type AuthRequest } from '../core/request.js'
@@ -85,7 +85,7 @@ export function requireAuth(
     } catch (error) {
       return refuse(fastify, error, guardFailureOptions(request, options), request, reply)
     }
-    for (const [name, value] of successHeaders(request.auth, (name) => reply.getHeader(name))) reply.header(name, value)
+    addSuccessHeaders(request.auth, reply, getHeader, setHeader)
   }
 }
 
@@ -120,6 +120,8 @@ const fastify: Framework<Ctx, FastifyReply> = {
 }
 
 const guards = guardMiddleware<FastifyGuardOptions, AuthHook>(check)
+const getHeader = (reply: FastifyReply, name: string): unknown => reply.getHeader(name)
+const setHeader = (reply: FastifyReply, name: string, value: string): void => void reply.header(name, value)
 
 /**
  * A plugin serving the protected-resource metadata (RFC 9728) of a resource: one route at

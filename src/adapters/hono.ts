@@ -7,7 +7,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { admitRequest, checkAuthOptions, guardFailureOptions, guardMiddleware, refuse, runGuard, successHeaders, toVerifier } from '../core/adapter.js'
+import { admitRequest, checkAuthOptions, guardFailureOptions, guardMiddleware, refuse, runGuard, addSuccessHeaders, toVerifier } from '../core/adapter.js'
 import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js'
 import type { Guard } from '../core/guards.js'
 import { webResponse } from '../core/http.js'
@@ -69,7 +69,7 @@ export function requireAuth<C>(
       c.set('auth', auth)
       await next()
       // after the handler: its response exists, whichever way it was made
-      for (const [name, value] of successHeaders(auth, (name) => c.res.headers.get(name) ?? undefined)) c.header(name, value)
+      addSuccessHeaders(auth, c, getHeader, setHeader)
     },
   )
 }
@@ -108,6 +108,8 @@ const hono: Framework<Ctx, Response> = {
 }
 
 const guards = guardMiddleware<HonoGuardOptions, MiddlewareHandler<{ Variables: { auth?: unknown } }>>(check)
+const getHeader = (c: Context, name: string): unknown => c.res.headers.get(name) ?? undefined
+const setHeader = (c: Context, name: string, value: string): void => c.header(name, value)
 
 /**
  * Serves the protected-resource metadata (RFC 9728) of a resource at

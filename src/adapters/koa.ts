@@ -4,7 +4,7 @@
  * @module bearer-guard/koa
  */
 import type { DefaultState, Middleware, ParameterizedContext } from 'koa'
-import { admitRequest, checkAuthOptions, guardFailureOptions, guardMiddleware, refuse, runGuard, successHeaders, toVerifier } from '../core/adapter.js'
+import { admitRequest, checkAuthOptions, guardFailureOptions, guardMiddleware, refuse, runGuard, addSuccessHeaders, toVerifier } from '../core/adapter.js'
 import type { AdapterOptions, Framework, GuardOptions } from '../core/adapter.js'
 import type { Guard } from '../core/guards.js'
 import { nodeRequest, type AuthRequest } from '../core/request.js'
@@ -54,7 +54,7 @@ export function requireAuth<C = RegisteredClaims>(
     } catch (error) {
       return refuse(koa, error, guardFailureOptions(ctx, options), ctx)
     }
-    for (const [name, value] of successHeaders(ctx.state.auth, (name) => ctx.response.get(name))) ctx.set(name, value)
+    addSuccessHeaders(ctx.state.auth, ctx, getHeader, setHeader)
     await next()
   }
 }
@@ -93,6 +93,8 @@ const koa: Framework<Ctx, void> = {
 }
 
 const guards = guardMiddleware<KoaGuardOptions, Middleware>(check)
+const getHeader = (ctx: Ctx[0], name: string): unknown => ctx.response.get(name)
+const setHeader = (ctx: Ctx[0], name: string, value: string): void => ctx.set(name, value)
 
 /**
  * Serves the protected-resource metadata (RFC 9728) of a resource at

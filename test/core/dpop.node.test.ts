@@ -5,7 +5,7 @@
  * Web Crypto backend is exercised here with `setCryptoBackend('web')`.
  */
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createMemoryReplayStore, createVerifier, successHeaders, withSuccessHeaders, type AuthRequest, type ReplayStore, type VerifierOptions } from 'bearer-guard'
+import { addSuccessHeaders, createMemoryReplayStore, createVerifier, successHeaders, withSuccessHeaders, type AuthRequest, type ReplayStore, type VerifierOptions } from 'bearer-guard'
 import { createTestIssuer, type TestIssuer } from 'bearer-guard/testing'
 import { setCryptoBackend } from '../../src/core/keys/backend.js'
 import { ath, dpopClient, unsignedProof, type DpopClient } from '../helpers/dpop.js'
@@ -395,6 +395,18 @@ describe('the success headers the adapters add', () => {
     ])
     expect(successHeaders(auth, () => '*')).toEqual([['DPoP-Nonce', 'n1']])
     expect(successHeaders(undefined, () => undefined)).toEqual([])
+  })
+
+  it("adds them through a framework's getter and setter, the response passed in; nothing is read or set without them", () => {
+    const response = new Map<string, string>([['access-control-expose-headers', 'X-Total-Count']])
+    const get = (r: Map<string, string>, name: string) => r.get(name.toLowerCase())
+    const set = (r: Map<string, string>, name: string, value: string) => void r.set(name.toLowerCase(), value)
+    addSuccessHeaders(auth, response, get, set)
+    expect(Object.fromEntries(response)).toEqual({ 'access-control-expose-headers': 'X-Total-Count, WWW-Authenticate, DPoP-Nonce', 'dpop-nonce': 'n1' })
+    const untouched = () => {
+      throw new Error('read or set without success headers')
+    }
+    for (const plain of [undefined, null, { subject: 'alice' }] as never[]) addSuccessHeaders(plain, response, untouched, untouched)
   })
 
   it('adds them to a Web Response, also one whose headers are immutable', async () => {

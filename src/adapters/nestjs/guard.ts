@@ -5,7 +5,7 @@
  */
 import { Inject, Injectable, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common'
 import { HttpAdapterHost } from '@nestjs/core'
-import { admitRequest, guardFailureOptions, refuse, runGuard, successHeaders, type Framework } from '../../core/adapter.js'
+import { admitRequest, guardFailureOptions, refuse, runGuard, addSuccessHeaders, type Framework } from '../../core/adapter.js'
 import type { Verifier } from '../../core/types.js'
 import {
   AUTH_OPTIONS,
@@ -85,11 +85,7 @@ export class AuthGuard implements CanActivate {
       return refuse(this.#nest, error, guardFailureOptions(request, plan.options), context)
     }
     request.auth = auth
-    const headers = successHeaders(auth, (name) => this.#header(context, name))
-    if (headers.length > 0) {
-      const reply = context.switchToHttp().getResponse<object>()
-      for (const [name, value] of headers) this.adapterHost.httpAdapter.setHeader(reply, name, value)
-    }
+    addSuccessHeaders(auth, context, this.#getHeader, this.#setHeader)
     for (const { check, options } of plan.requirements) {
       const refused = runGuard(this.#nest, check, options, request, auth, context)
       if (refused) return refused
@@ -98,9 +94,14 @@ export class AuthGuard implements CanActivate {
   }
 
   /** A header the response already has, on either platform (Express `res.get`, Fastify `reply.getHeader`). */
-  #header(context: ExecutionContext, name: string): unknown {
+  readonly #getHeader = (context: ExecutionContext, name: string): unknown => {
     const reply = context.switchToHttp().getResponse<{ get?: (n: string) => unknown; getHeader?: (n: string) => unknown }>()
     return typeof reply.getHeader === 'function' ? reply.getHeader(name) : reply.get?.(name)
+  }
+
+  /** Sets a response header through the platform's adapter. */
+  readonly #setHeader = (context: ExecutionContext, name: string, value: string): void => {
+    this.adapterHost.httpAdapter.setHeader(context.switchToHttp().getResponse<object>(), name, value)
   }
 
   #plan(context: ExecutionContext): Plan {
