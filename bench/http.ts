@@ -16,7 +16,9 @@ import { cpuOf } from './lib/proc.js'
 import { median } from './lib/stats.js'
 
 export type Framework = 'express' | 'fastify'
-export type Mode = 'none' | 'noop' | 'floor' | 'bg' | 'nocache' | 'peer' | 'fjwt'
+/** bench/http-server.ts's servers, in the order the report lists them. */
+export const MODES = ['none', 'noop', 'floor', 'bg', 'nocache', 'peer', 'fjwt'] as const
+export type Mode = (typeof MODES)[number]
 export type Tokens = 'same' | 'pool' | 'fresh'
 
 export interface HttpOptions {

@@ -1,5 +1,5 @@
 /** Renders docs/performance.md from one benchmark run. */
-import type { HttpCell, HttpResult } from './http.js'
+import { MODES, type HttpCell, type HttpResult } from './http.js'
 import { ALGS, type BenchAlg } from './lib/fixtures.js'
 import { fmtRatio, fmtUs, median } from './lib/stats.js'
 import type { MicroCell, MicroResult } from './micro.js'
@@ -357,7 +357,7 @@ function renderHttp(http: HttpResult, push: (...l: string[]) => void, targets: T
     '| --- | --- | ---: | ---: | ---: |',
   )
   for (const fw of fws) {
-    for (const mode of ['none', 'noop', 'floor', 'bg', 'nocache', 'peer', 'fjwt']) {
+    for (const mode of MODES) {
       if (!http.cells.some((c) => c.framework === fw && c.mode === mode)) continue
       const label = MIDDLEWARE[fw]?.[mode] ?? mode
       const note = http.notes[`${fw}/${mode}`]
