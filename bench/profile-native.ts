@@ -40,7 +40,8 @@ import { loadBearerGuard } from './lib/target.js'
 
 /** bench/http-server.ts's servers, and `base`: its bg server from the BASELINE checkout. */
 type Mode = ServerMode | 'base'
-const MODES: readonly Mode[] = ['floor', 'bg', 'nocache']
+/** Parts `server` and `loop` by default: never-seen tokens, against the floor. */
+const FRESH_MODES: readonly Mode[] = ['floor', 'bg', 'nocache']
 /** Parts `pool` and `same`: cache hits, against no auth and an empty hook. */
 const POOL_MODES: readonly Mode[] = ['none', 'noop', 'bg']
 const LABEL: Record<Mode, string> = { none: 'no auth', noop: 'an empty hook', floor: 'floor', bg: 'bearer-guard', nocache: '`cache: false`', base: 'bearer-guard, BASELINE', peer: 'the peer (jose hook; Express: express-oauth2-jwt-bearer)', fjwt: '@fastify/jwt' }
@@ -49,7 +50,8 @@ const LABEL: Record<Mode, string> = { none: 'no auth', noop: 'an empty hook', fl
  * comparison (`fjwt`: @fastify/jwt, Fastify only; `base`: the BASELINE checkout's bearer-guard).
  */
 const serverModes = process.env.MODES?.split(',').map((m) => {
-  if (!(m in LABEL)) {
+  // own keys only: `toString` is in every object literal
+  if (!Object.hasOwn(LABEL, m)) {
     console.error(`MODES: unknown server ${JSON.stringify(m)} (${Object.keys(LABEL).join(', ')})`)
     process.exit(2)
   }
@@ -256,7 +258,7 @@ async function main(): Promise<void> {
   try {
     if (part === 'server' || part === 'both' || part === 'pool' || part === 'same') {
       const pool = part === 'pool' ? signTokens(fixture, 1000) : part === 'same' ? signTokens(fixture, 1) : undefined
-      const modes: readonly Mode[] = serverModes ?? (pool ? POOL_MODES : baseline ? ['floor', 'bg', 'base'] : MODES)
+      const modes: readonly Mode[] = serverModes ?? (pool ? POOL_MODES : baseline ? ['floor', 'bg', 'base'] : FRESH_MODES)
       // a pool of 1,000 tokens cycled (each connection its slice of 20, as bench/http.ts), or one
       // token repeated: cache hits
       const tokensOf = (n: number): string[] =>
@@ -284,10 +286,10 @@ async function main(): Promise<void> {
       print(`${framework} server, ${part === 'pool' ? 'a pool of 1,000 RS256 tokens cycled' : part === 'same' ? 'one RS256 token repeated' : 'never-seen RS256 tokens'} (${N} per run, ${R} rounds, ${hz} samples/s)`, runs, top)
     }
     if (part === 'loop' || part === 'both') {
-      const runs = new Map<Mode, Sampled[]>(MODES.map((m) => [m, []]))
+      const runs = new Map<Mode, Sampled[]>(FRESH_MODES.map((m) => [m, []]))
       const self = fileURLToPath(import.meta.url)
       const procs = new Map<Mode, ChildProcess>()
-      for (const mode of MODES) {
+      for (const mode of FRESH_MODES) {
         const child = spawn('taskset', ['-c', '0', process.execPath, ...perfNodeArgs(dir), '--import', 'tsx', self, '--loop-child', mode], {
           env: { ...process.env, JWKS_URI: jwksUri },
           stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -301,8 +303,8 @@ async function main(): Promise<void> {
         await next(child)
       }
       for (let r = 0; r < R; r++) {
-        for (let i = 0; i < MODES.length; i++) {
-          const mode = MODES[(i + r) % MODES.length] as Mode
+        for (let i = 0; i < FRESH_MODES.length; i++) {
+          const mode = FRESH_MODES[(i + r) % FRESH_MODES.length] as Mode
           const child = procs.get(mode)!
           child.send({ tokens: signTokens(fixture, NL) })
           await next(child)
