@@ -113,9 +113,12 @@ export function successHeaders(auth: AuthContext<any> | null | undefined, curren
  * has no `responseHeaders` (most requests); `get` and `set` are functions made once (a module's),
  * with the response passed in, so the common path makes no closure either.
  *
- * @example The Express adapter's use.
+ * @example The Express adapter's use: the getter and setter made once, at module level.
  * ```ts
- * addSuccessHeaders(auth, res, (res, name) => res.get(name), (res, name, value) => res.set(name, value))
+ * const getHeader = (res: Response, name: string) => res.get(name)
+ * const setHeader = (res: Response, name: string, value: string) => void res.set(name, value)
+ * // in the middleware, after a successful verification
+ * addSuccessHeaders(auth, res, getHeader, setHeader)
  * ```
  */
 export function addSuccessHeaders<R>(
