@@ -2,13 +2,15 @@
  * One HTTP server for the HTTP benchmark, run in its own process so that autocannon (in the
  * parent) and the server do not share an event loop.
  *
- * `node --import tsx bench/http-server.ts <express|fastify> <none|noop|floor|bg|nocache|peer>`; reads
+ * `node --import tsx bench/http-server.ts <express|fastify> <none|noop|floor|min|bg|nocache|peer|fjwt>`; reads
  * JWKS_URI, listens on 127.0.0.1 (free port) and prints `{"port":…,"note":…}` on one line when ready.
  *
  * `floor`: a middleware doing only `crypto.verify` of each request's token, split at its last dot
  * (no JSON, no claim, no key lookup): the RSA work a never-seen token costs inside the server.
  * `nocache`: bearer-guard with `cache: false`.
  * `fjwt` (Fastify only): @fastify/jwt, the plugin Fastify's documentation points to (fast-jwt underneath).
+ * `min` (Fastify only; bench/profile-native.ts's `MODES=`, not in `npm run bench`): the floor plus the
+ * least any JWT check does (parse header and payload; alg, kid, iss, aud, exp, nbf): a lower bound.
  */
 import express from 'express'
 import { auth as auth0 } from 'express-oauth2-jwt-bearer'
@@ -17,7 +19,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose'
 import type { AddressInfo } from 'node:net'
 import type { Framework, Mode } from './http.js'
 import { AUDIENCE, ISSUER } from './lib/fixtures.js'
-import { floorKey, floorVerify } from './lib/floor.js'
+import { floorKey, floorVerify, minimalCheck } from './lib/floor.js'
 import { loadBearerGuard, loadExpressAdapter, loadFastifyAdapter } from './lib/target.js'
 
 const [framework, mode] = process.argv.slice(2) as [Framework, Mode]
@@ -32,7 +34,7 @@ async function verifier() {
 }
 
 async function startExpress(): Promise<{ port: number; note: string }> {
-  if (mode === 'fjwt') throw new Error('fjwt is a Fastify plugin')
+  if (mode === 'fjwt' || mode === 'min') throw new Error(`${mode} is a Fastify-only mode`)
   const app = express()
   app.disable('x-powered-by')
   let note = ''
@@ -119,6 +121,16 @@ async function startFastify(): Promise<{ port: number; note: string }> {
     }
     app.get('/orders', { preHandler }, handler)
     note = '@fastify/jwt (fast-jwt) with the key as PEM, request.jwtVerify() in a preHandler'
+  } else if (mode === 'min') {
+    const check = await minimalCheck(jwksUri, ISSUER, AUDIENCE)
+    app.decorateRequest('user', null as never)
+    const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const payload = check(request.headers.authorization)
+      if (!payload) return reply.code(401).send()
+      ;(request as unknown as { user: unknown }).user = payload
+    }
+    app.get('/orders', { preHandler }, handler)
+    note = 'the least a JWT check is: the floor + parse header and payload, alg, kid, iss, aud, exp, nbf'
   } else if (mode === 'noop') {
     app.get('/orders', { preHandler: async () => {} }, handler)
     note = 'an async preHandler that does nothing'

@@ -17,7 +17,7 @@ import { median } from './lib/stats.js'
 
 export type Framework = 'express' | 'fastify'
 /** bench/http-server.ts's servers, in the order the report lists them. */
-export const MODES = ['none', 'noop', 'floor', 'bg', 'nocache', 'peer', 'fjwt'] as const
+export const MODES = ['none', 'noop', 'floor', 'min', 'bg', 'nocache', 'peer', 'fjwt'] as const
 export type Mode = (typeof MODES)[number]
 export type Tokens = 'same' | 'pool' | 'fresh'
 

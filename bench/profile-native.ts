@@ -44,7 +44,7 @@ type Mode = ServerMode | 'base'
 const FRESH_MODES: readonly Mode[] = ['floor', 'bg', 'nocache']
 /** Parts `pool` and `same`: cache hits, against no auth and an empty hook. */
 const POOL_MODES: readonly Mode[] = ['none', 'noop', 'bg']
-const LABEL: Record<Mode, string> = { none: 'no auth', noop: 'an empty hook', floor: 'floor', bg: 'bearer-guard', nocache: '`cache: false`', base: 'bearer-guard, BASELINE', peer: 'the peer (jose hook; Express: express-oauth2-jwt-bearer)', fjwt: '@fastify/jwt' }
+const LABEL: Record<Mode, string> = { none: 'no auth', noop: 'an empty hook', floor: 'floor', bg: 'bearer-guard', nocache: '`cache: false`', base: 'bearer-guard, BASELINE', peer: 'the peer (jose hook; Express: express-oauth2-jwt-bearer)', fjwt: '@fastify/jwt', min: 'the least a JWT check is' }
 /**
  * `MODES=floor,bg,fjwt`: the servers of the server, pool and same parts, the first one the base of the
  * comparison (`fjwt`: @fastify/jwt, Fastify only; `base`: the BASELINE checkout's bearer-guard).
