@@ -9,8 +9,8 @@
  * (no JSON, no claim, no key lookup): the RSA work a never-seen token costs inside the server.
  * `nocache`: bearer-guard with `cache: false`.
  * `fjwt` (Fastify only): @fastify/jwt, the plugin Fastify's documentation points to (fast-jwt underneath).
- * `min` (Fastify only; bench/profile-native.ts's `MODES=`, not in `npm run bench`): the floor plus the
- * least any JWT check does (parse header and payload; alg, kid, iss, aud, exp, nbf): a lower bound.
+ * `min` (Fastify only): the floor plus the least any JWT check does (parse header and payload; alg,
+ * kid, iss, aud, exp, nbf): a lower bound for any verifier, never one to use.
  */
 import express from 'express'
 import { auth as auth0 } from 'express-oauth2-jwt-bearer'
