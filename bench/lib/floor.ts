@@ -7,8 +7,14 @@ import crypto, { type KeyObject } from 'node:crypto'
 
 /** The floor's key: the JWKS' one RSA key as a KeyObject, fetched once at start. */
 export async function floorKey(jwksUri: string): Promise<KeyObject> {
-  const { keys } = (await (await fetch(jwksUri)).json()) as { keys: crypto.JsonWebKey[] }
-  return crypto.createPublicKey({ key: keys[0] as crypto.JsonWebKey, format: 'jwk' })
+  return (await firstKey(jwksUri)).key
+}
+
+/** The JWKS' first key, as a KeyObject, and its `kid`. */
+async function firstKey(jwksUri: string): Promise<{ key: KeyObject; kid: string | undefined }> {
+  const { keys } = (await (await fetch(jwksUri)).json()) as { keys: (crypto.JsonWebKey & { kid?: string })[] }
+  const jwk = keys[0] as crypto.JsonWebKey & { kid?: string }
+  return { key: crypto.createPublicKey({ key: jwk, format: 'jwk' }), kid: jwk.kid }
 }
 
 /**
@@ -30,10 +36,7 @@ export function floorVerify(key: KeyObject, text: string | undefined, start = 0)
  * cache. A lower bound for any verifier inside the server, never a verifier to use.
  */
 export async function minimalCheck(jwksUri: string, issuer: string, audience: string): Promise<(text: string | undefined) => Record<string, unknown> | undefined> {
-  const { keys } = (await (await fetch(jwksUri)).json()) as { keys: (crypto.JsonWebKey & { kid?: string })[] }
-  const jwk = keys[0] as crypto.JsonWebKey & { kid?: string }
-  const key = crypto.createPublicKey({ key: jwk, format: 'jwk' })
-  const kid = jwk.kid
+  const { key, kid } = await firstKey(jwksUri)
   return (text) => {
     if (!text?.startsWith('Bearer ')) return undefined
     const d1 = text.indexOf('.', 7)
