@@ -6,8 +6,17 @@
  * contender's distinct-token time is divided by the mean of the floor measured on the same slice
  * right before and right after it (which cancels a drift of the machine's speed); the table shows
  * medians over rounds.
+ *
+ * Three controls keep one contender's sample from paying for another's (issue 20, measured in
+ * docs/performance.md, "The tight loop's controls"): the order is shuffled each round (seeded; a
+ * rotation kept each contender behind the same neighbour in every round), each sample starts from a
+ * full garbage collection (else it collects the garbage the contender before it left: jose and
+ * express-oauth2-jwt-bearer allocate many times what a verification needs), and the verifier runs
+ * on a few never-seen tokens untimed right before its sample (its code and data cold after the floor).
  */
 import crypto from 'node:crypto'
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import {
   ALGS,
   createFixture,
@@ -89,7 +98,7 @@ export async function runMicroBench(options: MicroOptions): Promise<MicroResult>
     // decides over windows of 1,024 lookups whether tokens repeat)
     const warmCount = 1100
     const ts = performance.now()
-    const pool = signTokens(f, options.rounds * n + warmCount)
+    const pool = signTokens(f, options.rounds * n + warmCount + options.rounds * contenders.length * PREROLL)
     const decoded = pool.map(predecode)
     const same = signToken(f)
     log(`${f.alg}: ${pool.length} tokens signed in ${((performance.now() - ts) / 1000).toFixed(1)} s, ${n} per sample`)
@@ -109,8 +118,11 @@ export async function runMicroBench(options: MicroOptions): Promise<MicroResult>
       }
     }
     // warm-up: JIT and caches in their steady state, on tokens the samples never use
-    const warm = pool.slice(options.rounds * n)
-    const warmDecoded = decoded.slice(options.rounds * n)
+    const warm = pool.slice(options.rounds * n, options.rounds * n + warmCount)
+    const warmDecoded = decoded.slice(options.rounds * n, options.rounds * n + warmCount)
+    // pre-roll: a few never-seen tokens per sample, verified right before it untimed
+    const preroll = pool.slice(options.rounds * n + warmCount)
+    let prerolled = 0
     assertFloor(floor, warmDecoded)
     for (const c of active) {
       await perOp(distinctVerifiers.get(c.id) as VerifyFn, warm)
@@ -128,13 +140,21 @@ export async function runMicroBench(options: MicroOptions): Promise<MicroResult>
     for (let r = 0; r < options.rounds; r++) {
       const slice = pool.slice(r * n, (r + 1) * n)
       const sliceDecoded = decoded.slice(r * n, (r + 1) * n)
-      // rotate the order each round: no contender always runs first or last
-      const order = active.map((_, i) => active[(i + r) % active.length]!)
+      // a new order each round (a seeded shuffle): no contender always runs first, last, or after
+      // the same neighbour (a rotation kept every contender behind the same one in every round)
+      const order = shuffled(active, r + 1)
       for (const c of order) {
+        const verify = distinctVerifiers.get(c.id) as VerifyFn
+        // each sample starts from a collected heap: the garbage of the contender before is not
+        // collected in this one's time (its own garbage is)
+        settle()
         // floor, verifier, floor on the same slice, each in a tight loop: the verifier's time is
         // divided by the mean of the floors around it, which cancels a drift of the machine's speed
         const floorBefore = await perOp(floor, sliceDecoded)
-        const d = await perOp(distinctVerifiers.get(c.id) as VerifyFn, slice)
+        // the verifier's code and data back in the CPU's caches after the floor (untimed, on
+        // never-seen tokens of its own)
+        await perOp(verify, preroll.slice(prerolled, (prerolled += PREROLL)))
+        const d = await perOp(verify, slice)
         const floorUs = (floorBefore + (await perOp(floor, sliceDecoded))) / 2
         const s = await perOpRepeated(sameVerifiers.get(c.id) as VerifyFn, same, options.sameMs)
         floors.push(floorUs)
@@ -149,6 +169,7 @@ export async function runMicroBench(options: MicroOptions): Promise<MicroResult>
         const realVerify = crypto.verify
         ;(crypto as { verify: unknown }).verify = () => true
         try {
+          settle()
           own.push(await perOp(ownVerifier, slice))
         } finally {
           ;(crypto as { verify: unknown }).verify = realVerify
@@ -174,6 +195,28 @@ export async function runMicroBench(options: MicroOptions): Promise<MicroResult>
     }
     log(`  ${f.alg} floor ${result.floorUs[f.alg]!.toFixed(1)} µs`)
   }
+}
+
+/** Never-seen tokens verified right before each timed sample, untimed. */
+const PREROLL = 16
+
+/** A full garbage collection, where V8 lets this process ask for one. */
+const settle: () => void = (() => {
+  v8.setFlagsFromString('--expose-gc')
+  const gc = vm.runInNewContext('gc') as (() => void) | undefined
+  return typeof gc === 'function' ? gc : () => {}
+})()
+
+/** `items` in an order fixed by `seed` (Fisher–Yates with a linear congruential generator). */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items]
+  let state = seed >>> 0
+  for (let i = out.length - 1; i > 0; i--) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
+    const j = state % (i + 1)
+    ;[out[i], out[j]] = [out[j] as T, out[i] as T]
+  }
+  return out
 }
 
 function assertFloor(floor: (d: ReturnType<typeof predecode>) => boolean, inputs: ReturnType<typeof predecode>[]): void {

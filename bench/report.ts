@@ -190,9 +190,8 @@ function analysis(micro: MicroResult, http?: HttpResult): string[] {
     'in the CPU caches, which every verifier pays (fast-jwt too), and because a verifier that also serves',
     'cached tokens shares its compiled code between both paths (with no repeated-token runs in between,',
     'cache on and `cache: false` measured alike in a separate test). HS256\'s floor is',
-    'a few microseconds, and `JSON.parse` alone takes about a third of it: 2× is out of reach with the',
-    'work bearer-guard does per token (fast-jwt, which returns the parsed payload as is, lands further',
-    'from it).',
+    'a few microseconds, and `JSON.parse` alone takes about a third of it: the work bearer-guard does per',
+    'token is most of the budget (fast-jwt, which returns the parsed payload as is, uses more of it).',
     '',
   ]
   if (http?.cells.some((c) => c.tokens === 'fresh')) {
@@ -425,10 +424,12 @@ function method(micro?: MicroResult, http?: HttpResult): string[] {
     out.push(
       '- **Micro** (bench/micro.ts): one verification at a time, each awaited (sync APIs are called',
       '  directly). Per algorithm, every verifier is built once, warmed (keys fetched and imported, JIT,',
-      '  caches in their steady state) on tokens the samples never use, then measured in rounds; the',
-      '  order of verifiers rotates each round. The floor runs on the same slice right before and right',
-      '  after each verifier, each in a tight loop, and each ratio is taken against the mean of the two',
-      '  (cancelling a drift of the machine\'s speed). Floor: `crypto.verify` with a `KeyObject`',
+      '  caches in their steady state) on tokens the samples never use, then measured in rounds, in a',
+      '  new (seeded, shuffled) order each round. Each sample starts from a full garbage collection, so',
+      '  that it does not collect the garbage of the verifier before it (its own it does), then the',
+      '  floor runs on the round\'s slice, the verifier on 16 never-seen tokens untimed (its code and',
+      '  data back in the CPU\'s caches), on the slice, and the floor again; each ratio is taken against',
+      '  the mean of the two floors (cancelling a drift of the machine\'s speed). Floor: `crypto.verify` with a `KeyObject`',
       '  (RSA-PSS with the digest-length salt, ECDSA with `ieee-p1363`), HS256: `createHmac` with a',
       '  `KeyObject` + `timingSafeEqual`, all on pre-decoded bytes.',
       '- **Verifiers** (bench/lib/peers.ts), each checking issuer, audience and algorithm: bearer-guard',
