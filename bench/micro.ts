@@ -200,20 +200,33 @@ export async function runMicroBench(options: MicroOptions): Promise<MicroResult>
 /** Never-seen tokens verified right before each timed sample, untimed. */
 const PREROLL = 16
 
-/** A full garbage collection, where V8 lets this process ask for one. */
+/**
+ * A full garbage collection. V8 exposes `gc()` to contexts made after `--expose-gc` is set, so the
+ * bench needs no node flag; without it the samples would measure something else, so it throws.
+ */
 const settle: () => void = (() => {
   v8.setFlagsFromString('--expose-gc')
-  const gc = vm.runInNewContext('gc') as (() => void) | undefined
-  return typeof gc === 'function' ? gc : () => {}
+  const gc: unknown = vm.runInNewContext('typeof gc === "function" ? gc : undefined')
+  if (typeof gc !== 'function') throw new Error('bench/micro.ts: V8 did not expose gc() (--expose-gc)')
+  return gc as () => void
 })()
 
-/** `items` in an order fixed by `seed` (Fisher–Yates with a linear congruential generator). */
+/**
+ * `items` in an order fixed by `seed`: Fisher–Yates over mulberry32 (a linear congruential
+ * generator's low bits repeat with short periods, and its first outputs from small seeds are alike:
+ * both kept some contenders in one position in every round).
+ */
 function shuffled<T>(items: readonly T[], seed: number): T[] {
   const out = [...items]
   let state = seed >>> 0
+  const next = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = Math.imul(state ^ (state >>> 15), state | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
+  }
   for (let i = out.length - 1; i > 0; i--) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
-    const j = state % (i + 1)
+    const j = Math.floor(next() * (i + 1))
     ;[out[i], out[j]] = [out[j] as T, out[i] as T]
   }
   return out
