@@ -18,12 +18,10 @@
  * adds that tree's `bg` server (an A/B of two versions in one run). Needs `valgrind` (Debian's
  * package); 1–3 minutes per server.
  */
-import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import os from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { startCallgrind } from './lib/callgrind.js'
 import { createFixture, signTokens, startJwksServer } from './lib/fixtures.js'
 import { sendEach } from './lib/send.js'
 
@@ -56,12 +54,12 @@ let poolTokens: string[] | undefined
 
 /** Per request: each event callgrind counted over the measured requests. */
 async function measure(file: string, mode: string): Promise<Record<string, number>> {
-  const dir = mkdtempSync(join(os.tmpdir(), 'bg-callgrind-'))
-  const child = spawn(
-    'valgrind',
-    ['--tool=callgrind', ...(cacheSim ? ['--cache-sim=yes'] : []), '--smc-check=all-non-file', `--callgrind-out-file=${dir}/cg.%p`, process.execPath, '--import', 'tsx', file, framework, mode],
-    { env: { ...process.env, JWKS_URI: jwks.jwksUri('RS256'), NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'ignore'] },
-  )
+  const cg = startCallgrind(file, [framework, mode], {
+    env: { ...process.env, JWKS_URI: jwks.jwksUri('RS256'), NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+    cacheSim,
+  })
+  const child = cg.child
   try {
     const line = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout! }).once('line', resolve)
@@ -69,21 +67,12 @@ async function measure(file: string, mode: string): Promise<Record<string, numbe
     })
     const { port } = JSON.parse(line) as { port: number }
     await sendEach(port, tokens(warm), 20, 300)
-    execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' })
+    cg.zero()
     const { total } = await sendEach(port, tokens(n), 20, 300)
-    execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' })
-    child.kill('SIGTERM')
-    await new Promise((resolve) => child.once('exit', resolve))
-    // the dump taken after zeroing is the file with the part number (cg.<pid>.1)
-    const dump = readdirSync(dir).filter((f) => /\.\d+\.\d+$/.test(f)).sort().at(-1)
-    if (!dump) throw new Error(`no callgrind dump in ${dir}`)
-    const text = readFileSync(join(dir, dump), 'utf8')
-    const events = /^events: (.*)$/m.exec(text)?.[1]?.split(' ') ?? []
-    const summary = /^summary: (.*)$/m.exec(text)?.[1]?.split(' ').map(Number) ?? []
-    return Object.fromEntries(events.map((name, i) => [name, (summary[i] ?? Number.NaN) / total]))
+    const { events } = cg.dump()
+    return Object.fromEntries(Object.entries(events).map(([name, count]) => [name, count / total] as const))
   } finally {
-    child.kill('SIGKILL')
-    rmSync(dir, { recursive: true, force: true })
+    cg.close()
   }
 }
 

@@ -14,12 +14,10 @@
  * `floor` is `crypto.verify` (HMAC for HS256) on pre-decoded input; the other ids are those of
  * bench/lib/peers.ts. Needs valgrind; HS256 takes ~3 minutes for 11 windows, EdDSA ~8.
  */
-import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import { join } from 'node:path'
+import { execFileSync } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { startCallgrind } from './lib/callgrind.js'
 import { createFixture, floorVerifier, predecode, signTokens, startJwksServer, type BenchAlg } from './lib/fixtures.js'
 import { CONTENDERS, type VerifyFn } from './lib/peers.js'
 
@@ -68,13 +66,11 @@ async function child(): Promise<void> {
 }
 
 async function parent(): Promise<void> {
-  const dir = mkdtempSync(join(os.tmpdir(), 'bg-loop-'))
-  const proc = spawn(
-    'valgrind',
-    ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${dir}/cg.%p`, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), alg, list],
-    { env: { ...process.env, LOOP_CHILD: '1', NODE_ENV: 'production' }, stdio: ['pipe', 'pipe', 'ignore'] },
-  )
-  const out = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]()
+  const cg = startCallgrind(fileURLToPath(import.meta.url), [alg, list], {
+    env: { ...process.env, LOOP_CHILD: '1', NODE_ENV: 'production' },
+    stdio: ['pipe', 'pipe', 'ignore'],
+  })
+  const out = createInterface({ input: cg.child.stdout! })[Symbol.asyncIterator]()
   const next = async (): Promise<string> => {
     const r = await out.next()
     if (r.done) throw new Error('the loop under callgrind exited early')
@@ -83,17 +79,15 @@ async function parent(): Promise<void> {
   console.log(`${alg}: ${n} never-seen tokens per window after ${warm} per contender; instructions per token, main thread (other threads):`)
   let floor: number | undefined
   try {
-    for (const [k, id] of ids.entries()) {
+    for (const id of ids) {
       await next()
-      execFileSync('callgrind_control', ['--zero', String(proc.pid)], { stdio: 'ignore' })
-      proc.stdin!.write('go\n')
+      cg.zero()
+      cg.child.stdin!.write('go\n')
       await next()
-      execFileSync('callgrind_control', ['--dump', String(proc.pid)], { stdio: 'ignore' })
-      const dump = readdirSync(dir).find((name) => name.endsWith(`.${k + 1}`))
-      if (!dump) throw new Error(`no callgrind dump for window ${k + 1}`)
-      const total = Number(/^summary: (\d+)/m.exec(readFileSync(join(dir, dump), 'utf8'))?.[1])
+      const { events, path } = cg.dump()
+      const total = events.Ir as number
       // what threads other than the main one ran: start_thread's inclusive count
-      const annotated = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', join(dir, dump)], { encoding: 'utf8', maxBuffer: 1 << 28 })
+      const annotated = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', path], { encoding: 'utf8', maxBuffer: 1 << 28 })
       const others = Number(/^\s*([\d,]+) \([^)]*\)\s+\S*pthread_create\.c:start_thread/m.exec(annotated)?.[1]?.replace(/,/g, '') ?? 0)
       const main = (total - others) / n
       if (id === 'floor') floor ??= main
@@ -101,7 +95,6 @@ async function parent(): Promise<void> {
       console.log(`  ${id.padEnd(14)} ${(main / 1000).toFixed(1)} k${over}   (${(others / n / 1000).toFixed(1)} k)`)
     }
   } finally {
-    proc.kill('SIGKILL')
-    rmSync(dir, { recursive: true, force: true })
+    cg.close()
   }
 }
