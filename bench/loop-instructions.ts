@@ -6,15 +6,23 @@
  * tokens of its own; the counters are zeroed before and dumped after each window. The main thread's
  * count is the total less what other threads ran (concurrent marking, compilation): those move a
  * window's total by 5–10 %, while the main thread's count of the floor repeats to 0.1–2 % (the
- * signature arithmetic is the same instructions in every window).
+ * signature arithmetic is the same instructions in every window). The collector's share of the main
+ * thread (`Heap::CollectGarbage` and incremental marking steps) is printed apart: a major collection
+ * landing in one window moved its main-thread count by 10–25 k per ES256 token, so contenders are
+ * compared without it, and its column says what each allocates. The background compiler's work is
+ * printed too: a window in which it still optimised the contender's code counted up to 15 k more
+ * per ES256 token on the main thread (not yet optimised code), so repeat each contender and read the
+ * medians printed at the end.
  *
  *   npm run bench:loop -- <alg> <ids, comma-separated, may repeat>
  *   e.g. N=3000 WARM=15000 npm run bench:loop -- HS256 floor,bg,bg-nocache,fastjwt,bg,bg-nocache,fastjwt,floor
  *
  * `floor` is `crypto.verify` (HMAC for HS256) on pre-decoded input; the other ids are those of
  * bench/lib/peers.ts. Needs valgrind; HS256 takes ~3 minutes for 11 windows, EdDSA ~8.
+ * `KEEP=<dir>` keeps each window's dump there as `<window>-<id>.callgrind`, for callgrind_annotate.
  */
 import { execFileSync } from 'node:child_process'
+import { copyFileSync, mkdirSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { startCallgrind } from './lib/callgrind.js'
@@ -76,23 +84,58 @@ async function parent(): Promise<void> {
     if (r.done) throw new Error('the loop under callgrind exited early')
     return r.value as string
   }
-  console.log(`${alg}: ${n} never-seen tokens per window after ${warm} per contender; instructions per token, main thread (other threads):`)
+  console.log(`${alg}: ${n} never-seen tokens per window after ${warm} per contender; instructions per token on the main thread without the collector (in brackets: over the floor), the collector's main-thread work, other threads:`)
   let floor: number | undefined
+  const windows: { id: string; mutator: number; gc: number }[] = []
+  const median = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b)
+    return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+  }
+  const k = (x: number): string => `${(x / 1000).toFixed(1)} k`
   try {
-    for (const id of ids) {
+    const keep = process.env.KEEP
+    if (keep) mkdirSync(keep, { recursive: true })
+    for (const [window, id] of ids.entries()) {
       await next()
       cg.zero()
       cg.child.stdin!.write('go\n')
       await next()
       const { events, path } = cg.dump()
+      if (keep) copyFileSync(path, `${keep}/${window + 1}-${id}.callgrind`)
       const total = events.Ir as number
-      // what threads other than the main one ran: start_thread's inclusive count
       const annotated = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', path], { encoding: 'utf8', maxBuffer: 1 << 28 })
-      const others = Number(/^\s*([\d,]+) \([^)]*\)\s+\S*pthread_create\.c:start_thread/m.exec(annotated)?.[1]?.replace(/,/g, '') ?? 0)
-      const main = (total - others) / n
-      if (id === 'floor') floor ??= main
-      const over = floor !== undefined && id !== 'floor' ? ` (+${((main - floor) / 1000).toFixed(1)} k over the floor)` : ''
-      console.log(`  ${id.padEnd(14)} ${(main / 1000).toFixed(1)} k${over}   (${(others / n / 1000).toFixed(1)} k)`)
+      // inclusive counts of the functions matching `pattern`, summed
+      const inclusive = (pattern: RegExp): number => {
+        let sum = 0
+        for (const m of annotated.matchAll(/^\s*([\d,]+) \([^)]*\)\s+(.*)$/gm)) if (pattern.test(m[2]!)) sum += Number(m[1]!.replace(/,/g, ''))
+        return sum
+      }
+      // what threads other than the main one ran (start_thread), and how much of it was compiling
+      const others = inclusive(/pthread_create\.c:start_thread/) / n
+      const compiling = inclusive(/OptimizingCompileDispatcher::CompileTask::Run|MaglevConcurrentDispatcher::JobTask::Run/) / n
+      const main = total / n - others
+      // the collector's work on the main thread: its collections and its incremental marking steps (an
+      // approximation: should one nest in the other, a window's count is taken twice, hence the medians)
+      const gc = inclusive(/v8::internal::Heap::CollectGarbage\(|v8::internal::IncrementalMarking::Step\(/) / n
+      const mutator = main - gc
+      windows.push({ id, mutator, gc })
+      if (id === 'floor') floor ??= mutator
+      const over = floor !== undefined && id !== 'floor' ? ` (+${k(mutator - floor)})` : ''
+      console.log(`  ${id.padEnd(14)} ${k(mutator).padStart(9)}${over.padEnd(11)}  GC ${k(gc).padStart(7)}   others ${k(others).padStart(7)}${compiling > 0 ? `, compiling ${k(compiling)}` : ''}`)
+    }
+    // each contender's median window over the floor's: the main thread without the collector, and with it
+    const floors = windows.filter((w) => w.id === 'floor')
+    if (floors.length > 0) {
+      const base = median(floors.map((w) => w.mutator))
+      const baseAll = median(floors.map((w) => w.mutator + w.gc))
+      console.log(`medians of the windows over the floor's (${k(base)}; ${k(baseAll)} with the collector): without the collector, with it`)
+      for (const id of new Set(ids)) {
+        if (id === 'floor') continue
+        const own = windows.filter((w) => w.id === id)
+        const over = median(own.map((w) => w.mutator)) - base
+        const overAll = median(own.map((w) => w.mutator + w.gc)) - baseAll
+        console.log(`  ${id.padEnd(14)} +${k(over)}, +${k(overAll)}   (${own.length} windows)`)
+      }
     }
   } finally {
     cg.close()

@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import {
@@ -219,6 +220,36 @@ describe('claims', () => {
       expect((await reject({}, { tokenType: 'at+jwt' }, { typ: 'JWT' })).reason).toBe('typ "JWT" is not "at+jwt"')
       expect((await reject({}, { tokenType: 'at+jwt' }, { typ: undefined })).reason).toBe('typ missing, expected "at+jwt"')
       expect((await reject({}, { tokenType: 'at+jwt' }, { header: { typ: 5 } })).reason).toBe('typ 5 is not "at+jwt"')
+    })
+
+    it('compares typ in its normal form only: application/ is stripped once, then the case is ignored', async () => {
+      // configured "application/application/at+jwt" means "application/at+jwt": a header typ of
+      // "application/at+jwt" is "at+jwt", not it (the fast path for a typ written as configured must agree)
+      const tokenType = 'application/application/at+jwt'
+      await expect(verify({}, { tokenType }, { typ: 'application/application/at+jwt' })).resolves.toMatchObject({ subject: 'user-123' })
+      expect((await reject({}, { tokenType }, { typ: 'application/at+jwt' })).reason).toBe('typ "application/at+jwt" is not "application/at+jwt"')
+      expect((await reject({}, { tokenType }, { typ: 'at+jwt' })).reason).toBe('typ "at+jwt" is not "application/at+jwt"')
+    })
+
+    it('decides typ as the reference does (lowercase, application/ stripped once), for any typ and configuration', async () => {
+      const normal = (t: string) => {
+        const lower = t.toLowerCase()
+        return lower.startsWith('application/') ? lower.slice(12) : lower
+      }
+      const part = fc.constantFrom('at+jwt', 'AT+JWT', 'At+Jwt', 'jwt', 'application/', 'APPLICATION/', 'Application/', 'İ', 'i̇', 'ß', '')
+      const typ = fc.array(part, { minLength: 1, maxLength: 3 }).map((p) => p.join('')).filter((t) => t.length > 0)
+      const v = (configured: string[]) => verifier({ tokenType: { header: configured } })
+      await fc.assert(
+        fc.asyncProperty(fc.array(typ, { minLength: 1, maxLength: 3 }), typ, async (configured, sent) => {
+          const token = await issuer.sign({}, { typ: sent })
+          const accepted = await v(configured).verifyAccessToken(token).then(
+            () => true,
+            () => false,
+          )
+          expect(accepted).toBe(configured.map(normal).includes(normal(sent)))
+        }),
+        { numRuns: 150 },
+      )
     })
 
     it('ignores typ when not configured', async () => {

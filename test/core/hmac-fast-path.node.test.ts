@@ -37,6 +37,34 @@ describe('HMAC verification on node:crypto', () => {
     }
   })
 
+  it('runs on crypto.hash (two passes per check, after its self-check), for bytes and for the signing input as a string', () => {
+    // the fallback to createHmac would pass every test above: this one fails if the fast path is off
+    const nc = process.getBuiltinModule('node:crypto') as { hash: (...args: unknown[]) => unknown }
+    const original = nc.hash
+    const encodings: unknown[] = []
+    nc.hash = (...args: unknown[]) => {
+      encodings.push(args[2])
+      return original(...args)
+    }
+    try {
+      const secret = randomBytes(32)
+      const verify = createHmacVerifier(secret)
+      const input = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0'
+      const mac = createHmac('sha256', secret).update(input).digest()
+      expect(verify('HS256', input, mac)).toBe(true)
+      const selfCheck = encodings.length - 2
+      expect(selfCheck).toBeGreaterThan(0)
+      expect(verify('HS256', Buffer.from(input), mac)).toBe(true)
+      const bad = Buffer.from(mac)
+      bad[31] = (bad[31] as number) ^ 0x80
+      expect(verify('HS256', input, bad)).toBe(false)
+      expect(encodings.length).toBe(selfCheck + 6)
+      expect(new Set(encodings)).toEqual(new Set(['binary']))
+    } finally {
+      nc.hash = original
+    }
+  })
+
   it('refuses a MAC under an algorithm that is not HS256, HS384 or HS512', () => {
     const secret = randomBytes(32)
     const verify = createHmacVerifier(secret)

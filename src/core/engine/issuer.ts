@@ -100,7 +100,11 @@ export function checkHeader(rt: IssuerRuntime, header: JWSHeaderParameters): voi
   if (!rt.allowed.has(alg)) throw invalid(`alg "${alg.slice(0, 20)}" is not allowed (allowed: ${[...rt.allowed].join(', ')})`)
   const tokenType = rt.cfg.tokenType
   if (tokenType?.kind !== 'header') return
-  const typ = typeof header.typ === 'string' ? normalizeTyp(header.typ) : undefined
+  const raw = header.typ
+  // a typ written as configured (lowercase, no `application/`) is its own normal form: the common
+  // case skips `toLowerCase` (~700 instructions per token, issue 20)
+  if (typeof raw === 'string' && tokenType.values.includes(raw) && !raw.startsWith('application/')) return
+  const typ = typeof raw === 'string' ? normalizeTyp(raw) : undefined
   if (typ === undefined || !tokenType.values.includes(typ)) {
     const expected = quoteAll(tokenType.values)
     throw invalid(header.typ === undefined ? `typ missing, expected ${expected}` : `typ ${quote(header.typ, 40)} is not ${expected}`, 'typ')
