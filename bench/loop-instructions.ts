@@ -20,9 +20,12 @@
  * `floor` is `crypto.verify` (HMAC for HS256) on pre-decoded input; the other ids are those of
  * bench/lib/peers.ts. Needs valgrind; HS256 takes ~3 minutes for 11 windows, EdDSA ~8.
  * `KEEP=<dir>` keeps each window's dump there as `<window>-<id>.callgrind`, for callgrind_annotate.
+ * `TOP=<n>` prints each window's `n` costliest functions (self instructions per token), optimised
+ * JavaScript named: the child runs with `--perf-basic-prof`, and the addresses callgrind cannot name
+ * are looked up in the `/tmp/perf-<pid>.map` that V8 writes.
  */
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, mkdirSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { startCallgrind } from './lib/callgrind.js'
@@ -33,6 +36,7 @@ const [alg = 'HS256', list = 'floor,bg,bg-nocache,fastjwt'] = process.argv.slice
 const ids = list.split(',')
 const n = Number(process.env.N ?? 2000)
 const warm = Number(process.env.WARM ?? 3000)
+const top = Number(process.env.TOP ?? 0)
 
 if (process.env.LOOP_CHILD === '1') await child()
 else await parent()
@@ -75,7 +79,7 @@ async function child(): Promise<void> {
 
 async function parent(): Promise<void> {
   const cg = startCallgrind(fileURLToPath(import.meta.url), [alg, list], {
-    env: { ...process.env, LOOP_CHILD: '1', NODE_ENV: 'production' },
+    env: { ...process.env, LOOP_CHILD: '1', NODE_ENV: 'production', ...(top > 0 ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --perf-basic-prof`.trim() } : {}) },
     stdio: ['pipe', 'pipe', 'ignore'],
   })
   const out = createInterface({ input: cg.child.stdout! })[Symbol.asyncIterator]()
@@ -122,6 +126,7 @@ async function parent(): Promise<void> {
       if (id === 'floor') floor ??= mutator
       const over = floor !== undefined && id !== 'floor' ? ` (+${k(mutator - floor)})` : ''
       console.log(`  ${id.padEnd(14)} ${k(mutator).padStart(9)}${over.padEnd(11)}  GC ${k(gc).padStart(7)}   others ${k(others).padStart(7)}${compiling > 0 ? `, compiling ${k(compiling)}` : ''}`)
+      if (top > 0) for (const [name, cost] of costliest(path, cg.child.pid!, main * n, top)) console.log(`      ${(cost / n).toFixed(0).padStart(7)}  ${name}`)
     }
     // each contender's median window over the floor's: the main thread without the collector, and with it
     const floors = windows.filter((w) => w.id === 'floor')
@@ -139,5 +144,47 @@ async function parent(): Promise<void> {
     }
   } finally {
     cg.close()
+    // --perf-basic-prof also leaves V8 logs of the child's isolates in the working directory
+    if (top > 0) for (const f of readdirSync('.')) if (f.startsWith('isolate-') && f.endsWith(`-${cg.child.pid}-v8.log`)) rmSync(f)
+    if (top > 0) rmSync(`/tmp/perf-${cg.child.pid}.map`, { force: true })
   }
+}
+
+/**
+ * A dump's `top` costliest functions by self instructions (all threads), optimised JavaScript named
+ * from V8's perf map. Entries callgrind attributes most of the main thread's count to (the event
+ * loop, JIT frames it cannot unwind) are left out: they are not one function's work.
+ */
+function costliest(dump: string, pid: number, mainTotal: number, top: number): [string, number][] {
+  const map = `/tmp/perf-${pid}.map`
+  const code: [number, number, string][] = []
+  if (existsSync(map)) {
+    for (const line of readFileSync(map, 'utf8').split('\n')) {
+      const m = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/.exec(line)
+      if (m) code.push([parseInt(m[1]!, 16), parseInt(m[2]!, 16), m[3]!])
+    }
+    code.sort((a, b) => a[0] - b[0])
+  }
+  const name = (address: number): string | undefined => {
+    let lo = 0
+    let hi = code.length - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      if (code[mid]![0] <= address) lo = mid + 1
+      else hi = mid - 1
+    }
+    const c = code[hi]
+    return c && address < c[0] + c[1] ? c[2] : undefined
+  }
+  const self = new Map<string, number>()
+  const annotated = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', dump], { encoding: 'utf8', maxBuffer: 1 << 28 })
+  for (const m of annotated.matchAll(/^\s*([\d,]+) \([^)]*\)\s+(\S.*?)(?: \[[^\]]*\])?$/gm)) {
+    const cost = Number(m[1]!.replace(/,/g, ''))
+    // roots whose "self" cost callgrind fills with what it cannot attribute, and other threads' roots
+    if (cost * 2 > mainTotal || m[2] === 'PROGRAM TOTALS' || /start_thread|clone\.S:clone/.test(m[2]!)) continue
+    const address = /^\?\?\?:0x([0-9a-f]+)$/.exec(m[2]!)
+    const fn = address ? (name(parseInt(address[1]!, 16)) ?? 'unnamed code') : m[2]!
+    self.set(fn, (self.get(fn) ?? 0) + cost)
+  }
+  return [...self].sort((a, b) => b[1] - a[1]).slice(0, top)
 }
