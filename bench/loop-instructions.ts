@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url'
 import { startCallgrind } from './lib/callgrind.js'
 import { createFixture, floorVerifier, predecode, signTokens, startJwksServer, type BenchAlg } from './lib/fixtures.js'
 import { CONTENDERS, type VerifyFn } from './lib/peers.js'
+import { median } from './lib/stats.js'
 
 const [alg = 'HS256', list = 'floor,bg,bg-nocache,fastjwt'] = process.argv.slice(2) as [BenchAlg?, string?]
 const ids = list.split(',')
@@ -91,10 +92,6 @@ async function parent(): Promise<void> {
   console.log(`${alg}: ${n} never-seen tokens per window after ${warm} per contender; instructions per token on the main thread without the collector (in brackets: over the floor), the collector's main-thread work, other threads:`)
   let floor: number | undefined
   const windows: { id: string; mutator: number; gc: number }[] = []
-  const median = (xs: number[]): number => {
-    const s = [...xs].sort((a, b) => a - b)
-    return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
-  }
   const k = (x: number): string => `${(x / 1000).toFixed(1)} k`
   try {
     const keep = process.env.KEEP
@@ -107,11 +104,11 @@ async function parent(): Promise<void> {
       const { events, path } = cg.dump()
       if (keep) copyFileSync(path, `${keep}/${window + 1}-${id}.callgrind`)
       const total = events.Ir as number
-      const annotated = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', path], { encoding: 'utf8', maxBuffer: 1 << 28 })
+      const counts = annotate(path, true)
       // inclusive counts of the functions matching `pattern`, summed
       const inclusive = (pattern: RegExp): number => {
         let sum = 0
-        for (const m of annotated.matchAll(/^\s*([\d,]+) \([^)]*\)\s+(.*)$/gm)) if (pattern.test(m[2]!)) sum += Number(m[1]!.replace(/,/g, ''))
+        for (const [fn, cost] of counts) if (pattern.test(fn)) sum += cost
         return sum
       }
       // what threads other than the main one ran (start_thread), and how much of it was compiling
@@ -177,14 +174,18 @@ function costliest(dump: string, pid: number, mainTotal: number, top: number): [
     return c && address < c[0] + c[1] ? c[2] : undefined
   }
   const self = new Map<string, number>()
-  const annotated = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', dump], { encoding: 'utf8', maxBuffer: 1 << 28 })
-  for (const m of annotated.matchAll(/^\s*([\d,]+) \([^)]*\)\s+(\S.*?)(?: \[[^\]]*\])?$/gm)) {
-    const cost = Number(m[1]!.replace(/,/g, ''))
+  for (const [fn, cost] of annotate(dump, false)) {
     // roots whose "self" cost callgrind fills with what it cannot attribute, and other threads' roots
-    if (cost * 2 > mainTotal || m[2] === 'PROGRAM TOTALS' || /start_thread|clone\.S:clone/.test(m[2]!)) continue
-    const address = /^\?\?\?:0x([0-9a-f]+)$/.exec(m[2]!)
-    const fn = address ? (name(parseInt(address[1]!, 16)) ?? 'unnamed code') : m[2]!
-    self.set(fn, (self.get(fn) ?? 0) + cost)
+    if (cost * 2 > mainTotal || fn === 'PROGRAM TOTALS' || /start_thread|clone\.S:clone/.test(fn)) continue
+    const address = /^\?\?\?:0x([0-9a-f]+)$/.exec(fn)
+    const named = address ? (name(parseInt(address[1]!, 16)) ?? 'unnamed code') : fn
+    self.set(named, (self.get(named) ?? 0) + cost)
   }
   return [...self].sort((a, b) => b[1] - a[1]).slice(0, top)
+}
+
+/** Each function's count in a dump, per callgrind_annotate (`inclusive` or self), its object file left out. */
+function annotate(dump: string, inclusive: boolean): [string, number][] {
+  const text = execFileSync('callgrind_annotate', [`--inclusive=${inclusive ? 'yes' : 'no'}`, '--threshold=100', dump], { encoding: 'utf8', maxBuffer: 1 << 28 })
+  return [...text.matchAll(/^\s*([\d,]+) \([^)]*\)\s+(\S.*?)(?: \[[^\]]*\])?$/gm)].map((m) => [m[2]!, Number(m[1]!.replace(/,/g, ''))])
 }
